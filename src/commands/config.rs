@@ -1,0 +1,62 @@
+//! `config`: validate the config and credentials, show where every file lives.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::config;
+use crate::credentials::{self, Credentials};
+
+pub fn run(explicit: Option<&Path>) -> Result<()> {
+    let loaded = config::load(explicit)?;
+    let creds = credentials::store(&loaded.paths).load()?;
+    let paths = &loaded.paths;
+    let config_note = if loaded.file_present {
+        "ok"
+    } else {
+        "not present: defaults in use"
+    };
+    let cfg = &loaded.config;
+    println!(
+        "config            {} ({config_note})",
+        paths.config.display()
+    );
+    println!(
+        "credentials       {} ({})",
+        paths.credentials.display(),
+        describe(&creds)
+    );
+    println!("credentials lock  {}", paths.credentials_lock.display());
+    println!("state             {}", paths.state.display());
+    println!("state lock        {}", paths.state_lock.display());
+    println!("provider          {}", cfg.provider.name());
+    match cfg.timezone {
+        Some(tz) => println!("timezone          {tz} (from the config)"),
+        None => println!("timezone          the account's own"),
+    }
+    Ok(())
+}
+
+fn describe(creds: &Credentials) -> String {
+    let mut parts = Vec::new();
+    if let Some(google) = &creds.google {
+        parts.push(format!(
+            "google: authorized {}",
+            google.authorized_at.format("%Y-%m-%d")
+        ));
+    }
+    if let Some(fitbit) = &creds.fitbit {
+        parts.push(format!(
+            "fitbit: authorized {}",
+            fitbit.authorized_at.format("%Y-%m-%d")
+        ));
+    }
+    if creds.x.is_some() {
+        parts.push("x: keys stored".to_string());
+    }
+    if parts.is_empty() {
+        "nothing stored yet".to_string()
+    } else {
+        parts.join(", ")
+    }
+}

@@ -1,0 +1,313 @@
+//! `config.toml`: the user's settings. Read, validated, never rewritten by the tool.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::store::parse_toml;
+
+const APP: &str = "fitbit-notifier";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    #[default]
+    GoogleHealth,
+    FitbitLegacy,
+}
+
+impl ProviderKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::GoogleHealth => "google-health",
+            ProviderKind::FitbitLegacy => "fitbit-legacy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    En,
+    Ja,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub provider: ProviderKind,
+    /// Overrides the account's own time zone.
+    pub timezone: Option<Tz>,
+    #[serde(default)]
+    pub locale: Locale,
+    pub credentials_file: Option<PathBuf>,
+    pub state_file: Option<PathBuf>,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default = "GoogleHealthConfig::default")]
+    pub google_health: GoogleHealthConfig,
+    #[serde(default = "FitbitConfig::default")]
+    pub fitbit: FitbitConfig,
+    #[serde(default = "XConfig::default")]
+    pub x: XConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            provider: ProviderKind::default(),
+            timezone: None,
+            locale: Locale::default(),
+            credentials_file: None,
+            state_file: None,
+            http: HttpConfig::default(),
+            google_health: GoogleHealthConfig::default(),
+            fitbit: FitbitConfig::default(),
+            x: XConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Seconds to establish a connection.
+    pub connect_timeout: u64,
+    /// Seconds for a whole request, body included.
+    pub timeout: u64,
+    /// Attempts for a request that failed temporarily (5xx, 429 with a near reset, network).
+    pub attempts: u32,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: 10,
+            timeout: 30,
+            attempts: 3,
+        }
+    }
+}
+
+impl HttpConfig {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+}
+
+/// Endpoints of an OAuth 2.0 data provider, each defaulting to the real service and
+/// overridable for tests and proxies. One macro, because only the defaults differ.
+macro_rules! endpoint_table {
+    ($name:ident, $api:literal, $auth:literal, $token:literal) => {
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            pub api_base: Url,
+            pub auth_url: Url,
+            pub token_url: Url,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    api_base: Url::parse($api).expect("built-in URL"),
+                    auth_url: Url::parse($auth).expect("built-in URL"),
+                    token_url: Url::parse($token).expect("built-in URL"),
+                }
+            }
+        }
+    };
+}
+
+endpoint_table!(
+    GoogleHealthConfig,
+    "https://health.googleapis.com/v4/",
+    "https://accounts.google.com/o/oauth2/v2/auth",
+    "https://oauth2.googleapis.com/token"
+);
+
+endpoint_table!(
+    FitbitConfig,
+    "https://api.fitbit.com/",
+    "https://www.fitbit.com/oauth2/authorize",
+    "https://api.fitbit.com/oauth2/token"
+);
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XConfig {
+    /// Base of `POST /2/tweets` and of the OAuth 1.0a PIN flow endpoints.
+    pub api_base: Url,
+}
+
+impl Default for XConfig {
+    fn default() -> Self {
+        XConfig {
+            api_base: Url::parse("https://api.x.com/").expect("built-in URL"),
+        }
+    }
+}
+
+/// Where every file lives, resolved once from the flags, the environment and the config.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config: PathBuf,
+    pub credentials: PathBuf,
+    pub credentials_lock: PathBuf,
+    pub state: PathBuf,
+    pub state_lock: PathBuf,
+}
+
+/// The loaded configuration and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub paths: Paths,
+    /// False when no file exists at the default location and the defaults are in use.
+    pub file_present: bool,
+}
+
+/// `--config` (or `FITBIT_NOTIFIER_CONFIG`) when given, else the XDG location.
+pub fn default_config_path() -> Result<PathBuf> {
+    project_dirs()
+        .map(|dirs| dirs.config_dir().join("config.toml"))
+        .ok_or_else(|| Error::config("cannot find a home directory; pass --config <PATH>"))
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", APP)
+}
+
+/// Loads the config. A missing file at the default path means defaults; a missing
+/// file that the user named explicitly is an error.
+pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => default_config_path()?,
+    };
+    let (config, file_present) = match fs::read_to_string(&path) {
+        Ok(text) => (parse_toml::<Config>(&path, &text)?, true),
+        Err(err) if err.kind() == io::ErrorKind::NotFound && explicit.is_none() => {
+            (Config::default(), false)
+        }
+        Err(err) => {
+            return Err(Error::config(format!(
+                "cannot read config {}: {err}; create it from config.example.toml or fix --config",
+                path.display()
+            )));
+        }
+    };
+    let paths = resolve_paths(&path, &config)?;
+    Ok(Loaded {
+        config,
+        paths,
+        file_present,
+    })
+}
+
+fn resolve_paths(config_path: &Path, config: &Config) -> Result<Paths> {
+    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+    let beside_config = |p: &Path| config_dir.join(p);
+    let credentials = config
+        .credentials_file
+        .as_deref()
+        .map_or_else(|| config_dir.join("credentials.toml"), beside_config);
+    let state = match config.state_file.as_deref() {
+        Some(p) => beside_config(p),
+        None => default_state_dir()?.join("state.toml"),
+    };
+    Ok(Paths {
+        config: config_path.to_path_buf(),
+        credentials_lock: with_suffix(&credentials, ".lock"),
+        credentials,
+        state_lock: with_suffix(&state, ".lock"),
+        state,
+    })
+}
+
+fn default_state_dir() -> Result<PathBuf> {
+    let dirs = project_dirs().ok_or_else(|| {
+        Error::config("cannot find a home directory; set state_file in the config")
+    })?;
+    Ok(dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_local_dir())
+        .to_path_buf())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        parse_toml(Path::new("config.toml"), text)
+    }
+
+    #[test]
+    fn an_empty_file_means_every_default() {
+        let config = parse("").unwrap();
+        assert_eq!(config.provider, ProviderKind::GoogleHealth);
+        assert_eq!(config.locale, Locale::En);
+        assert_eq!(
+            config.google_health.token_url.as_str(),
+            "https://oauth2.googleapis.com/token"
+        );
+        assert_eq!(config.x.api_base.as_str(), "https://api.x.com/");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = parse("[x]\napi_bse = \"http://127.0.0.1:1/\"\n").unwrap_err();
+        assert!(err.to_string().contains("api_bse"), "{err}");
+        assert!(err.to_string().contains("config.toml:2:1"), "{err}");
+    }
+
+    #[test]
+    fn unknown_provider_and_time_zone_are_config_errors() {
+        assert!(
+            parse("provider = \"garmin\"")
+                .unwrap_err()
+                .to_string()
+                .contains("garmin")
+        );
+        assert!(parse("timezone = \"Mars/Olympus\"").is_err());
+        assert_eq!(
+            parse("timezone = \"Asia/Tokyo\"").unwrap().timezone,
+            Some(chrono_tz::Asia::Tokyo)
+        );
+    }
+
+    #[test]
+    fn relative_paths_are_resolved_beside_the_config() {
+        let config = parse(
+            "credentials_file = \"secret/creds.toml\"\nstate_file = \"/var/lib/fn/state.toml\"",
+        )
+        .unwrap();
+        let paths = resolve_paths(Path::new("/etc/fn/config.toml"), &config).unwrap();
+        assert_eq!(paths.credentials, Path::new("/etc/fn/secret/creds.toml"));
+        assert_eq!(
+            paths.credentials_lock,
+            Path::new("/etc/fn/secret/creds.toml.lock")
+        );
+        assert_eq!(paths.state, Path::new("/var/lib/fn/state.toml"));
+        assert_eq!(paths.state_lock, Path::new("/var/lib/fn/state.toml.lock"));
+    }
+}

@@ -1,0 +1,88 @@
+//! `credentials.toml`: client ids, secrets and tokens, per service. Machine-written,
+//! mode 0600, rewritten atomically under `credentials.toml.lock`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Paths;
+use crate::secret::Secret;
+use crate::store::TomlStore;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub google: Option<OAuthCredentials>,
+    pub fitbit: Option<OAuthCredentials>,
+    pub x: Option<XCredentials>,
+}
+
+/// An OAuth 2.0 client and the tokens it was granted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthCredentials {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub access_token: Secret,
+    pub refresh_token: Secret,
+    /// When the access token stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When the user consented; refresh tokens of Google apps in Testing status die 7 days later.
+    pub authorized_at: DateTime<Utc>,
+    /// The scopes the user actually granted.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// OAuth 1.0a user-context credentials for `POST /2/tweets`; they do not expire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XCredentials {
+    pub api_key: Secret,
+    pub api_secret: Secret,
+    pub access_token: Secret,
+    pub access_token_secret: Secret,
+}
+
+pub type CredentialStore = TomlStore<Credentials>;
+
+pub fn store(paths: &Paths) -> CredentialStore {
+    TomlStore::private(paths.credentials.clone(), paths.credentials_lock.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_redacts_every_secret() {
+        let creds = Credentials {
+            google: Some(OAuthCredentials {
+                client_id: "id.apps.googleusercontent.com".into(),
+                client_secret: Secret::new("GOCSPX-secret"),
+                access_token: Secret::new("ya29.access"),
+                refresh_token: Secret::new("1//refresh"),
+                expires_at: Utc::now(),
+                authorized_at: Utc::now(),
+                scopes: vec![],
+            }),
+            fitbit: None,
+            x: Some(XCredentials {
+                api_key: Secret::new("xkey"),
+                api_secret: Secret::new("xsecret"),
+                access_token: Secret::new("xtoken"),
+                access_token_secret: Secret::new("xtokensecret"),
+            }),
+        };
+        let shown = format!("{creds:?}");
+        for secret in [
+            "GOCSPX-secret",
+            "ya29.access",
+            "1//refresh",
+            "xkey",
+            "xsecret",
+            "xtoken",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked in {shown}");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! HTTP shared by every remote service: one client (rustls, timeouts), capped bodies,
+//! bounded retries with backoff, and the classification of transport failures.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{RequestBuilder, StatusCode};
+
+use crate::config::HttpConfig;
+use crate::error::{Error, Result};
+
+/// Larger answers are not what any endpoint we call sends; refuse rather than buffer them.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The longest the tool waits in-process for a rate limit to reset; beyond that it exits
+/// 75 and lets the scheduler try again.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
+pub fn client(config: &HttpConfig) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("fitbit-notifier/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(config.connect_timeout())
+        .timeout(config.timeout())
+        // no endpoint we call redirects; following one could send a token elsewhere
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|err| Error::other(format!("cannot set up HTTPS: {err}")))
+}
+
+/// A complete answer from a server.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body, shortened to one line, for an error message.
+    pub fn snippet(&self) -> String {
+        let text = self.text();
+        let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut cut: String = one_line.chars().take(200).collect();
+        if cut.len() < one_line.len() {
+            cut.push('…');
+        }
+        cut
+    }
+}
+
+/// Why no complete answer arrived.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The request never reached the server: it is safe to send again.
+    #[error("could not connect: {0}")]
+    NotSent(String),
+    /// The request may have been received and acted on: sending it again is not safe
+    /// for a request that is not idempotent.
+    #[error("no answer within the timeout")]
+    NoAnswer,
+    #[error("the answer was larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
+    #[error("{0}")]
+    Broken(String),
+}
+
+impl SendError {
+    /// A temporary failure for `service`, with what to do.
+    pub fn into_error(self, service: &str) -> Error {
+        match self {
+            SendError::TooLarge => Error::other(format!("{service}: {self}")),
+            _ => Error::try_later(format!(
+                "{service}: {self}; check the network, the next run will try again"
+            )),
+        }
+    }
+}
+
+/// Sends one request and reads the whole (capped) body.
+pub async fn send_once(request: RequestBuilder) -> Result<Reply, SendError> {
+    let mut response = request.send().await.map_err(classify)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(SendError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn classify(err: reqwest::Error) -> SendError {
+    // the chain names the real cause (refused, DNS, TLS) where the top level does not
+    let detail = error_chain(&err);
+    if err.is_connect() {
+        SendError::NotSent(detail)
+    } else if err.is_timeout() {
+        SendError::NoAnswer
+    } else if err.is_builder() {
+        SendError::NotSent(detail)
+    } else {
+        SendError::Broken(detail)
+    }
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// How to retry a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub attempts: u32,
+    /// Whether a request that may have been received can be sent again.
+    pub idempotent: bool,
+    /// Reads how long a 429 asks us to wait; `None` when the answer does not say.
+    pub rate_limit_wait: fn(&HeaderMap) -> Option<Duration>,
+}
+
+impl Retry {
+    pub fn idempotent(config: &HttpConfig) -> Self {
+        Retry {
+            attempts: config.attempts.max(1),
+            idempotent: true,
+            rate_limit_wait: retry_after,
+        }
+    }
+
+    pub fn once_only(config: &HttpConfig) -> Self {
+        Retry {
+            idempotent: false,
+            ..Self::idempotent(config)
+        }
+    }
+}
+
+/// Sends `make()` until it gets an answer worth returning: a non-5xx, non-429 status, a
+/// 429 whose reset is too far away to wait for, or the last attempt's answer.
+/// Transport failures are retried while that is safe, then returned.
+pub async fn send(make: impl Fn() -> RequestBuilder, retry: Retry) -> Result<Reply, SendError> {
+    let mut attempt = 1;
+    loop {
+        let outcome = send_once(make()).await;
+        let last = attempt >= retry.attempts;
+        let wait = match &outcome {
+            Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
+                match (retry.rate_limit_wait)(&reply.headers) {
+                    Some(wait) if wait <= MAX_RATE_LIMIT_WAIT => Some(wait.max(backoff(attempt))),
+                    Some(_) => None,
+                    None => Some(backoff(attempt)),
+                }
+            }
+            Ok(reply) if reply.status.is_server_error() => Some(backoff(attempt)),
+            Ok(_) => None,
+            Err(SendError::NotSent(_)) => Some(backoff(attempt)),
+            Err(SendError::NoAnswer | SendError::Broken(_)) if retry.idempotent => {
+                Some(backoff(attempt))
+            }
+            Err(_) => None,
+        };
+        match wait {
+            Some(wait) if !last => {
+                log::debug!(
+                    "attempt {attempt} failed; retrying in {}ms",
+                    wait.as_millis()
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            _ => return outcome,
+        }
+    }
+}
+
+/// Exponential backoff with jitter: about 0.5 s, 1 s, 2 s, … capped at 8 s.
+fn backoff(attempt: u32) -> Duration {
+    let base = 500u64 << attempt.saturating_sub(1).min(4);
+    let jitter = rand::random::<u64>() % (base / 4 + 1);
+    Duration::from_millis(base.min(8_000) + jitter)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by the services we call).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header_u64(headers, "retry-after").map(Duration::from_secs)
+}
+
+pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(
+            backoff(1) >= Duration::from_millis(500) && backoff(1) < Duration::from_millis(700)
+        );
+        assert!(backoff(3) >= Duration::from_millis(2000));
+        assert!(backoff(30) <= Duration::from_millis(10_001));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn snippets_are_one_short_line() {
+        let reply = Reply {
+            status: StatusCode::BAD_GATEWAY,
+            headers: HeaderMap::new(),
+            body: format!("<html>\n<body>{}</body>", "x".repeat(500)).into_bytes(),
+        };
+        let snippet = reply.snippet();
+        assert!(!snippet.contains('\n'));
+        assert!(snippet.chars().count() <= 201);
+    }
+}

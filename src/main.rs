@@ -1,0 +1,30 @@
+//! fitbit-notifier: parse the command line, dispatch, map errors to exit statuses.
+
+mod cli;
+mod commands;
+mod config;
+mod credentials;
+mod dates;
+mod error;
+mod http;
+mod logging;
+mod provider;
+mod secret;
+mod store;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.verbose, cli.quiet);
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            log::error!("{err:#}");
+            error::exit_code_for(&err)
+        }
+    }
+}

@@ -1,0 +1,441 @@
+//! Files the tool owns on disk: TOML read with located errors, atomic rewrite,
+//! advisory locking and the writable-directory preflight.
+//!
+//! The credentials and the state (posted ledger, cached time zone) both live in a
+//! [`TomlStore`]: read-modify-write happens under an exclusive lock on a separate,
+//! stable lock file (a lock on the data file itself would be lost when the rename
+//! swaps its inode), and every write replaces the file atomically.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::marker::PhantomData;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// How long a second process waits for the lock before giving up with "try later".
+pub const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Parses TOML, turning a failure into a configuration error that names
+/// `path:line:column` and what is wrong, on one line.
+pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    toml::from_str(text).map_err(|err| {
+        let location = err
+            .span()
+            .map(|span| {
+                let (line, column) = line_and_column(text, span.start);
+                format!("{}:{line}:{column}", path.display())
+            })
+            .unwrap_or_else(|| path.display().to_string());
+        let what = err.message().trim().replace('\n', " ");
+        Error::config(format!("{location}: {what}; fix the file and run again"))
+    })
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Writes `bytes` to `path` so that a crash at any instant leaves either the old or the
+/// new file: temp file in the same directory created 0600, fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let temp = temp_path_in(dir, path);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+fn temp_path_in(dir: &Path, target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy());
+    dir.join(format!(
+        ".{name}.{}.{:08x}.tmp",
+        std::process::id(),
+        rand::random::<u32>()
+    ))
+}
+
+/// Proves that new files can be created in `dir` (create and remove a temp file), so a
+/// caller can find out before it spends a single-use refresh token that it could not save.
+pub fn ensure_writable(dir: &Path) -> Result<()> {
+    let probe = temp_path_in(dir, Path::new("write-probe"));
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&probe)
+        .and_then(|_| fs::remove_file(&probe))
+        .map_err(|err| {
+            Error::config(format!(
+                "cannot write in {}: {err}; make the directory writable for this user (under systemd, add it to ReadWritePaths=)",
+                dir.display()
+            ))
+        })
+}
+
+/// Refuses a secrets file that group or others can read.
+pub fn ensure_private(path: &Path) -> Result<()> {
+    let mode = fs::metadata(path)
+        .map_err(|err| Error::config(format!("cannot read {}: {err}", path.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::config(format!(
+            "{} is readable by other users (mode {:o}); it holds secrets: run `chmod 600 {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|err| Error::config(format!("cannot create {}: {err}", dir.display())))
+}
+
+/// A TOML file of `T` that is only rewritten atomically and under its lock file.
+#[derive(Debug, Clone)]
+pub struct TomlStore<T> {
+    path: PathBuf,
+    lock_path: PathBuf,
+    private: bool,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
+    /// A store whose file holds secrets: created 0600 and refused when others can read it.
+    pub fn private(path: PathBuf, lock_path: PathBuf) -> Self {
+        Self::new(path, lock_path, true)
+    }
+
+    pub fn public(path: PathBuf, lock_path: PathBuf) -> Self {
+        Self::new(path, lock_path, false)
+    }
+
+    fn new(path: PathBuf, lock_path: PathBuf, private: bool) -> Self {
+        TomlStore {
+            path,
+            lock_path,
+            private,
+            _data: PhantomData,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the file without the lock; a missing file reads as the default value.
+    pub fn load(&self) -> Result<T> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
+            Err(err) => {
+                return Err(Error::config(format!(
+                    "cannot read {}: {err}",
+                    self.path.display()
+                )));
+            }
+        };
+        if self.private {
+            ensure_private(&self.path)?;
+        }
+        parse_toml(&self.path, &text)
+    }
+
+    /// Takes the exclusive lock, waiting at most [`LOCK_WAIT`] for another process to finish.
+    pub fn lock(&self) -> Result<Locked<'_, T>> {
+        self.lock_within(LOCK_WAIT)
+    }
+
+    pub fn lock_within(&self, wait: Duration) -> Result<Locked<'_, T>> {
+        create_private_dir(parent_dir(&self.lock_path))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&self.lock_path)
+            .map_err(|err| {
+                Error::config(format!(
+                    "cannot open lock file {}: {err}",
+                    self.lock_path.display()
+                ))
+            })?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    return Ok(Locked {
+                        store: self,
+                        _lock: file,
+                    });
+                }
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::try_later(format!(
+                        "another fitbit-notifier process has held {} for over {}s; try again when it has finished",
+                        self.lock_path.display(),
+                        wait.as_secs()
+                    )));
+                }
+                Err(TryLockError::Error(err)) => {
+                    return Err(Error::other(format!(
+                        "cannot lock {}: {err}",
+                        self.lock_path.display()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Proves the file's directory writable before a caller does something it could not undo.
+    pub fn ensure_writable(&self) -> Result<()> {
+        ensure_writable(parent_dir(&self.path))
+    }
+
+    /// Reads, changes and writes back under the lock, returning what `change` returned.
+    pub fn update<R>(&self, change: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
+        let locked = self.lock()?;
+        let mut value = locked.read()?;
+        let out = change(&mut value)?;
+        locked.write(&value)?;
+        Ok(out)
+    }
+}
+
+/// Proof that this process holds the store's lock; released on drop.
+pub struct Locked<'a, T> {
+    store: &'a TomlStore<T>,
+    _lock: File,
+}
+
+impl<T: Serialize + DeserializeOwned + Default> Locked<'_, T> {
+    pub fn read(&self) -> Result<T> {
+        self.store.load()
+    }
+
+    pub fn write(&self, value: &T) -> Result<()> {
+        let text = toml::to_string(value).map_err(|err| {
+            Error::other(format!(
+                "cannot encode {}: {err}",
+                self.store.path.display()
+            ))
+        })?;
+        create_private_dir(parent_dir(&self.store.path))?;
+        write_atomic(&self.store.path, text.as_bytes()).map_err(|err| {
+            Error::config(format!(
+                "cannot save {}: {err}; the previous file is unchanged",
+                self.store.path.display()
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    type Map = BTreeMap<String, String>;
+
+    fn store_in(dir: &Path) -> TomlStore<Map> {
+        TomlStore::private(dir.join("data.toml"), dir.join("data.toml.lock"))
+    }
+
+    #[test]
+    fn round_trip_creates_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        assert!(store.load().unwrap().is_empty());
+        store
+            .update(|map| {
+                map.insert("a".into(), "1".into());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.load().unwrap()["a"], "1");
+        let mode = fs::metadata(store.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "temp files left behind: {leftovers:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_others_can_read_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        fs::write(store.path(), "a = \"1\"\n").unwrap();
+        fs::set_permissions(store.path(), fs::Permissions::from_mode(0o644)).unwrap();
+        let err = store.load().unwrap_err();
+        assert_eq!(err.kind(), crate::error::Kind::Config);
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn toml_errors_name_line_and_column() {
+        let err = parse_toml::<Map>(Path::new("/x/c.toml"), "a = \"1\"\nb = = 2\n").unwrap_err();
+        assert!(err.to_string().starts_with("/x/c.toml:2:5:"), "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn the_preflight_reports_an_unwritable_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let locked_dir = dir.path().join("ro");
+        fs::create_dir(&locked_dir).unwrap();
+        fs::set_permissions(&locked_dir, fs::Permissions::from_mode(0o500)).unwrap();
+        let probe = ensure_writable(&locked_dir);
+        fs::set_permissions(&locked_dir, fs::Permissions::from_mode(0o700)).unwrap();
+        // root bypasses permission bits, so only an unprivileged run can see the refusal
+        if is_root() {
+            assert!(probe.is_ok());
+        } else {
+            assert!(probe.unwrap_err().to_string().contains("ReadWritePaths"));
+        }
+        assert!(ensure_writable(dir.path()).is_ok());
+    }
+
+    fn is_root() -> bool {
+        fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap_or(false)
+    }
+
+    // The tests below run this test binary again as child processes (real processes,
+    // real SIGKILL): the child takes its instructions from the environment.
+    const CHILD_DIR: &str = "FN_STORE_CHILD_DIR";
+    const CHILD_KEY: &str = "FN_STORE_CHILD_KEY";
+    const CHILD_LOOP: &str = "FN_STORE_CHILD_LOOP";
+
+    #[test]
+    fn child_writer() {
+        let Ok(dir) = std::env::var(CHILD_DIR) else {
+            return;
+        };
+        let store = store_in(Path::new(&dir));
+        let key = std::env::var(CHILD_KEY).unwrap();
+        if std::env::var(CHILD_LOOP).is_ok() {
+            // rewrite forever, alternating between two complete contents, until killed
+            for round in 0u64.. {
+                store
+                    .update(|map| {
+                        map.clear();
+                        let value = if round % 2 == 0 { "old" } else { "new" };
+                        for i in 0..200 {
+                            map.insert(format!("k{i:03}"), value.repeat(20));
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+            }
+        }
+        store
+            .update(|map| {
+                map.insert(key, "present".into());
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    fn spawn_child(dir: &Path, key: &str, looping: bool) -> std::process::Child {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--exact", "store::tests::child_writer", "--nocapture"])
+            .env(CHILD_DIR, dir)
+            .env(CHILD_KEY, key)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if looping {
+            cmd.env(CHILD_LOOP, "1");
+        }
+        cmd.spawn().unwrap()
+    }
+
+    #[test]
+    fn concurrent_writers_never_lose_an_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let children: Vec<_> = (0..8)
+            .map(|i| spawn_child(dir.path(), &format!("writer{i}"), false))
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let map = store_in(dir.path()).load().unwrap();
+        for i in 0..8 {
+            assert_eq!(
+                map.get(&format!("writer{i}")).map(String::as_str),
+                Some("present")
+            );
+        }
+    }
+
+    #[test]
+    fn sigkill_mid_rewrite_leaves_the_old_or_the_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        let mut seen_new = 0;
+        for iteration in 0..120u64 {
+            let mut child = spawn_child(dir.path(), "unused", true);
+            // vary the moment of death from 'before the first write' to 'many writes in'
+            std::thread::sleep(Duration::from_millis(5 + (iteration * 37) % 60));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let map = store.load().unwrap();
+            if map.is_empty() {
+                continue; // killed before the first rename: no file yet is fine
+            }
+            assert_eq!(map.len(), 200, "torn file at iteration {iteration}");
+            let first = map.values().next().unwrap().clone();
+            assert!(first == "old".repeat(20) || first == "new".repeat(20));
+            assert!(map.values().all(|v| *v == first), "mixed contents");
+            seen_new += usize::from(first.starts_with("new"));
+        }
+        assert!(seen_new > 0, "the child never got to a second write");
+    }
+}

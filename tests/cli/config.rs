@@ -1,0 +1,126 @@
+//! The foundation: config validation, located errors, the `config` report.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use predicates::prelude::*;
+
+use crate::support::TestEnv;
+
+#[test]
+fn malformed_toml_is_78_with_line_and_column() {
+    let env = TestEnv::new();
+    env.write_config("locale = \"ja\"\nprovider = = \"google-health\"\n");
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("config.toml:2:12:"));
+}
+
+#[test]
+fn an_unknown_key_is_78_and_named() {
+    let env = TestEnv::new();
+    env.write_config("[google_health]\napi_bsae = \"http://127.0.0.1:9/\"\n");
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("api_bsae").and(predicate::str::contains(":2:1:")));
+}
+
+#[test]
+fn an_unknown_provider_or_time_zone_is_78() {
+    let env = TestEnv::new();
+    env.write_config("provider = \"garmin\"\n");
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("garmin"));
+    env.write_config("timezone = \"Europe/Atlantis\"\n");
+    env.cmd().arg("config").assert().code(78);
+}
+
+#[test]
+fn a_missing_explicit_config_is_78() {
+    let env = TestEnv::new();
+    env.cmd()
+        .args(["--config", "/nonexistent/fitbit.toml", "config"])
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("/nonexistent/fitbit.toml"));
+}
+
+#[test]
+fn config_prints_every_resolved_path() {
+    let env = TestEnv::new();
+    let creds = env.credentials_path();
+    let state = env.state_path();
+    env.cmd()
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains(env.config_path().to_str().unwrap())
+                .and(predicate::str::contains(creds.to_str().unwrap()))
+                .and(predicate::str::contains(format!("{}.lock", creds.display())))
+                .and(predicate::str::contains(state.to_str().unwrap()))
+                .and(predicate::str::contains(format!("{}.lock", state.display()))),
+        );
+}
+
+#[test]
+fn the_config_env_var_and_relative_paths_are_honoured() {
+    let env = TestEnv::new();
+    let custom = env.home().join("elsewhere/fn.toml");
+    fs::create_dir_all(custom.parent().unwrap()).unwrap();
+    fs::write(&custom, "credentials_file = \"creds.toml\"\n").unwrap();
+    env.cmd()
+        .env("FITBIT_NOTIFIER_CONFIG", &custom)
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            env.home().join("elsewhere/creds.toml").to_str().unwrap(),
+        ));
+}
+
+#[test]
+fn a_credentials_file_others_can_read_is_refused_with_the_chmod_fix() {
+    let env = TestEnv::new();
+    env.write_credentials("");
+    fs::set_permissions(env.credentials_path(), fs::Permissions::from_mode(0o640)).unwrap();
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains(format!(
+            "chmod 600 {}",
+            env.credentials_path().display()
+        )));
+}
+
+#[test]
+fn a_malformed_credentials_file_is_78_and_located() {
+    let env = TestEnv::new();
+    env.write_credentials("[x]\napi_key = 42\n");
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("credentials.toml:2:11:"));
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let env = TestEnv::new();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    env.cmd().args(["--config", example, "config"]).assert().success();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = TestEnv::new();
+    env.cmd().arg("no-such-command").assert().code(2);
+}
