@@ -7,6 +7,7 @@ mod credentials;
 mod dates;
 mod error;
 mod http;
+mod ledger;
 mod logging;
 mod provider;
 mod secret;
