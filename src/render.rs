@@ -677,6 +677,16 @@ Charge 4: 80% (2021-05-24 07:12)",
     }
 
     #[test]
+    fn a_template_can_word_a_missing_value_its_own_way() {
+        let day = DaySummary {
+            water_ml: None,
+            ..demo::sample_day()
+        };
+        let rendered = render_with_one("{{ steps }} / {{ water or \"-\" }}", &day);
+        assert_eq!(text_of(&rendered, MessageKind::Activity), "1781歩 / -");
+    }
+
+    #[test]
     fn only_the_overridden_message_changes() {
         let rendered = render_with_one("歩数 {{ steps }}", &original_day());
         assert_eq!(texts(&rendered), ["歩数 1781歩", JA_SLEEP]);
@@ -844,6 +854,31 @@ Charge 4: 80% (2021-05-24 07:12)",
         assert_eq!(
             text_of(&rendered, MessageKind::Activity),
             "1500 ml|62.0 kg|21.3%|not recorded|0%"
+        );
+    }
+
+    #[test]
+    fn the_readme_example_template_renders_the_demo_day() {
+        let readme = include_str!("../README.md");
+        let example = readme
+            .split("```toml\n[templates]")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("README has a [templates] example");
+        let text = format!("locale = \"ja\"\n[templates]{example}");
+        let config: Config =
+            crate::store::parse_toml(std::path::Path::new("README.md"), &text).unwrap();
+        let rendered = Renderer::from_config(&config)
+            .unwrap()
+            .render(&demo::sample_day())
+            .unwrap();
+        assert_eq!(
+            text_of(&rendered, MessageKind::Sleep),
+            "本日(2021-05-23)の睡眠時間 from Fitbit
+
+睡眠時間: 12.433時間
+22:41 ~ 11:51 (深い睡眠 98分, レム 186分)
+バッテリ残量: 80%"
         );
     }
 

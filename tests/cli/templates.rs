@@ -45,3 +45,27 @@ fn good_templates_pass_and_are_reported() {
             "messages          locale ja; activity: your template, sleep: built-in",
         ));
 }
+
+#[test]
+fn the_commented_template_examples_in_config_example_toml_are_valid() {
+    let env = TestEnv::new();
+    let example = include_str!("../../config.example.toml");
+    let (_, templates) = example
+        .split_once("\n[templates]\n")
+        .expect("config.example.toml has a [templates] table");
+    let uncommented: Vec<&str> = templates
+        .lines()
+        .map(|line| {
+            line.strip_prefix('#')
+                .map_or(line, |l| l.strip_prefix(' ').unwrap_or(l))
+        })
+        .collect();
+    env.write_config(&format!("[templates]\n{}\n", uncommented.join("\n")));
+    env.cmd()
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "activity: your template, sleep: your template",
+        ));
+}
