@@ -72,6 +72,12 @@ mod tests {
         assert_eq!(Some(asleep + stages.wake.unwrap()), sleep.minutes_in_bed);
         let in_bed = sleep.end.unwrap() - sleep.start.unwrap();
         assert_eq!(Some(in_bed.num_minutes() as u32), sleep.minutes_in_bed);
-        assert!(day.device.unwrap().last_sync.unwrap() > sleep.end.unwrap());
+    }
+
+    #[test]
+    fn the_sample_device_synced_after_the_day_ended() {
+        let day = sample_day();
+        let end_of_day = local(2021, 5, 24, 0, 0);
+        assert!(day.device.unwrap().last_sync.unwrap() >= end_of_day);
     }
 }

@@ -163,7 +163,11 @@ impl Renderer {
             .map(|(name, _)| name)
             .chain(self.env.globals().map(|(name, _)| name))
             .collect();
-        for (name, template) in self.env.templates() {
+        for kind in MessageKind::ALL {
+            let template = self
+                .env
+                .get_template(kind.template_name())
+                .map_err(|err| template_error(kind, &err))?;
             let unknown: BTreeSet<String> = template
                 .undeclared_variables(false)
                 .into_iter()
@@ -181,8 +185,9 @@ impl Renderer {
                     "placeholders"
                 };
                 return Err(Error::config(format!(
-                    "{name}: unknown {noun} {list}; use the placeholders listed under \
-                     \"Messages and templates\" in the README"
+                    "{}: unknown {noun} {list}; use the placeholders listed under \
+                     \"Messages and templates\" in the README",
+                    kind.template_name()
                 )));
             }
         }
