@@ -6,10 +6,13 @@ mod config;
 mod credentials;
 mod dates;
 mod error;
+mod google_health;
 mod http;
 mod logging;
+mod oauth;
 mod provider;
 mod secret;
+mod state;
 mod store;
 mod summary;
 
