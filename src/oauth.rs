@@ -619,14 +619,21 @@ fn parse_token_reply(
 ) -> Result<Tokens, GrantError> {
     let endpoint = format!("{} token endpoint", service.name);
     if reply.status.is_success() {
-        let body = serde_json::from_slice::<TokenBody>(&reply.body).ok();
-        let Some((body, access_token)) =
-            body.and_then(|b| b.access_token.clone().map(|token| (b, token)))
-        else {
+        let body = match serde_json::from_slice::<TokenBody>(&reply.body) {
+            Ok(body) => body,
+            Err(_) => {
+                return Err(GrantError::Failed(Error::try_later(format!(
+                    "the {endpoint} answered {} with something other than JSON ({}); nothing was changed, the next run will try again",
+                    reply.status.as_u16(),
+                    reply.snippet()
+                ))));
+            }
+        };
+        let Some(access_token) = body.access_token.clone() else {
+            // the body is not quoted: it may hold a token after all
             return Err(GrantError::Failed(Error::try_later(format!(
-                "the {endpoint} answered {} without an access token ({}); nothing was changed, try again later",
-                reply.status.as_u16(),
-                reply.snippet()
+                "the {endpoint} answered {} without an access token; nothing was changed, the next run will try again",
+                reply.status.as_u16()
             ))));
         };
         let lifetime = body.expires_in.unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS);
