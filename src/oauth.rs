@@ -352,10 +352,7 @@ async fn read_request_target(mut stream: TcpStream) -> io::Result<(TcpStream, St
     let head = String::from_utf8_lossy(&head);
     let mut parts = head.lines().next().unwrap_or_default().split_whitespace();
     match (parts.next(), parts.next()) {
-        (Some("GET"), Some(target)) => {
-            let target = target.to_string();
-            Ok((stream, target))
-        }
+        (Some("GET"), Some(target)) => Ok((stream, target.to_string())),
         _ => Err(io::ErrorKind::InvalidData.into()),
     }
 }
