@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::dates::DateArg;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +39,45 @@ pub struct Cli {
 pub enum Command {
     /// Validate the config and credentials and show where every file lives
     Config,
+    /// Authorize fitbit-notifier with a service and store the tokens
+    Auth {
+        #[command(subcommand)]
+        service: AuthService,
+    },
+    /// Refresh the data provider's access token now and print its new expiry
+    Refresh,
+    /// Print one day's activity and sleep summary from the data provider
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthService {
+    /// Google Health API (provider google-health): consent in a browser, OAuth 2.0 with PKCE
+    Google(AuthGoogleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthGoogleArgs {
+    /// The OAuth client JSON downloaded for a Desktop app client [default: env
+    /// GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, else a prompt]
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// Do not open a browser or listen for the redirect: print the URL, then read the
+    /// address the browser ended on (or just the code) from standard input
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The civil day in the account's time zone: yesterday, today or YYYY-MM-DD
+    #[arg(long, default_value = "yesterday", value_name = "DAY")]
+    pub date: DateArg,
+
+    /// Print the summary as JSON (null means no data)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -7,12 +7,15 @@ mod credentials;
 mod dates;
 mod demo;
 mod error;
+mod google_health;
 mod http;
 mod ledger;
 mod logging;
+mod oauth;
 mod provider;
 mod render;
 mod secret;
+mod state;
 mod store;
 mod summary;
 

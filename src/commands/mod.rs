@@ -1,19 +1,30 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
+mod auth_google;
 mod config;
+mod fetch;
+mod refresh;
 
 use std::future::Future;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Cli, Command};
-use crate::config::{Config, Paths};
+use crate::cli::{AuthService, Cli, Command};
+use crate::config::{Config, Paths, ProviderKind};
+use crate::error::Error;
+use crate::google_health::GoogleHealth;
 use crate::http;
 
 pub fn run(cli: Cli) -> Result<()> {
+    let explicit = cli.config.as_deref();
     match cli.command {
-        Command::Config => config::run(cli.config.as_deref()),
+        Command::Config => config::run(explicit),
+        Command::Auth {
+            service: AuthService::Google(args),
+        } => auth_google::run(explicit, &args),
+        Command::Refresh => refresh::run(explicit),
+        Command::Fetch(args) => fetch::run(explicit, &args),
     }
 }
 
@@ -34,6 +45,22 @@ impl Env {
             paths: loaded.paths,
             client,
         })
+    }
+}
+
+/// The data provider the config names.
+pub fn provider(env: &Env) -> Result<GoogleHealth> {
+    match env.config.provider {
+        ProviderKind::GoogleHealth => Ok(GoogleHealth::new(
+            &env.config,
+            &env.paths,
+            env.client.clone(),
+        )),
+        ProviderKind::FitbitLegacy => Err(Error::config(format!(
+            "provider \"fitbit-legacy\" is not available in this build; set provider = \"google-health\" in {} and run `fitbit-notifier auth google`",
+            env.paths.config.display()
+        ))
+        .into()),
     }
 }
 

@@ -62,7 +62,13 @@ impl TestEnv {
 
     /// The binary, isolated from the real home and environment.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("fitbit-notifier").unwrap();
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same as [`TestEnv::cmd`] as a `std::process::Command`, for tests that talk
+    /// to the running child through its pipes.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fitbit-notifier"));
         cmd.env_clear()
             .env("HOME", self.home())
             .env("XDG_CONFIG_HOME", self.home().join(".config"))

@@ -1,0 +1,77 @@
+//! `state.toml`: what the tool remembers between runs (machine-written, atomic, under
+//! `state.toml.lock`). Every field has a default, so a state file written by an older
+//! or newer version still reads.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Paths;
+use crate::error::Result;
+use crate::provider::Provider;
+use crate::store::TomlStore;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    /// The account's IANA time zone as the provider reported it; read once, then cached
+    /// (`auth` reads it again).
+    #[serde(default)]
+    pub account_timezone: Option<Tz>,
+}
+
+pub type StateStore = TomlStore<State>;
+
+pub fn store(paths: &Paths) -> StateStore {
+    TomlStore::public(paths.state.clone(), paths.state_lock.clone())
+}
+
+/// The zone that decides which civil day is meant: the config's `timezone` when set,
+/// else the cached account zone, else the provider's answer (then cached).
+pub async fn timezone(
+    configured: Option<Tz>,
+    store: &StateStore,
+    provider: &impl Provider,
+) -> Result<Tz> {
+    if let Some(tz) = configured {
+        return Ok(tz);
+    }
+    if let Some(tz) = store.load()?.account_timezone {
+        return Ok(tz);
+    }
+    let tz = provider.timezone().await?;
+    remember_timezone(store, tz);
+    Ok(tz)
+}
+
+/// Caches the account zone. Failing to is not worth failing a run for: the zone is
+/// known for this one, and the next run asks again.
+pub fn remember_timezone(store: &StateStore, tz: Tz) {
+    let saved = store.update(|state| {
+        state.account_timezone = Some(tz);
+        Ok(())
+    });
+    if let Err(err) = saved {
+        log::warn!("cannot cache the account time zone: {err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cached_zone_round_trips_and_unknown_fields_are_tolerated() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: StateStore =
+            TomlStore::public(dir.path().join("s.toml"), dir.path().join("s.lock"));
+        assert!(store.load().unwrap().account_timezone.is_none());
+        remember_timezone(&store, chrono_tz::Asia::Tokyo);
+        assert_eq!(
+            store.load().unwrap().account_timezone,
+            Some(chrono_tz::Asia::Tokyo)
+        );
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(text.contains("account_timezone = \"Asia/Tokyo\""), "{text}");
+        std::fs::write(store.path(), "future_field = 1\n").unwrap();
+        assert!(store.load().unwrap().account_timezone.is_none());
+    }
+}

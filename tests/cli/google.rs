@@ -1,0 +1,1431 @@
+//! The Google Health provider against a loopback mock of Google's OAuth and API
+//! endpoints, with bodies from the API reference: `auth google` in both modes (the test
+//! plays the browser), `refresh` and `fetch`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use predicates::prelude::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+use wiremock::matchers::{
+    body_json, header, method, path, path_regex, query_param, query_param_is_missing,
+};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::support::TestEnv;
+
+const DAY: &str = "2026-11-25";
+const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
+const CLIENT_SECRET: &str = "GOCSPX-test-secret";
+const REFRESH_TOKEN: &str = "1//refresh-token";
+const OLD_TOKEN: &str = "ya29.old";
+const NEW_TOKEN: &str = "ya29.new";
+const CODE: &str = "4/0Ab-test_code";
+
+const ACTIVITY: &str = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly";
+const SLEEP: &str = "https://www.googleapis.com/auth/googlehealth.sleep.readonly";
+const SETTINGS: &str = "https://www.googleapis.com/auth/googlehealth.settings.readonly";
+const HEALTH_METRICS: &str =
+    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly";
+const NUTRITION: &str = "https://www.googleapis.com/auth/googlehealth.nutrition.readonly";
+const ALL_SCOPES: [&str; 5] = [ACTIVITY, SLEEP, SETTINGS, HEALTH_METRICS, NUTRITION];
+
+// ---------------------------------------------------------------------------------
+// The environment
+
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/google")
+        .join(name)
+}
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_str(&fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
+}
+
+/// A test home whose config points every Google endpoint at a fresh mock; `top` holds
+/// top-level config keys.
+async fn setup(top: &str) -> (TestEnv, MockServer) {
+    let server = MockServer::start().await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "{top}\n[http]\nattempts = 2\ntimeout = 10\n\n[google_health]\napi_base = \"{uri}/v4/\"\nauth_url = \"{uri}/o/oauth2/v2/auth\"\ntoken_url = \"{uri}/token\"\n",
+        uri = server.uri()
+    ));
+    (env, server)
+}
+
+fn credentials(
+    access_token: &str,
+    expires_at: DateTime<Utc>,
+    authorized_at: DateTime<Utc>,
+    scopes: &[&str],
+) -> String {
+    let scopes: Vec<String> = scopes.iter().map(|s| format!("\"{s}\"")).collect();
+    format!(
+        "[google]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\naccess_token = \"{access_token}\"\nrefresh_token = \"{REFRESH_TOKEN}\"\nexpires_at = \"{}\"\nauthorized_at = \"{}\"\nscopes = [{}]\n",
+        expires_at.to_rfc3339(),
+        authorized_at.to_rfc3339(),
+        scopes.join(", ")
+    )
+}
+
+/// An access token good for another hour.
+fn valid_credentials() -> String {
+    credentials(
+        OLD_TOKEN,
+        Utc::now() + TimeDelta::hours(1),
+        Utc::now() - TimeDelta::days(1),
+        &ALL_SCOPES,
+    )
+}
+
+/// An access token that has expired, from an authorization `days` old.
+fn expired_credentials(days: i64) -> String {
+    credentials(
+        OLD_TOKEN,
+        Utc::now() - TimeDelta::minutes(1),
+        Utc::now() - TimeDelta::days(days) - TimeDelta::hours(2),
+        &ALL_SCOPES,
+    )
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+// ---------------------------------------------------------------------------------
+// The token endpoint
+
+fn form(request: &Request) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(&request.body)
+        .into_owned()
+        .collect()
+}
+
+/// Matches a form POST that carries at least these fields.
+fn form_has(fields: &[(&str, &str)]) -> impl Fn(&Request) -> bool + Send + Sync + 'static {
+    let fields: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |request: &Request| {
+        let got = form(request);
+        fields.iter().all(|(k, v)| got.get(k) == Some(v))
+    }
+}
+
+fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTemplate {
+    let mut body =
+        json!({"access_token": access, "expires_in": 3599, "token_type": "Bearer", "scope": scope});
+    if let Some(refresh) = refresh {
+        body["refresh_token"] = json!(refresh);
+    }
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// The refresh grant with the stored client and refresh token, answered `times` times.
+async fn mount_refresh(server: &MockServer, response: ResponseTemplate, times: u64) {
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(form_has(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", REFRESH_TOKEN),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ]))
+        .respond_with(response)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Fails the test (on drop) if anything reaches the token endpoint.
+async fn forbid_token_requests(server: &MockServer) {
+    Mock::given(path("/token"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(server)
+        .await;
+}
+
+// ---------------------------------------------------------------------------------
+// The data endpoints
+
+fn civil(date: &str) -> Value {
+    let parts: Vec<u32> = date.split('-').map(|p| p.parse().unwrap()).collect();
+    json!({"date": {"year": parts[0], "month": parts[1], "day": parts[2]}})
+}
+
+fn day_filter(field: &str) -> String {
+    format!("{field} >= \"2026-11-25\" AND {field} < \"2026-11-26\"")
+}
+
+/// One day as the mock serves it: per data type the rollup point's value fields (an
+/// empty object for "no value"), and the list bodies.
+struct Day {
+    rollups: BTreeMap<&'static str, Value>,
+    basal_pages: Vec<Value>,
+    sleep: Value,
+    resting_heart_rate: Value,
+    devices: Value,
+    delay: Duration,
+}
+
+impl Day {
+    /// Every value present, from the reference's example bodies.
+    fn standard() -> Self {
+        let rollups = BTreeMap::from([
+            ("steps", json!({"steps": {"countSum": "9876"}})),
+            (
+                "distance",
+                json!({"distance": {"millimetersSum": "7123400"}}),
+            ),
+            (
+                "total-calories",
+                json!({"totalCalories": {"kcalSum": 2142.5}}),
+            ),
+            (
+                "active-energy-burned",
+                json!({"activeEnergyBurned": {"kcalSum": 512.0}}),
+            ),
+            (
+                "activity-level",
+                json!({"activityLevel": {"activityLevelRollupsByActivityLevelType": [
+                    {"activityLevelType": "SEDENTARY", "totalDuration": "43200s"},
+                    {"activityLevelType": "LIGHTLY_ACTIVE", "totalDuration": "12000s"},
+                    {"activityLevelType": "MODERATELY_ACTIVE", "totalDuration": "1800s"},
+                    {"activityLevelType": "VERY_ACTIVE", "totalDuration": "900s"}]}}),
+            ),
+            (
+                "sedentary-period",
+                json!({"sedentaryPeriod": {"durationSum": "42000s"}}),
+            ),
+            (
+                "active-minutes",
+                json!({"activeMinutes": {"activeMinutesRollupByActivityLevel": [
+                    {"activityLevel": "LIGHT", "activeMinutesSum": "180"},
+                    {"activityLevel": "MODERATE", "activeMinutesSum": "25"},
+                    {"activityLevel": "VIGOROUS", "activeMinutesSum": "12"}]}}),
+            ),
+            (
+                "hydration-log",
+                json!({"hydrationLog": {"amountConsumed": {"millilitersSum": 1500.0, "userProvidedUnitLast": "MILLILITER"}}}),
+            ),
+            ("weight", json!({"weight": {"weightGramsAvg": 71234.5}})),
+            (
+                "body-fat",
+                json!({"bodyFat": {"bodyFatPercentageAvg": 22.5}}),
+            ),
+        ]);
+        Day {
+            rollups,
+            basal_pages: vec![
+                basal_page(&[600.25, 500.5]),
+                basal_page(&[400.0]),
+                basal_page(&[60.0]),
+            ],
+            sleep: fixture("sleep_main.json"),
+            resting_heart_rate: fixture("resting_heart_rate.json"),
+            devices: fixture("paired_devices.json"),
+            delay: Duration::ZERO,
+        }
+    }
+
+    fn with_rollup(mut self, data_type: &'static str, value: Value) -> Self {
+        self.rollups.insert(data_type, value);
+        self
+    }
+
+    /// Serves this day to requests that carry `token`; every request is expected.
+    async fn mount(self, server: &MockServer, token: &str) {
+        let auth = format!("Bearer {token}");
+        let range = json!({"range": {"start": civil("2026-11-25"), "end": civil("2026-11-26")}, "windowSizeDays": 1});
+        for (data_type, value) in self.rollups {
+            let mut point =
+                json!({"civilStartTime": civil("2026-11-25"), "civilEndTime": civil("2026-11-26")});
+            point
+                .as_object_mut()
+                .unwrap()
+                .extend(value.as_object().unwrap().clone());
+            Mock::given(method("POST"))
+                .and(path(format!(
+                    "/v4/users/me/dataTypes/{data_type}/dataPoints:dailyRollUp"
+                )))
+                .and(header("authorization", auth.as_str()))
+                .and(body_json(&range))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({"rollupDataPoints": [point]}))
+                        .set_delay(self.delay),
+                )
+                .mount(server)
+                .await;
+        }
+        let pages = self.basal_pages.len();
+        for (i, mut page) in self.basal_pages.into_iter().enumerate() {
+            if i + 1 < pages {
+                page["nextPageToken"] = json!(format!("page{}", i + 1));
+            }
+            let mock = list_mock(
+                "basal-energy-burned",
+                &day_filter("basal_energy_burned.interval.civil_start_time"),
+                "1440",
+                &auth,
+            );
+            let mock = if i == 0 {
+                mock.and(query_param_is_missing("pageToken"))
+            } else {
+                mock.and(query_param("pageToken", format!("page{i}")))
+            };
+            mock.respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(page)
+                    .set_delay(self.delay),
+            )
+            .mount(server)
+            .await;
+        }
+        for (data_type, filter, body) in [
+            (
+                "sleep",
+                day_filter("sleep.interval.civil_end_time"),
+                self.sleep,
+            ),
+            (
+                "daily-resting-heart-rate",
+                day_filter("daily_resting_heart_rate.date"),
+                self.resting_heart_rate,
+            ),
+        ] {
+            list_mock(data_type, &filter, "25", &auth)
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(body)
+                        .set_delay(self.delay),
+                )
+                .mount(server)
+                .await;
+        }
+        Mock::given(method("GET"))
+            .and(path("/v4/users/me/pairedDevices"))
+            .and(header("authorization", auth.as_str()))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(self.devices)
+                    .set_delay(self.delay),
+            )
+            .mount(server)
+            .await;
+    }
+}
+
+fn basal_page(kcals: &[f64]) -> Value {
+    let points: Vec<Value> = kcals
+        .iter()
+        .map(|k| json!({"basalEnergyBurned": {"interval": {"startTime": "2026-11-25T10:00:00Z", "endTime": "2026-11-25T10:01:00Z"}, "kcal": k}}))
+        .collect();
+    json!({"dataPoints": points})
+}
+
+fn list_mock(data_type: &str, filter: &str, page_size: &str, auth: &str) -> wiremock::MockBuilder {
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/v4/users/me/dataTypes/{data_type}/dataPoints"
+        )))
+        .and(query_param("filter", filter))
+        .and(query_param("pageSize", page_size))
+        .and(header("authorization", auth))
+}
+
+async fn mount_settings(server: &MockServer, token: &str, times: u64) {
+    Mock::given(method("GET"))
+        .and(path("/v4/users/me/settings"))
+        .and(header("authorization", format!("Bearer {token}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("settings.json")))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Answers every request for `data_type` with `response`, ahead of the day's mocks.
+async fn mount_failure(server: &MockServer, data_type: &str, response: ResponseTemplate) {
+    Mock::given(path_regex(format!("^/v4/users/me/dataTypes/{data_type}/")))
+        .respond_with(response)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+fn fetch_json(env: &TestEnv) -> Value {
+    let output = env
+        .cmd()
+        .args(["fetch", "--date", DAY, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "fetch failed: {}",
+        stderr_of(&output)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn fetch_output(env: &TestEnv) -> Output {
+    env.cmd()
+        .args(["fetch", "--date", DAY, "--json"])
+        .output()
+        .unwrap()
+}
+
+/// The standard day as `fetch --json` prints it for Europe/Berlin.
+fn standard_json() -> Value {
+    json!({
+        "date": "2026-11-25",
+        "timezone": "Europe/Berlin",
+        "provider": "google-health",
+        "activity": {
+            "steps": 9876,
+            "distance_km": 7.1234,
+            "calories_out_kcal": 2142.5,
+            "calories_bmr_kcal": 1560.75,
+            "activity_calories_kcal": 512.0,
+            "sedentary_minutes": 720,
+            "lightly_active_minutes": 200,
+            "fairly_active_minutes": 30,
+            "very_active_minutes": 15
+        },
+        "sleep": {
+            "minutes_asleep": 402,
+            "minutes_in_bed": 450,
+            "start": "2026-11-24T23:41:30",
+            "end": "2026-11-25T07:12:00",
+            "stages": {"deep": 82, "light": 230, "rem": 90, "wake": 48}
+        },
+        "water_ml": 1500.0,
+        "weight_kg": 71.2345,
+        "body_fat_percent": 22.5,
+        "resting_heart_rate_bpm": 58,
+        "device": {"name": "Charge 6", "battery_percent": 85, "last_sync": "2026-11-26T07:05:00"}
+    })
+}
+
+/// A home with valid credentials, the Berlin zone configured and the standard day served.
+async fn standard_setup() -> (TestEnv, MockServer) {
+    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
+    env.write_credentials(&valid_credentials());
+    forbid_token_requests(&server).await;
+    (env, server)
+}
+
+// ---------------------------------------------------------------------------------
+// fetch
+
+#[tokio::test]
+async fn fetch_json_prints_the_whole_day_and_caches_the_account_zone() {
+    let (env, server) = setup("").await;
+    env.write_credentials(&valid_credentials());
+    forbid_token_requests(&server).await;
+    mount_settings(&server, OLD_TOKEN, 1).await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+
+    assert_eq!(fetch_json(&env), standard_json());
+    let state = fs::read_to_string(env.state_path()).unwrap();
+    assert!(
+        state.contains("account_timezone = \"Europe/Berlin\""),
+        "{state}"
+    );
+    // the second run takes the zone from the state file: settings is asked once in all
+    assert_eq!(fetch_json(&env)["timezone"], "Europe/Berlin");
+}
+
+#[tokio::test]
+async fn the_configured_zone_overrides_the_account_zone_for_local_times() {
+    let (env, server) = setup("timezone = \"Asia/Tokyo\"").await;
+    env.write_credentials(&valid_credentials());
+    forbid_token_requests(&server).await;
+    mount_settings(&server, OLD_TOKEN, 0).await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+
+    let json = fetch_json(&env);
+    assert_eq!(json["timezone"], "Asia/Tokyo");
+    assert_eq!(json["sleep"]["start"], "2026-11-25T07:41:30");
+    assert_eq!(json["device"]["last_sync"], "2026-11-26T15:05:00");
+}
+
+#[tokio::test]
+async fn fetch_prints_a_readable_table_by_default() {
+    let (env, server) = standard_setup().await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+    env.cmd()
+        .args(["fetch", "--date", DAY])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("date                2026-11-25 (Europe/Berlin)\n")
+                .and(predicate::str::contains("steps               9876\n"))
+                .and(predicate::str::contains("distance            7.12 km\n"))
+                .and(predicate::str::contains(
+                    "sleep               2026-11-24 23:41 to 2026-11-25 07:12\n",
+                ))
+                .and(predicate::str::contains("device              Charge 6\n")),
+        );
+}
+
+#[tokio::test]
+async fn basal_calories_follow_every_page() {
+    let (env, server) = standard_setup().await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+    assert_eq!(fetch_json(&env)["activity"]["calories_bmr_kcal"], 1560.75);
+    let basal_requests = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("basal-energy-burned"))
+        .count();
+    assert_eq!(basal_requests, 3);
+}
+
+fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<bool>) -> Value {
+    let mut metadata = json!({"processed": true});
+    if let Some(main) = main {
+        metadata["mainSleep"] = json!(main);
+    }
+    json!({"sleep": {
+        "interval": {"startTime": start, "endTime": end},
+        "type": "STAGES",
+        "metadata": metadata,
+        "summary": {"minutesAsleep": asleep, "minutesInSleepPeriod": asleep,
+                    "stagesSummary": [{"type": "DEEP", "minutes": "10"}]}
+    }})
+}
+
+#[tokio::test]
+async fn of_two_sleep_sessions_the_marked_main_sleep_is_taken() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard();
+    // the nap is longer, but Google marks the night as the main sleep
+    day.sleep = json!({"dataPoints": [
+        sleep_session("2026-11-25T12:00:00Z", "2026-11-25T19:00:00Z", "400", Some(false)),
+        sleep_session("2026-11-24T23:00:00Z", "2026-11-25T05:00:00Z", "350", Some(true)),
+    ]});
+    day.mount(&server, OLD_TOKEN).await;
+    let sleep = &fetch_json(&env)["sleep"];
+    assert_eq!(sleep["minutes_asleep"], 350);
+    assert_eq!(sleep["start"], "2026-11-25T00:00:00");
+    assert_eq!(
+        sleep["stages"],
+        json!({"deep": 10, "light": null, "rem": null, "wake": null})
+    );
+}
+
+#[tokio::test]
+async fn without_a_main_sleep_mark_the_longest_session_is_taken() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard();
+    day.sleep = json!({"dataPoints": [
+        sleep_session("2026-11-25T13:00:00Z", "2026-11-25T14:00:00Z", "55", None),
+        sleep_session("2026-11-24T22:00:00Z", "2026-11-25T06:00:00Z", "444", None),
+    ]});
+    day.mount(&server, OLD_TOKEN).await;
+    assert_eq!(fetch_json(&env)["sleep"]["minutes_asleep"], 444);
+}
+
+#[tokio::test]
+async fn a_day_without_sleep_or_device_has_null_for_them() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard();
+    day.sleep = json!({});
+    day.devices = json!({});
+    day.mount(&server, OLD_TOKEN).await;
+    let json = fetch_json(&env);
+    assert_eq!(json["sleep"], Value::Null);
+    assert_eq!(json["device"], Value::Null);
+    assert_eq!(json["activity"]["steps"], 9876);
+}
+
+#[tokio::test]
+async fn absent_values_are_null_and_true_zeros_are_zero() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard()
+        .with_rollup("steps", json!({"steps": {"countSum": "0"}}))
+        .with_rollup("distance", json!({}))
+        .with_rollup("hydration-log", json!({}))
+        .with_rollup("total-calories", json!({"totalCalories": {"kcalSum": 0}}))
+        .with_rollup(
+            "activity-level",
+            json!({"activityLevel": {"activityLevelRollupsByActivityLevelType": [
+                {"activityLevelType": "SEDENTARY", "totalDuration": "0s"}]}}),
+        )
+        .with_rollup("active-minutes", json!({}));
+    day.basal_pages = vec![json!({})];
+    day.resting_heart_rate = json!({"dataPoints": []});
+    day.mount(&server, OLD_TOKEN).await;
+    let json = fetch_json(&env);
+    let activity = &json["activity"];
+    assert_eq!(activity["steps"], 0);
+    assert_eq!(activity["calories_out_kcal"], 0.0);
+    assert_eq!(activity["sedentary_minutes"], 0);
+    assert_eq!(activity["distance_km"], Value::Null);
+    assert_eq!(activity["calories_bmr_kcal"], Value::Null);
+    assert_eq!(activity["very_active_minutes"], Value::Null);
+    assert_eq!(json["water_ml"], Value::Null);
+    assert_eq!(json["resting_heart_rate_bpm"], Value::Null);
+    assert_eq!(json["weight_kg"], 71.2345);
+}
+
+#[tokio::test]
+async fn ints_are_read_from_strings_and_from_numbers() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard()
+        .with_rollup("steps", json!({"steps": {"countSum": 9876}}))
+        .with_rollup("distance", json!({"distance": {"millimetersSum": 7123400}}));
+    day.resting_heart_rate =
+        json!({"dataPoints": [{"dailyRestingHeartRate": {"beatsPerMinute": 58}}]});
+    let mut sleep = fixture("sleep_main.json");
+    sleep["dataPoints"][0]["sleep"]["summary"]["minutesAsleep"] = json!(402);
+    day.sleep = sleep;
+    day.mount(&server, OLD_TOKEN).await;
+    let json = fetch_json(&env);
+    assert_eq!(json, standard_json());
+}
+
+#[tokio::test]
+async fn requests_go_out_concurrently() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard();
+    day.delay = Duration::from_millis(400);
+    day.mount(&server, OLD_TOKEN).await;
+    let started = Instant::now();
+    fetch_json(&env);
+    let elapsed = started.elapsed();
+    // 16 requests (three of them pages that must follow each other) at 400 ms each:
+    // one after the other would take 6.4 s; concurrently about 1.2 s
+    eprintln!("fetch with 400 ms per response took {elapsed:?}");
+    assert!(elapsed < Duration::from_millis(3500), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn data_of_scopes_the_user_did_not_grant_is_not_requested() {
+    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
+    env.write_credentials(&credentials(
+        OLD_TOKEN,
+        Utc::now() + TimeDelta::hours(1),
+        Utc::now(),
+        &[ACTIVITY, SLEEP, SETTINGS],
+    ));
+    Day::standard().mount(&server, OLD_TOKEN).await;
+    let json = fetch_json(&env);
+    assert_eq!(json["water_ml"], Value::Null);
+    assert_eq!(json["weight_kg"], Value::Null);
+    assert_eq!(json["resting_heart_rate_bpm"], Value::Null);
+    assert_eq!(json["activity"]["steps"], 9876);
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    for skipped in [
+        "hydration-log",
+        "/weight/",
+        "body-fat",
+        "daily-resting-heart-rate",
+    ] {
+        assert!(
+            !asked.iter().any(|p| p.contains(skipped)),
+            "{skipped} requested: {asked:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rollup_google_does_not_offer_falls_back_to_the_other_sources() {
+    let (env, server) = standard_setup().await;
+    mount_failure(
+        &server,
+        "activity-level",
+        ResponseTemplate::new(400).set_body_json(fixture("invalid_argument.json")),
+    )
+    .await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+    let activity = fetch_json(&env)["activity"].clone();
+    assert_eq!(activity["sedentary_minutes"], 700);
+    assert_eq!(activity["lightly_active_minutes"], 180);
+    assert_eq!(activity["fairly_active_minutes"], 25);
+    assert_eq!(activity["very_active_minutes"], 12);
+}
+
+#[tokio::test]
+async fn an_expiring_token_is_refreshed_and_saved_before_the_data_calls() {
+    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
+    env.write_credentials(&expired_credentials(1));
+    mount_refresh(
+        &server,
+        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
+        1,
+    )
+    .await;
+    Day::standard().mount(&server, NEW_TOKEN).await;
+    assert_eq!(fetch_json(&env), standard_json());
+    let saved = env.read_credentials();
+    assert!(
+        saved.contains(NEW_TOKEN) && saved.contains(REFRESH_TOKEN),
+        "{saved}"
+    );
+}
+
+#[tokio::test]
+async fn a_401_triggers_exactly_one_refresh_and_a_retry() {
+    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
+    env.write_credentials(&valid_credentials());
+    Mock::given(path_regex("^/v4/"))
+        .and(header(
+            "authorization",
+            format!("Bearer {OLD_TOKEN}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(401).set_body_json(fixture("unauthenticated.json")))
+        .mount(&server)
+        .await;
+    mount_refresh(
+        &server,
+        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
+        1,
+    )
+    .await;
+    Day::standard().mount(&server, NEW_TOKEN).await;
+    assert_eq!(fetch_json(&env), standard_json());
+    assert!(env.read_credentials().contains(NEW_TOKEN));
+}
+
+#[tokio::test]
+async fn a_401_after_the_refresh_is_77() {
+    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
+    env.write_credentials(&valid_credentials());
+    Mock::given(path_regex("^/v4/"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(fixture("unauthenticated.json")))
+        .mount(&server)
+        .await;
+    mount_refresh(
+        &server,
+        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
+        1,
+    )
+    .await;
+    let output = fetch_output(&env);
+    assert_eq!(output.status.code(), Some(77));
+    assert!(
+        stderr_of(&output).contains("fitbit-notifier auth google"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+/// Runs `fetch` on the standard day with one data type failing.
+async fn fetch_failing(data_type: &str, response: ResponseTemplate) -> (Output, MockServer) {
+    let (env, server) = standard_setup().await;
+    mount_failure(&server, data_type, response).await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+    (fetch_output(&env), server)
+}
+
+fn assert_one_line_error(output: &Output, code: i32, needle: &str) {
+    let stderr = stderr_of(output);
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn account_not_linked_is_77_with_what_to_do_in_the_fitbit_app() {
+    let (output, _server) = fetch_failing(
+        "steps",
+        ResponseTemplate::new(400).set_body_json(fixture("account_not_linked.json")),
+    )
+    .await;
+    assert_one_line_error(&output, 77, "open the Fitbit app");
+}
+
+#[tokio::test]
+async fn an_insufficient_scope_is_77_and_names_the_scope() {
+    let (output, _server) = fetch_failing(
+        "hydration-log",
+        ResponseTemplate::new(403).set_body_json(fixture("scope_insufficient.json")),
+    )
+    .await;
+    assert_one_line_error(&output, 77, NUTRITION);
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_retried_after_retry_after_then_75() {
+    let started = Instant::now();
+    let (output, server) = fetch_failing(
+        "steps",
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "1")
+            .set_body_json(fixture("rate_limited.json")),
+    )
+    .await;
+    assert_one_line_error(&output, 75, "rate limit");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let attempts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("/steps/"))
+        .count();
+    assert_eq!(attempts, 2, "attempts = 2 in the config");
+}
+
+#[tokio::test]
+async fn a_server_error_is_75() {
+    let (output, _server) = fetch_failing(
+        "sleep",
+        ResponseTemplate::new(503).set_body_json(
+            json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}),
+        ),
+    )
+    .await;
+    assert_one_line_error(&output, 75, "currently unavailable");
+}
+
+#[tokio::test]
+async fn an_html_server_error_is_a_one_line_75() {
+    let (output, _server) = fetch_failing(
+        "distance",
+        ResponseTemplate::new(502).set_body_raw(
+            "<html>\n<head><title>502</title></head>\n<body>Bad Gateway</body>\n</html>",
+            "text/html",
+        ),
+    )
+    .await;
+    assert_one_line_error(&output, 75, "Bad Gateway");
+}
+
+#[tokio::test]
+async fn an_html_client_error_is_a_one_line_1() {
+    let (output, _server) = fetch_failing(
+        "distance",
+        ResponseTemplate::new(404)
+            .set_body_raw("<html>\n<body>Not Found</body>\n</html>", "text/html"),
+    )
+    .await;
+    assert_one_line_error(&output, 1, "Not Found");
+}
+
+#[tokio::test]
+async fn another_client_error_is_1_with_googles_message() {
+    let (output, _server) = fetch_failing(
+        "steps",
+        ResponseTemplate::new(400).set_body_json(fixture("invalid_argument.json")),
+    )
+    .await;
+    assert_one_line_error(&output, 1, "Request contains an invalid argument.");
+}
+
+#[tokio::test]
+async fn a_malformed_success_body_is_1() {
+    let (output, _server) = fetch_failing(
+        "sleep",
+        ResponseTemplate::new(200).set_body_raw("{\"dataPoints\": [", "application/json"),
+    )
+    .await;
+    assert_one_line_error(&output, 1, "unreadable answer for sleep");
+}
+
+#[tokio::test]
+async fn the_legacy_provider_is_a_config_error_naming_the_provider_to_set() {
+    let (env, server) = setup("provider = \"fitbit-legacy\"").await;
+    forbid_token_requests(&server).await;
+    for command in ["fetch", "refresh"] {
+        env.cmd()
+            .arg(command)
+            .assert()
+            .code(78)
+            .stderr(predicate::str::contains("provider = \"google-health\""));
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// refresh
+
+#[tokio::test]
+async fn refresh_keeps_the_refresh_token_when_none_is_returned() {
+    let (env, server) = setup("").await;
+    env.write_credentials(&valid_credentials());
+    mount_refresh(
+        &server,
+        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
+        1,
+    )
+    .await;
+    env.cmd()
+        .arg("refresh")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid until"));
+    let saved = env.read_credentials();
+    assert!(
+        saved.contains(&format!("access_token = \"{NEW_TOKEN}\"")),
+        "{saved}"
+    );
+    assert!(
+        saved.contains(&format!("refresh_token = \"{REFRESH_TOKEN}\"")),
+        "{saved}"
+    );
+    let mode = fs::metadata(env.credentials_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[tokio::test]
+async fn refresh_stores_a_returned_refresh_token() {
+    let (env, server) = setup("").await;
+    env.write_credentials(&valid_credentials());
+    mount_refresh(
+        &server,
+        token_body(NEW_TOKEN, Some("1//rotated"), &ALL_SCOPES.join(" ")),
+        1,
+    )
+    .await;
+    env.cmd().arg("refresh").assert().success();
+    let saved = env.read_credentials();
+    assert!(saved.contains("refresh_token = \"1//rotated\""), "{saved}");
+}
+
+fn invalid_grant() -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(
+        json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
+    )
+}
+
+#[tokio::test]
+async fn invalid_grant_is_77_and_leaves_the_credentials_alone() {
+    let (env, server) = setup("").await;
+    let stored = expired_credentials(2);
+    env.write_credentials(&stored);
+    mount_refresh(&server, invalid_grant(), 1).await;
+    let output = env.cmd().arg("refresh").output().unwrap();
+    assert_one_line_error(&output, 77, "run `fitbit-notifier auth google`");
+    assert!(
+        !stderr_of(&output).contains("Testing"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(env.read_credentials(), stored);
+}
+
+#[tokio::test]
+async fn invalid_grant_a_week_after_consent_explains_testing_mode() {
+    let (env, server) = setup("").await;
+    env.write_credentials(&expired_credentials(7));
+    mount_refresh(&server, invalid_grant(), 1).await;
+    let output = fetch_output(&env);
+    assert_one_line_error(&output, 77, "Testing status 7 days after consent");
+    assert!(stderr_of(&output).contains("Publish app"));
+}
+
+#[tokio::test]
+async fn token_endpoint_failures_are_75_and_leave_the_credentials_alone() {
+    for response in [
+        ResponseTemplate::new(503).set_body_raw("<html>unavailable</html>", "text/html"),
+        ResponseTemplate::new(200).set_body_raw("<html>captive portal</html>", "text/html"),
+    ] {
+        let (env, server) = setup("").await;
+        let stored = valid_credentials();
+        env.write_credentials(&stored);
+        Mock::given(path("/token"))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let output = env.cmd().arg("refresh").output().unwrap();
+        assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+        assert_eq!(env.read_credentials(), stored);
+    }
+}
+
+#[tokio::test]
+async fn without_stored_authorization_refresh_is_77_naming_auth_google() {
+    let (env, server) = setup("").await;
+    forbid_token_requests(&server).await;
+    env.cmd()
+        .arg("refresh")
+        .assert()
+        .code(77)
+        .stderr(predicate::str::contains("fitbit-notifier auth google"));
+}
+
+/// A directory in which the lock and the credentials can be opened but no new file can
+/// be created, even by root: its path is so long that a temp file's name inside it
+/// exceeds PATH_MAX, while the shorter `credentials.toml.lock` still fits.
+fn directory_without_room_for_new_files(env: &TestEnv) -> PathBuf {
+    const LENGTH: usize = 4070;
+    let mut dir = env.home().join("deep");
+    while dir.as_os_str().len() + 201 <= LENGTH - 50 {
+        dir.push("d".repeat(200));
+    }
+    let rest = LENGTH - dir.as_os_str().len() - 1;
+    dir.push("e".repeat(rest));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved() {
+    let (env, server) = setup("").await;
+    let dir = directory_without_room_for_new_files(&env);
+    let creds = dir.join("credentials.toml");
+    let written = expired_credentials(1);
+    fs::write(&creds, &written).unwrap();
+    fs::set_permissions(&creds, fs::Permissions::from_mode(0o600)).unwrap();
+    let config = fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "credentials_file = \"{}\"\n{config}",
+        creds.display()
+    ));
+    forbid_token_requests(&server).await;
+    let output = env.cmd().arg("refresh").output().unwrap();
+    assert_eq!(output.status.code(), Some(78), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("cannot write in"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(fs::read_to_string(&creds).unwrap(), written);
+}
+
+// ---------------------------------------------------------------------------------
+// auth google
+
+/// What the authorize URL told the "browser", for the token endpoint to check against.
+#[derive(Default)]
+struct Issued {
+    challenge: Option<String>,
+    redirect_uri: Option<String>,
+}
+
+/// The code exchange, answered only when code, client, redirect URI and the PKCE
+/// verifier (`S256(code_verifier) == code_challenge`) all match.
+async fn mount_code_exchange(server: &MockServer, issued: Arc<Mutex<Issued>>, granted: &str) {
+    let granted = granted.to_string();
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(form_has(&[("grant_type", "authorization_code")]))
+        .respond_with(move |request: &Request| {
+            let form = form(request);
+            let issued = issued.lock().unwrap();
+            let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            let ok = form.get("code").map(String::as_str) == Some(CODE)
+                && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+                && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
+                && form.get("redirect_uri") == issued.redirect_uri.as_ref()
+                && Some(&challenge) == issued.challenge.as_ref();
+            if ok {
+                token_body(NEW_TOKEN, Some(REFRESH_TOKEN), &granted)
+            } else {
+                ResponseTemplate::new(400).set_body_json(
+                    json!({"error": "invalid_grant", "error_description": "mock: code, client, redirect_uri or PKCE mismatch"}),
+                )
+            }
+        })
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// A running `auth google` and the authorize URL it printed.
+struct AuthRun {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    url: Url,
+}
+
+impl AuthRun {
+    /// Starts `auth google <args>` with a fake `xdg-open` that records what it was asked
+    /// to open (so no real browser starts), and reads the URL from its stdout.
+    fn start(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
+        let bin = env.home().join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        for opener in ["xdg-open", "open"] {
+            let script = bin.join(opener);
+            fs::write(
+                &script,
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" > \"$HOME/opened-url\"\n",
+            )
+            .unwrap();
+            fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let mut cmd = env.std_cmd();
+        cmd.args(["auth", "google"])
+            .args(args)
+            .env("PATH", &bin)
+            .env("FITBIT_NOTIFIER_AUTH_TIMEOUT", "30")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in extra_env {
+            cmd.env(key, value);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                let mut stderr = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut stderr)
+                    .unwrap();
+                panic!("auth printed no URL; stderr: {stderr}");
+            }
+            if line.starts_with("http") {
+                break;
+            }
+        }
+        let url = Url::parse(line.trim()).unwrap();
+        AuthRun { child, stdout, url }
+    }
+
+    fn param(&self, name: &str) -> String {
+        self.url
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no {name} in {}", self.url))
+    }
+
+    /// Tells the mock token endpoint what this run's URL promised.
+    fn issue(&self, issued: &Arc<Mutex<Issued>>) {
+        let mut issued = issued.lock().unwrap();
+        issued.challenge = Some(self.param("code_challenge"));
+        issued.redirect_uri = Some(self.param("redirect_uri"));
+    }
+
+    fn paste(&mut self, text: &str) {
+        let mut stdin = self.child.stdin.take().unwrap();
+        writeln!(stdin, "{text}").unwrap();
+    }
+
+    fn finish(mut self) -> Output {
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        let mut output = self.child.wait_with_output().unwrap();
+        output.stdout = rest.into_bytes();
+        output
+    }
+}
+
+/// Plays the browser: a GET of `url`, returning the status and the page.
+fn browse(url: &str) -> (u16, String) {
+    let url = Url::parse(url).unwrap();
+    let mut stream = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).unwrap();
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    };
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, response)
+}
+
+fn redirect(run: &AuthRun, state: &str) -> String {
+    let mut url = Url::parse(&run.param("redirect_uri")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("state", state)
+        .append_pair("code", CODE)
+        .append_pair("scope", &ALL_SCOPES.join(" "));
+    url.to_string()
+}
+
+fn client_file_args() -> Vec<String> {
+    vec![
+        "--client-secret-file".into(),
+        fixture_path("client_secret_desktop.json")
+            .display()
+            .to_string(),
+    ]
+}
+
+#[tokio::test]
+async fn auth_in_the_browser_stores_tokens_and_checks_the_account() {
+    let (env, server) = setup("").await;
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
+    mount_settings(&server, NEW_TOKEN, 1).await;
+    let args = client_file_args();
+    let run = AuthRun::start(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+
+    assert_eq!(run.url.path(), "/o/oauth2/v2/auth");
+    assert_eq!(run.param("client_id"), CLIENT_ID);
+    assert_eq!(run.param("scope"), ALL_SCOPES.join(" "));
+    assert_eq!(run.param("access_type"), "offline");
+    assert_eq!(run.param("prompt"), "consent");
+    assert_eq!(run.param("response_type"), "code");
+    assert_eq!(run.param("code_challenge_method"), "S256");
+    assert!(run.param("redirect_uri").starts_with("http://127.0.0.1:"));
+    run.issue(&issued);
+
+    // a favicon request does not count as the redirect
+    let favicon = format!("{}favicon.ico", run.param("redirect_uri"));
+    assert_eq!(browse(&favicon).0, 404);
+    let (status, page) = browse(&redirect(&run, &run.param("state")));
+    assert_eq!(status, 200);
+    assert!(page.contains("You can close this tab"), "{page}");
+
+    let printed_url = run.url.to_string();
+    let output = run.finish();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stdout_of(&output).contains("Google Health account time zone: Europe/Berlin"));
+    let saved = env.read_credentials();
+    for expected in [
+        NEW_TOKEN,
+        REFRESH_TOKEN,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        NUTRITION,
+    ] {
+        assert!(saved.contains(expected), "{expected} not in {saved}");
+    }
+    let mode = fs::metadata(env.credentials_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let state = fs::read_to_string(env.state_path()).unwrap();
+    assert!(state.contains("Europe/Berlin"), "{state}");
+    let opened = fs::read_to_string(env.home().join("opened-url")).unwrap();
+    assert_eq!(opened.trim(), printed_url);
+    assert!(
+        !stderr_of(&output).contains("warn"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[tokio::test]
+async fn auth_refuses_a_redirect_with_another_state() {
+    let (env, server) = setup("").await;
+    forbid_token_requests(&server).await;
+    let args = client_file_args();
+    let run = AuthRun::start(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    let (status, page) = browse(&redirect(&run, "forged-state"));
+    assert_eq!(status, 400);
+    assert!(page.contains("does not match"), "{page}");
+    let output = run.finish();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_of(&output).contains("state does not match"));
+    assert!(env.read_credentials().is_empty());
+}
+
+#[tokio::test]
+async fn auth_gives_up_with_a_clear_message_when_the_browser_never_returns() {
+    let (env, server) = setup("").await;
+    forbid_token_requests(&server).await;
+    let args = client_file_args();
+    let run = AuthRun::start(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("FITBIT_NOTIFIER_AUTH_TIMEOUT", "1")],
+    );
+    let output = run.finish();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr_of(&output).contains("no answer from the browser within 1s"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[tokio::test]
+async fn auth_without_a_browser_reads_the_pasted_address() {
+    let (env, server) = setup("").await;
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
+    mount_settings(&server, NEW_TOKEN, 1).await;
+    let mut run = AuthRun::start(
+        &env,
+        &["--no-browser"],
+        &[
+            ("GOOGLE_CLIENT_ID", CLIENT_ID),
+            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    );
+    run.issue(&issued);
+    let pasted = redirect(&run, &run.param("state"));
+    run.paste(&pasted);
+    let output = run.finish();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(env.read_credentials().contains(NEW_TOKEN));
+    assert!(
+        !env.home().join("opened-url").exists(),
+        "--no-browser opened a browser"
+    );
+}
+
+#[tokio::test]
+async fn auth_without_a_browser_accepts_the_bare_code() {
+    let (env, server) = setup("").await;
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
+    mount_settings(&server, NEW_TOKEN, 1).await;
+    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
+    let mut run = AuthRun::start(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    run.issue(&issued);
+    run.paste(CODE);
+    let output = run.finish();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(env.read_credentials().contains(REFRESH_TOKEN));
+}
+
+#[tokio::test]
+async fn auth_without_a_browser_refuses_a_pasted_address_with_another_state() {
+    let (env, server) = setup("").await;
+    forbid_token_requests(&server).await;
+    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
+    let mut run = AuthRun::start(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    let pasted = redirect(&run, "stale-state");
+    run.paste(&pasted);
+    let output = run.finish();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_of(&output).contains("state does not match"));
+}
+
+#[tokio::test]
+async fn auth_warns_precisely_about_unticked_scopes() {
+    let (env, server) = setup("").await;
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(
+        &server,
+        issued.clone(),
+        &[ACTIVITY, SLEEP, SETTINGS].join(" "),
+    )
+    .await;
+    mount_settings(&server, NEW_TOKEN, 1).await;
+    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
+    let mut run = AuthRun::start(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    run.issue(&issued);
+    run.paste(CODE);
+    let output = run.finish();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(&format!(
+            "({NUTRITION}) was not granted, so water will be missing"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "({HEALTH_METRICS}) was not granted, so weight, body fat and resting heart rate will be missing"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(ACTIVITY), "{stderr}");
+    let saved = env.read_credentials();
+    assert!(
+        !saved.contains(NUTRITION),
+        "granted scopes are stored: {saved}"
+    );
+}
+
+#[tokio::test]
+async fn auth_for_an_account_without_google_health_is_77_and_keeps_the_tokens() {
+    let (env, server) = setup("").await;
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
+    Mock::given(path("/v4/users/me/settings"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(fixture("account_not_linked.json")))
+        .mount(&server)
+        .await;
+    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
+    let mut run = AuthRun::start(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    run.issue(&issued);
+    run.paste(CODE);
+    let output = run.finish();
+    assert_eq!(output.status.code(), Some(77));
+    assert!(stderr_of(&output).contains("Fitbit app"));
+    assert!(env.read_credentials().contains(REFRESH_TOKEN));
+}
+
+#[test]
+fn auth_refuses_a_web_client_and_a_missing_client() {
+    let env = TestEnv::new();
+    env.cmd()
+        .args(["auth", "google", "--client-secret-file"])
+        .arg(fixture_path("client_secret_web.json"))
+        .write_stdin("")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("Desktop app"));
+    // no file, no environment and no terminal to prompt on
+    env.cmd()
+        .args(["auth", "google", "--no-browser"])
+        .write_stdin("")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("GOOGLE_CLIENT_ID"));
+    env.cmd()
+        .args(["auth", "google"])
+        .env("GOOGLE_CLIENT_ID", CLIENT_ID)
+        .write_stdin("")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("GOOGLE_CLIENT_SECRET"));
+}
