@@ -8,6 +8,7 @@ mod dates;
 mod error;
 mod http;
 mod logging;
+mod post_length;
 mod provider;
 mod secret;
 mod store;
