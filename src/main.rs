@@ -13,6 +13,7 @@ mod provider;
 mod secret;
 mod store;
 mod summary;
+mod x;
 
 use std::process::ExitCode;
 
