@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +37,37 @@ pub struct Cli {
 pub enum Command {
     /// Validate the config and credentials and show where every file lives
     Config,
+    /// Store the credentials of a service
+    Auth {
+        #[command(subcommand)]
+        service: AuthService,
+    },
+    /// Post a text to X
+    Tweet(TweetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthService {
+    /// Store the X API key and secret and an access token and secret, read from
+    /// X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET or asked for
+    /// without echo
+    X {
+        /// Get the access token through X's PIN flow instead: open a link, authorize the
+        /// app, type the PIN (for an account other than the app owner's)
+        #[arg(long)]
+        pin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TweetArgs {
+    /// The text to post, or - to read it from standard input
+    #[arg(long, value_name = "TEXT|-")]
+    pub text: String,
+
+    /// Print the text and its weighted length as X counts it; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[cfg(test)]

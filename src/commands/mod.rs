@@ -1,19 +1,26 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
+mod auth_x;
 mod config;
+mod prompt;
+mod tweet;
 
 use std::future::Future;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AuthService, Cli, Command};
 use crate::config::{Config, Paths};
 use crate::http;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Config => config::run(cli.config.as_deref()),
+        Command::Auth {
+            service: AuthService::X { pin },
+        } => auth_x::run(cli.config.as_deref(), pin),
+        Command::Tweet(args) => tweet::run(cli.config.as_deref(), &args),
     }
 }
 

@@ -116,7 +116,8 @@ impl Candidate {
             return Vec::new();
         }
         if self.protocol.is_some() {
-            return vec![self.start..self.tco_end(text).unwrap_or(self.end)];
+            let url = self.start..self.tco_end(text).unwrap_or(self.end);
+            return vec![url];
         }
         if before.is_some_and(|c| matches!(c, '-' | '_' | '.' | '/')) {
             return Vec::new();
