@@ -39,6 +39,15 @@ pub enum Locale {
     Ja,
 }
 
+impl Locale {
+    pub fn name(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Ja => "ja",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -58,6 +67,8 @@ pub struct Config {
     pub fitbit: FitbitConfig,
     #[serde(default = "XConfig::default")]
     pub x: XConfig,
+    #[serde(default)]
+    pub templates: TemplatesConfig,
 }
 
 impl Default for Config {
@@ -72,6 +83,7 @@ impl Default for Config {
             google_health: GoogleHealthConfig::default(),
             fitbit: FitbitConfig::default(),
             x: XConfig::default(),
+            templates: TemplatesConfig::default(),
         }
     }
 }
@@ -158,6 +170,14 @@ impl Default for XConfig {
             api_base: Url::parse("https://api.x.com/").expect("built-in URL"),
         }
     }
+}
+
+/// The user's own message templates; a message without one uses the locale's built-in.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesConfig {
+    pub activity: Option<String>,
+    pub sleep: Option<String>,
 }
 
 /// Where every file lives, resolved once from the flags, the environment and the config.
@@ -278,6 +298,15 @@ mod tests {
         let err = parse("[x]\napi_bse = \"http://127.0.0.1:1/\"\n").unwrap_err();
         assert!(err.to_string().contains("api_bse"), "{err}");
         assert!(err.to_string().contains("config.toml:2:1"), "{err}");
+    }
+
+    #[test]
+    fn templates_are_optional_and_unknown_template_keys_are_named() {
+        let config = parse("[templates]\nsleep = \"{{ sleep_hours }}\"\n").unwrap();
+        assert_eq!(config.templates.sleep.as_deref(), Some("{{ sleep_hours }}"));
+        assert_eq!(config.templates.activity, None);
+        let err = parse("[templates]\nactivty = \"{{ steps }}\"\n").unwrap_err();
+        assert!(err.to_string().contains("activty"), "{err}");
     }
 
     #[test]

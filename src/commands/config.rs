@@ -2,13 +2,15 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
-use crate::config;
+use crate::config::{self, Config};
 use crate::credentials::{self, Credentials};
+use crate::render::{self, MessageKind};
 
 pub fn run(explicit: Option<&Path>) -> Result<()> {
     let loaded = config::load(explicit)?;
+    render::validate(&loaded.config).with_context(|| loaded.paths.config.display().to_string())?;
     let creds = credentials::store(&loaded.paths).load()?;
     let paths = &loaded.paths;
     let config_note = if loaded.file_present {
@@ -34,7 +36,20 @@ pub fn run(explicit: Option<&Path>) -> Result<()> {
         Some(tz) => println!("timezone          {tz} (from the config)"),
         None => println!("timezone          the account's own"),
     }
+    println!("messages          {}", describe_messages(cfg));
     Ok(())
+}
+
+fn describe_messages(cfg: &Config) -> String {
+    let templates = MessageKind::ALL.map(|kind| {
+        let source = if kind.user_template(cfg).is_some() {
+            "your template"
+        } else {
+            "built-in"
+        };
+        format!("{}: {source}", kind.name())
+    });
+    format!("locale {}; {}", cfg.locale.name(), templates.join(", "))
 }
 
 fn describe(creds: &Credentials) -> String {

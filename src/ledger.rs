@@ -1,0 +1,120 @@
+//! The posted ledger: which message of which day went to which destination, with the
+//! post's id. It lives in the state file and is what makes re-runs safe: a run posts
+//! only what is missing.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `posted."2021-05-23".x.activity = { id = "…", at = … }` in the state file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ledger(BTreeMap<NaiveDate, BTreeMap<String, BTreeMap<String, Posted>>>);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Posted {
+    /// The post's id, or `None` when the service answered that it already had this text.
+    pub id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Ledger {
+    pub fn get(&self, date: NaiveDate, sink: &str, message: &str) -> Option<&Posted> {
+        self.0.get(&date)?.get(sink)?.get(message)
+    }
+
+    pub fn is_posted(&self, date: NaiveDate, sink: &str, message: &str) -> bool {
+        self.get(date, sink, message).is_some()
+    }
+
+    pub fn record(&mut self, date: NaiveDate, sink: &str, message: &str, posted: Posted) {
+        self.0
+            .entry(date)
+            .or_default()
+            .entry(sink.to_string())
+            .or_default()
+            .insert(message.to_string(), posted);
+    }
+
+    /// Forgets days older than `keep_from`, so the state file does not grow for years.
+    pub fn prune_before(&mut self, keep_from: NaiveDate) {
+        self.0.retain(|date, _| *date >= keep_from);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn posted(id: &str) -> Posted {
+        Posted {
+            id: Some(id.to_string()),
+            at: "2026-11-26T07:30:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn records_per_day_sink_and_message() {
+        let mut ledger = Ledger::default();
+        ledger.record(day("2021-05-23"), "x", "activity", posted("1"));
+        assert!(ledger.is_posted(day("2021-05-23"), "x", "activity"));
+        assert!(!ledger.is_posted(day("2021-05-23"), "x", "sleep"));
+        assert!(!ledger.is_posted(day("2021-05-23"), "mastodon", "activity"));
+        assert!(!ledger.is_posted(day("2021-05-24"), "x", "activity"));
+        assert_eq!(
+            ledger
+                .get(day("2021-05-23"), "x", "activity")
+                .unwrap()
+                .id
+                .as_deref(),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        #[derive(Serialize, Deserialize)]
+        struct Holder {
+            posted: Ledger,
+        }
+        let mut ledger = Ledger::default();
+        ledger.record(
+            day("2021-05-23"),
+            "x",
+            "activity",
+            posted("1445880548472328192"),
+        );
+        ledger.record(
+            day("2021-05-23"),
+            "x",
+            "sleep",
+            Posted {
+                id: None,
+                ..posted("")
+            },
+        );
+        let text = toml::to_string(&Holder {
+            posted: ledger.clone(),
+        })
+        .unwrap();
+        assert!(text.contains("[posted.2021-05-23.x"), "{text}");
+        let back: Holder = toml::from_str(&text).unwrap();
+        assert_eq!(back.posted, ledger);
+    }
+
+    #[test]
+    fn pruning_keeps_recent_days() {
+        let mut ledger = Ledger::default();
+        ledger.record(day("2021-05-01"), "x", "activity", posted("1"));
+        ledger.record(day("2021-05-23"), "x", "activity", posted("2"));
+        ledger.prune_before(day("2021-05-10"));
+        assert!(!ledger.is_posted(day("2021-05-01"), "x", "activity"));
+        assert!(ledger.is_posted(day("2021-05-23"), "x", "activity"));
+    }
+}

@@ -1,0 +1,71 @@
+//! Message templates: `config` checks them before any run.
+
+use predicates::prelude::*;
+
+use crate::support::TestEnv;
+
+#[test]
+fn an_unknown_placeholder_is_78_naming_the_template_and_the_placeholder() {
+    let env = TestEnv::new();
+    env.write_config("locale = \"ja\"\n[templates]\nsleep = \"睡眠: {{ sleep_hourz }}\"\n");
+    env.cmd().arg("config").assert().code(78).stdout("").stderr(
+        predicate::str::contains("templates.sleep: unknown placeholder `sleep_hourz`").and(
+            predicate::str::contains(env.config_path().to_str().unwrap()),
+        ),
+    );
+}
+
+#[test]
+fn a_syntax_error_is_78_naming_the_template_and_its_line() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[templates]\nactivity = \"\"\"\nSteps: {{ steps }}\nWater: {{ water }\n\"\"\"\n",
+    );
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains(
+            "templates.activity line 2: syntax error",
+        ));
+}
+
+#[test]
+fn good_templates_pass_and_are_reported() {
+    let env = TestEnv::new();
+    env.write_config(
+        "locale = \"ja\"\n[templates]\nactivity = \"\"\"\n本日の歩数: {{ steps }}\n\
+         {% if water %}\n水分: {{ water }}\n{% endif %}\n\"\"\"\n",
+    );
+    env.cmd()
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "messages          locale ja; activity: your template, sleep: built-in",
+        ));
+}
+
+#[test]
+fn the_commented_template_examples_in_config_example_toml_are_valid() {
+    let env = TestEnv::new();
+    let example = include_str!("../../config.example.toml");
+    let (_, templates) = example
+        .split_once("\n[templates]\n")
+        .expect("config.example.toml has a [templates] table");
+    let uncommented: Vec<&str> = templates
+        .lines()
+        .map(|line| {
+            line.strip_prefix('#')
+                .map_or(line, |l| l.strip_prefix(' ').unwrap_or(l))
+        })
+        .collect();
+    env.write_config(&format!("[templates]\n{}\n", uncommented.join("\n")));
+    env.cmd()
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "activity: your template, sleep: your template",
+        ));
+}
