@@ -48,12 +48,23 @@ pub enum Command {
     Refresh,
     /// Print one day's activity and sleep summary from the data provider
     Fetch(FetchArgs),
+    /// Post a text to X
+    Tweet(TweetArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuthService {
     /// Google Health API (provider google-health): consent in a browser, OAuth 2.0 with PKCE
     Google(AuthGoogleArgs),
+    /// Store the X API key and secret and an access token and secret, read from
+    /// X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET or asked for
+    /// without echo
+    X {
+        /// Get the access token through X's PIN flow instead: open a link, authorize the
+        /// app, type the PIN (for an account other than the app owner's)
+        #[arg(long)]
+        pin: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +89,17 @@ pub struct FetchArgs {
     /// Print the summary as JSON (null means no data)
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TweetArgs {
+    /// The text to post, or - to read it from standard input
+    #[arg(long, value_name = "TEXT|-")]
+    pub text: String,
+
+    /// Print the text and its weighted length as X counts it; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[cfg(test)]

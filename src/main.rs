@@ -12,12 +12,14 @@ mod http;
 mod ledger;
 mod logging;
 mod oauth;
+mod post_length;
 mod provider;
 mod render;
 mod secret;
 mod state;
 mod store;
 mod summary;
+mod x;
 
 use std::process::ExitCode;
 

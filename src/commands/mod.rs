@@ -1,9 +1,12 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
 mod auth_google;
+mod auth_x;
 mod config;
 mod fetch;
+mod prompt;
 mod refresh;
+mod tweet;
 
 use std::future::Future;
 use std::path::Path;
@@ -25,6 +28,10 @@ pub fn run(cli: Cli) -> Result<()> {
         } => auth_google::run(explicit, &args),
         Command::Refresh => refresh::run(explicit),
         Command::Fetch(args) => fetch::run(explicit, &args),
+        Command::Auth {
+            service: AuthService::X { pin },
+        } => auth_x::run(explicit, pin),
+        Command::Tweet(args) => tweet::run(explicit, &args),
     }
 }
 

@@ -6,3 +6,4 @@ mod support;
 mod config;
 mod google;
 mod templates;
+mod x;

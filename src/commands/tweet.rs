@@ -1,0 +1,70 @@
+//! `tweet`: post a text to X, or with `--dry-run` show how X would count it.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use super::{Env, block_on};
+use crate::cli::TweetArgs;
+use crate::credentials::{self, XCredentials};
+use crate::error::Error;
+use crate::post_length;
+use crate::x::{self, Posted};
+
+pub fn run(explicit: Option<&Path>, args: &TweetArgs) -> Result<()> {
+    let text = read_text(&args.text)?;
+    if args.dry_run {
+        return dry_run(&text);
+    }
+    let env = Env::load(explicit)?;
+    let keys = stored_keys(&env)?;
+    let x = x::Client::new(&env.client, &env.config);
+    match block_on(async { Ok(x.post(&keys, &text).await?) })? {
+        Posted::New(id) => {
+            println!("Posted {id}: {}", id.url());
+            Ok(())
+        }
+        Posted::AlreadyPosted => Err(Error::other(
+            "X refused the text as a duplicate (403): it is already on the account, so nothing new was posted; \
+             change the text to post it again",
+        )
+        .into()),
+    }
+}
+
+/// The text itself, or all of standard input for `-`.
+fn read_text(arg: &str) -> Result<String> {
+    if arg != "-" {
+        return Ok(arg.to_string());
+    }
+    let mut text = String::new();
+    io::stdin()
+        .read_to_string(&mut text)
+        .context("cannot read the text from standard input")?;
+    // the line end that echo and editors add is not meant to be posted
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn dry_run(text: &str) -> Result<()> {
+    println!("{text}");
+    println!("--");
+    println!(
+        "weighted length {} of {}; nothing was sent (--dry-run)",
+        post_length::weighted_length(text),
+        post_length::MAX_WEIGHTED_LENGTH
+    );
+    post_length::check(text).map_err(Error::from)?;
+    Ok(())
+}
+
+fn stored_keys(env: &Env) -> Result<XCredentials> {
+    let store = credentials::store(&env.paths);
+    let keys = store.load()?.x.ok_or_else(|| {
+        Error::config(format!(
+            "no X keys are stored in {}; run `fitbit-notifier auth x` first",
+            store.path().display()
+        ))
+    })?;
+    Ok(keys)
+}

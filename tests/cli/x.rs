@@ -1,0 +1,721 @@
+//! Posting to X: `auth x` and `tweet` against a loopback mock of X that recomputes the
+//! OAuth 1.0a signature of every request it receives and answers 401 to a wrong one.
+
+use std::collections::HashMap;
+use std::fs;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Output;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use predicates::prelude::*;
+use serde_json::json;
+use sha1::Sha1;
+use wiremock::matchers::{any, method, path};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+
+use crate::support::TestEnv;
+
+const API_KEY: &str = "test-api-key-4kT9";
+const API_SECRET: &str = "test-api-secret-Qm2x";
+const ACCESS_TOKEN: &str = "1-test-access-token-Zr7p";
+const ACCESS_TOKEN_SECRET: &str = "test-access-token-secret-Lw3c";
+const REQUEST_TOKEN: &str = "test-request-token";
+const REQUEST_TOKEN_SECRET: &str = "test-request-token-secret-Hy6d";
+const MINTED_TOKEN: &str = "2-minted-access-token-Vb8n";
+const MINTED_TOKEN_SECRET: &str = "minted-access-token-secret-Pe5s";
+const PIN: &str = "4868795";
+const POST_ID: &str = "1445880548472328192";
+
+/// Every value that must never be printed. The request token is absent: it is part of
+/// the authorize link the user has to open.
+const SECRETS: [&str; 7] = [
+    API_KEY,
+    API_SECRET,
+    ACCESS_TOKEN,
+    ACCESS_TOKEN_SECRET,
+    REQUEST_TOKEN_SECRET,
+    MINTED_TOKEN,
+    MINTED_TOKEN_SECRET,
+];
+
+/// The tokens the mock knows, with the secret each is signed with.
+const TOKEN_SECRETS: [(&str, &str); 3] = [
+    (ACCESS_TOKEN, ACCESS_TOKEN_SECRET),
+    (REQUEST_TOKEN, REQUEST_TOKEN_SECRET),
+    (MINTED_TOKEN, MINTED_TOKEN_SECRET),
+];
+
+/// RFC 3986 unreserved characters stay; everything else is %XX.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn pct(text: &str) -> String {
+    utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The decoded fields of an `Authorization: OAuth k="v", …` header.
+fn oauth_fields(request: &Request) -> Result<HashMap<String, String>, String> {
+    let header = request
+        .headers
+        .get("authorization")
+        .ok_or("no Authorization header")?
+        .to_str()
+        .map_err(|err| err.to_string())?;
+    let fields = header.strip_prefix("OAuth ").ok_or("not an OAuth header")?;
+    fields
+        .split(',')
+        .map(|field| {
+            let (key, value) = field.trim().split_once('=').ok_or("a field without =")?;
+            let value = value
+                .strip_prefix('"')
+                .and_then(|value| value.strip_suffix('"'))
+                .ok_or("an unquoted value")?;
+            let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
+            Ok((decode(key), decode(value)))
+        })
+        .collect()
+}
+
+/// Checks a request as X does: RFC 5849 HMAC-SHA1 over the method, the scheme, host, port
+/// and path it arrived with, the query, a form body (never a JSON one) and the OAuth fields.
+fn verify_signature(request: &Request, expected_host: &str) -> Result<(), String> {
+    let host = request
+        .headers
+        .get("host")
+        .ok_or("no Host header")?
+        .to_str()
+        .map_err(|err| err.to_string())?;
+    if host != expected_host {
+        return Err(format!("sent to {host}, not {expected_host}"));
+    }
+    let oauth = oauth_fields(request)?;
+    let field = |key: &str| {
+        oauth
+            .get(key)
+            .map(String::as_str)
+            .ok_or(format!("no {key}"))
+    };
+    if field("oauth_consumer_key")? != API_KEY {
+        return Err("unknown consumer key".into());
+    }
+    if field("oauth_signature_method")? != "HMAC-SHA1" || field("oauth_version")? != "1.0" {
+        return Err("not HMAC-SHA1 with oauth_version 1.0".into());
+    }
+    let timestamp: i64 = field("oauth_timestamp")?
+        .parse()
+        .map_err(|_| "a timestamp that is not a number")?;
+    if (timestamp - now()).abs() > 300 {
+        return Err("a stale timestamp".into());
+    }
+    let nonce = field("oauth_nonce")?;
+    if nonce.is_empty() || !nonce.is_ascii() {
+        return Err("a bad nonce".into());
+    }
+    let token_secret = match oauth.get("oauth_token") {
+        None => "",
+        Some(token) => TOKEN_SECRETS
+            .iter()
+            .find(|(known, _)| known == token)
+            .map(|(_, secret)| *secret)
+            .ok_or("an unknown token")?,
+    };
+
+    let mut params: Vec<(String, String)> = oauth
+        .iter()
+        .filter(|(key, _)| *key != "oauth_signature" && *key != "realm")
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    params.extend(request.url.query_pairs().into_owned());
+    let form = request.headers.get("content-type").is_some_and(|kind| {
+        kind.as_bytes()
+            .starts_with(b"application/x-www-form-urlencoded")
+    });
+    if form {
+        params.extend(url::form_urlencoded::parse(&request.body).into_owned());
+    }
+    let mut encoded: Vec<(String, String)> = params
+        .iter()
+        .map(|(key, value)| (pct(key), pct(value)))
+        .collect();
+    encoded.sort();
+    let parameter_string = encoded
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let base_url = format!("http://{host}{}", request.url.path());
+    let base_string = format!(
+        "{}&{}&{}",
+        request.method.as_str().to_uppercase(),
+        pct(&base_url),
+        pct(&parameter_string)
+    );
+    let key = format!("{}&{}", pct(API_SECRET), pct(token_secret));
+    let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(base_string.as_bytes());
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    if field("oauth_signature")? == expected {
+        Ok(())
+    } else {
+        Err(format!("a wrong signature for {base_string}"))
+    }
+}
+
+/// Matches only requests whose signature is right, as X recomputes it.
+struct SignedCorrectly {
+    host: String,
+}
+
+impl Match for SignedCorrectly {
+    fn matches(&self, request: &Request) -> bool {
+        verify_signature(request, &self.host)
+            .inspect_err(|why| eprintln!("mock X refuses {}: {why}", request.url.path()))
+            .is_ok()
+    }
+}
+
+/// Matches requests whose Authorization header has `key="value"`.
+struct OAuthField(&'static str, &'static str);
+
+impl Match for OAuthField {
+    fn matches(&self, request: &Request) -> bool {
+        oauth_fields(request).is_ok_and(|fields| fields.get(self.0).is_some_and(|v| v == self.1))
+    }
+}
+
+/// A loopback X: anything not signed correctly, or not expected, gets X's 401.
+struct MockX {
+    server: MockServer,
+}
+
+impl MockX {
+    async fn start() -> Self {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+                "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
+            })))
+            .with_priority(250)
+            .mount(&server)
+            .await;
+        MockX { server }
+    }
+
+    fn signed(&self) -> SignedCorrectly {
+        SignedCorrectly {
+            host: self.server.address().to_string(),
+        }
+    }
+
+    /// Answers signed `POST /2/tweets` with `response`, `times` times (then the next
+    /// mounted answer applies).
+    async fn answer_posts(&self, response: ResponseTemplate, times: Option<u64>) {
+        let mock = Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(self.signed())
+            .respond_with(response);
+        match times {
+            Some(times) => mock.up_to_n_times(times).with_priority(1),
+            None => mock,
+        }
+        .mount(&self.server)
+        .await;
+    }
+
+    async fn requests(&self) -> Vec<Request> {
+        self.server.received_requests().await.unwrap()
+    }
+
+    async fn posts(&self) -> Vec<Request> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|request| request.url.path() == "/2/tweets")
+            .collect()
+    }
+
+    /// A test home whose config points `[x]` at this mock.
+    fn env(&self, timeout_seconds: u64) -> TestEnv {
+        env_with_api_base(&format!("{}/", self.server.uri()), timeout_seconds)
+    }
+}
+
+fn env_with_api_base(api_base: &str, timeout_seconds: u64) -> TestEnv {
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[http]\nconnect_timeout = 2\ntimeout = {timeout_seconds}\nattempts = 3\n\n[x]\napi_base = \"{api_base}\"\n"
+    ));
+    env
+}
+
+fn created() -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({"data": {"id": POST_ID, "text": "ok"}}))
+}
+
+fn printed(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn assert_no_secret(output: &Output) {
+    let printed = printed(output);
+    for secret in SECRETS {
+        assert!(
+            !printed.contains(secret),
+            "{secret} was printed:\n{printed}"
+        );
+    }
+}
+
+/// `auth x` with all four values in the environment, as a user would run it.
+fn store_keys(env: &TestEnv) {
+    let output = env
+        .cmd()
+        .args(["-vv", "auth", "x"])
+        .env("X_API_KEY", API_KEY)
+        .env("X_API_SECRET", API_SECRET)
+        .env("X_ACCESS_TOKEN", ACCESS_TOKEN)
+        .env("X_ACCESS_TOKEN_SECRET", ACCESS_TOKEN_SECRET)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("the first post will"))
+        .get_output()
+        .clone();
+    assert_no_secret(&output);
+}
+
+fn credentials_mode(env: &TestEnv) -> u32 {
+    fs::metadata(env.credentials_path())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn auth_x_stores_the_keys_from_the_environment_in_a_private_file() {
+    let env = env_with_api_base("http://127.0.0.1:9/", 2);
+    store_keys(&env);
+    let stored = env.read_credentials();
+    for value in [API_KEY, API_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET] {
+        assert!(stored.contains(value), "{value} missing from {stored}");
+    }
+    assert!(stored.contains("[x]"), "{stored}");
+    assert_eq!(credentials_mode(&env), 0o600);
+}
+
+#[test]
+fn auth_x_reads_the_keys_from_standard_input_when_it_is_no_terminal() {
+    let env = env_with_api_base("http://127.0.0.1:9/", 2);
+    env.cmd()
+        .args(["auth", "x"])
+        .write_stdin(format!(
+            "{API_KEY}\n{API_SECRET}\n{ACCESS_TOKEN}\n  {ACCESS_TOKEN_SECRET}  \n"
+        ))
+        .assert()
+        .success();
+    let stored = env.read_credentials();
+    assert!(
+        stored.contains(&format!("access_token_secret = \"{ACCESS_TOKEN_SECRET}\"")),
+        "{stored}"
+    );
+    assert_eq!(credentials_mode(&env), 0o600);
+}
+
+#[test]
+fn auth_x_refuses_a_missing_value_and_stores_nothing() {
+    let env = env_with_api_base("http://127.0.0.1:9/", 2);
+    env.cmd()
+        .args(["auth", "x"])
+        .env("X_API_KEY", API_KEY)
+        .write_stdin(format!("{API_SECRET}\n\n"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("access token is empty"));
+    assert_eq!(env.read_credentials(), "");
+}
+
+#[tokio::test]
+async fn tweet_posts_once_with_a_signature_x_accepts() {
+    let x = MockX::start().await;
+    x.answer_posts(created(), None).await;
+    let env = x.env(5);
+    store_keys(&env);
+    let text = "2026-11-25: 歩数 8,532歩 / 睡眠 7時間12分";
+    let output = env
+        .cmd()
+        .args(["-vv", "tweet", "--text", text])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "Posted {POST_ID}: https://x.com/i/web/status/{POST_ID}"
+        )))
+        .get_output()
+        .clone();
+    assert_no_secret(&output);
+    let posts = x.posts().await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].method.as_str(), "POST");
+    assert_eq!(
+        posts[0].headers["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let body: serde_json::Value = posts[0].body_json().unwrap();
+    assert_eq!(body, json!({ "text": text }));
+}
+
+#[tokio::test]
+async fn tweet_reads_the_text_from_standard_input() {
+    let x = MockX::start().await;
+    x.answer_posts(created(), None).await;
+    let env = x.env(5);
+    store_keys(&env);
+    env.cmd()
+        .args(["tweet", "--text", "-"])
+        .write_stdin("Steps: 8,532\nSleep: 7h 12m\n")
+        .assert()
+        .success();
+    let posts = x.posts().await;
+    assert_eq!(posts.len(), 1);
+    let body: serde_json::Value = posts[0].body_json().unwrap();
+    assert_eq!(body, json!({ "text": "Steps: 8,532\nSleep: 7h 12m" }));
+}
+
+#[tokio::test]
+async fn the_mock_refuses_a_wrong_signature() {
+    let x = MockX::start().await;
+    x.answer_posts(created(), None).await;
+    let env = x.env(5);
+    env.write_credentials(&format!(
+        "[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\n\
+         access_token = \"{ACCESS_TOKEN}\"\naccess_token_secret = \"not-the-secret\"\n"
+    ));
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .code(77)
+        .stderr(predicate::str::contains("fitbit-notifier auth x"));
+    assert_eq!(x.posts().await.len(), 1);
+}
+
+#[tokio::test]
+async fn dry_run_shows_the_weighted_length_and_sends_nothing() {
+    let x = MockX::start().await;
+    let env = x.env(5);
+    env.cmd()
+        .args(["tweet", "--dry-run", "--text", "昨日の歩数: 8,532歩"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("昨日の歩数: 8,532歩")
+                .and(predicate::str::contains("weighted length 19 of 280"))
+                .and(predicate::str::contains("nothing was sent")),
+        );
+    assert!(x.requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_over_length_text_is_refused_before_any_request() {
+    let x = MockX::start().await;
+    x.answer_posts(created(), None).await;
+    let env = x.env(5);
+    store_keys(&env);
+    env.cmd()
+        .args(["tweet", "--text", &"あ".repeat(141)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("282").and(predicate::str::contains("2 over")));
+    env.cmd()
+        .args(["tweet", "--dry-run", "--text", &"a".repeat(281)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("1 over"));
+    assert!(x.requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn every_refusal_exits_with_what_to_do() {
+    let far_reset = (now() + 3 * 3600).to_string();
+    let cases = [
+        (
+            ResponseTemplate::new(401).set_body_json(json!({
+                "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
+            })),
+            77,
+            "run `fitbit-notifier auth x`",
+        ),
+        (
+            ResponseTemplate::new(403).set_body_json(json!({
+                "title": "Forbidden", "status": 403,
+                "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.",
+                "type": "https://api.twitter.com/2/problems/oauth1-permissions"
+            })),
+            77,
+            "Read and write",
+        ),
+        (
+            ResponseTemplate::new(403).set_body_json(json!({
+                "detail": "You are not allowed to create a Tweet with duplicate content.",
+                "type": "about:blank", "title": "Forbidden", "status": 403
+            })),
+            1,
+            "already on the account",
+        ),
+        (
+            ResponseTemplate::new(402).set_body_json(json!({
+                "title": "Payment Required", "detail": "credits depleted",
+                "type": "https://api.x.com/2/problems/credits-depleted"
+            })),
+            1,
+            "add credits",
+        ),
+        (
+            ResponseTemplate::new(429)
+                .insert_header("x-rate-limit-remaining", "0")
+                .insert_header("x-rate-limit-reset", far_reset.as_str())
+                .set_body_json(json!({
+                    "title": "Too Many Requests", "detail": "Too Many Requests",
+                    "type": "about:blank", "status": 429
+                })),
+            75,
+            "resets at",
+        ),
+        (
+            ResponseTemplate::new(400).set_body_json(json!({
+                "errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}],
+                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request"
+            })),
+            1,
+            "One or more parameters",
+        ),
+    ];
+    for (response, code, message) in cases {
+        let x = MockX::start().await;
+        x.answer_posts(response, None).await;
+        let env = x.env(5);
+        store_keys(&env);
+        let started = Instant::now();
+        let output = env
+            .cmd()
+            .args(["-v", "tweet", "--text", "hello"])
+            .assert()
+            .code(code)
+            .stderr(predicate::str::contains(message))
+            .get_output()
+            .clone();
+        assert_no_secret(&output);
+        // none of these is retried, and none waits
+        assert_eq!(x.posts().await.len(), 1, "{message}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_exit_75() {
+    let x = MockX::start().await;
+    x.answer_posts(ResponseTemplate::new(503), None).await;
+    let env = x.env(5);
+    store_keys(&env);
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .code(75)
+        .stderr(predicate::str::contains("server error (503"));
+    assert_eq!(x.posts().await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_503_then_201_posts_once() {
+    let x = MockX::start().await;
+    x.answer_posts(ResponseTemplate::new(503), Some(1)).await;
+    x.answer_posts(created(), None).await;
+    let env = x.env(5);
+    store_keys(&env);
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(POST_ID));
+    let posts = x.posts().await;
+    assert_eq!(posts.len(), 2);
+    let nonce = |request: &Request| oauth_fields(request).unwrap()["oauth_nonce"].clone();
+    assert_ne!(
+        nonce(&posts[0]),
+        nonce(&posts[1]),
+        "a retry reused the nonce"
+    );
+}
+
+#[tokio::test]
+async fn a_429_that_resets_soon_is_waited_for() {
+    let x = MockX::start().await;
+    let soon = (now() + 1).to_string();
+    x.answer_posts(
+        ResponseTemplate::new(429)
+            .insert_header("x-rate-limit-remaining", "0")
+            .insert_header("x-rate-limit-reset", soon.as_str()),
+        Some(1),
+    )
+    .await;
+    x.answer_posts(created(), None).await;
+    let env = x.env(5);
+    store_keys(&env);
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(POST_ID));
+    assert_eq!(x.posts().await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_post_left_unanswered_is_not_sent_again() {
+    let x = MockX::start().await;
+    x.answer_posts(created().set_delay(Duration::from_secs(4)), None)
+        .await;
+    let env = x.env(1);
+    store_keys(&env);
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .code(75)
+        .stderr(predicate::str::contains("may have been published"));
+    assert_eq!(x.posts().await.len(), 1);
+}
+
+#[test]
+fn a_refused_connection_exits_75() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = env_with_api_base(&format!("http://127.0.0.1:{port}/"), 2);
+    store_keys(&env);
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .code(75)
+        .stderr(predicate::str::contains("could not connect"));
+}
+
+#[test]
+fn tweet_without_stored_keys_exits_78() {
+    let env = env_with_api_base("http://127.0.0.1:9/", 2);
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains(
+            "run `fitbit-notifier auth x` first",
+        ));
+}
+
+/// Mounts X's two PIN-flow endpoints; the access token answer is `access_answer`.
+async fn mount_pin_flow(x: &MockX, access_answer: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path("/oauth/request_token"))
+        .and(x.signed())
+        .and(OAuthField("oauth_callback", "oob"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+            "oauth_token={REQUEST_TOKEN}&oauth_token_secret={REQUEST_TOKEN_SECRET}&oauth_callback_confirmed=true"
+        )))
+        .mount(&x.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/access_token"))
+        .and(x.signed())
+        .and(OAuthField("oauth_token", REQUEST_TOKEN))
+        .and(OAuthField("oauth_verifier", PIN))
+        .respond_with(access_answer)
+        .mount(&x.server)
+        .await;
+}
+
+#[tokio::test]
+async fn the_pin_flow_stores_a_token_that_then_posts() {
+    let x = MockX::start().await;
+    mount_pin_flow(
+        &x,
+        ResponseTemplate::new(200).set_body_string(format!(
+            "oauth_token={MINTED_TOKEN}&oauth_token_secret={MINTED_TOKEN_SECRET}&user_id=6253282&screen_name=fitbit_walker"
+        )),
+    )
+    .await;
+    x.answer_posts(created(), None).await;
+    let env = x.env(5);
+    let output = env
+        .cmd()
+        .args(["-vv", "auth", "x", "--pin"])
+        .env("X_API_KEY", API_KEY)
+        .env("X_API_SECRET", API_SECRET)
+        .write_stdin(format!("{PIN}\n"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Authorized @fitbit_walker"))
+        .stderr(predicate::str::contains(format!(
+            "{}/oauth/authorize?oauth_token={REQUEST_TOKEN}",
+            x.server.uri()
+        )))
+        .get_output()
+        .clone();
+    assert_no_secret(&output);
+    let stored = env.read_credentials();
+    assert!(
+        stored.contains(MINTED_TOKEN) && stored.contains(MINTED_TOKEN_SECRET),
+        "{stored}"
+    );
+    assert_eq!(credentials_mode(&env), 0o600);
+
+    env.cmd()
+        .args(["tweet", "--text", "hello"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(POST_ID));
+    let posts = x.posts().await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        oauth_fields(&posts[0]).unwrap()["oauth_token"],
+        MINTED_TOKEN
+    );
+}
+
+#[tokio::test]
+async fn a_refused_pin_exits_77_and_stores_nothing() {
+    let x = MockX::start().await;
+    mount_pin_flow(
+        &x,
+        ResponseTemplate::new(401).set_body_json(
+            json!({"errors": [{"code": 32, "message": "Could not authenticate you."}]}),
+        ),
+    )
+    .await;
+    let env = x.env(5);
+    env.cmd()
+        .args(["auth", "x", "--pin"])
+        .env("X_API_KEY", API_KEY)
+        .env("X_API_SECRET", API_SECRET)
+        .write_stdin(format!("{PIN}\n"))
+        .assert()
+        .code(77)
+        .stderr(predicate::str::contains("refused the PIN"));
+    assert_eq!(env.read_credentials(), "");
+}
