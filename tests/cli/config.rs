@@ -57,17 +57,19 @@ fn config_prints_every_resolved_path() {
     let env = TestEnv::new();
     let creds = env.credentials_path();
     let state = env.state_path();
-    env.cmd()
-        .arg("config")
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains(env.config_path().to_str().unwrap())
-                .and(predicate::str::contains(creds.to_str().unwrap()))
-                .and(predicate::str::contains(format!("{}.lock", creds.display())))
-                .and(predicate::str::contains(state.to_str().unwrap()))
-                .and(predicate::str::contains(format!("{}.lock", state.display()))),
-        );
+    env.cmd().arg("config").assert().success().stdout(
+        predicate::str::contains(env.config_path().to_str().unwrap())
+            .and(predicate::str::contains(creds.to_str().unwrap()))
+            .and(predicate::str::contains(format!(
+                "{}.lock",
+                creds.display()
+            )))
+            .and(predicate::str::contains(state.to_str().unwrap()))
+            .and(predicate::str::contains(format!(
+                "{}.lock",
+                state.display()
+            ))),
+    );
 }
 
 #[test]
@@ -116,7 +118,10 @@ fn a_malformed_credentials_file_is_78_and_located() {
 fn the_example_config_is_valid() {
     let env = TestEnv::new();
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
-    env.cmd().args(["--config", example, "config"]).assert().success();
+    env.cmd()
+        .args(["--config", example, "config"])
+        .assert()
+        .success();
 }
 
 #[test]
