@@ -37,6 +37,20 @@ pub struct Cli {
 pub enum Command {
     /// Validate the config and credentials and show where every file lives
     Config,
+
+    /// Print a shell completion script
+    ///
+    /// For example: fitbit-notifier completions bash > ~/.local/share/bash-completion/completions/fitbit-notifier
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page, fitbit-notifier(1), as roff
+    ///
+    /// For example: fitbit-notifier man > ~/.local/share/man/man1/fitbit-notifier.1
+    Man,
 }
 
 #[cfg(test)]

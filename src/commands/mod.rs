@@ -1,8 +1,11 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
+mod completions;
 mod config;
+mod man;
 
 use std::future::Future;
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -14,6 +17,8 @@ use crate::http;
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Config => config::run(cli.config.as_deref()),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man => man::run(),
     }
 }
 
@@ -45,4 +50,13 @@ pub fn block_on<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
         .build()
         .context("cannot start the async runtime")?
         .block_on(future)
+}
+
+/// Writes generated text to stdout in one piece. A closed pipe (`| head`) becomes an
+/// ordinary error rather than the panic that `print!` would raise.
+pub fn print_bytes(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
 }

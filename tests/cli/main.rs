@@ -3,4 +3,5 @@
 
 mod support;
 
+mod completions;
 mod config;
