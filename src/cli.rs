@@ -50,6 +50,20 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Post a text to X
     Tweet(TweetArgs),
+
+    /// Print a shell completion script
+    ///
+    /// For example: fitbit-notifier completions bash > ~/.local/share/bash-completion/completions/fitbit-notifier
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page, fitbit-notifier(1), as roff
+    ///
+    /// For example: fitbit-notifier man > ~/.local/share/man/man1/fitbit-notifier.1
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,13 +2,16 @@
 
 mod auth_google;
 mod auth_x;
+mod completions;
 mod config;
 mod fetch;
+mod man;
 mod prompt;
 mod refresh;
 mod tweet;
 
 use std::future::Future;
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -32,6 +35,8 @@ pub fn run(cli: Cli) -> Result<()> {
             service: AuthService::X { pin },
         } => auth_x::run(explicit, pin),
         Command::Tweet(args) => tweet::run(explicit, &args),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man => man::run(),
     }
 }
 
@@ -79,4 +84,13 @@ pub fn block_on<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
         .build()
         .context("cannot start the async runtime")?
         .block_on(future)
+}
+
+/// Writes generated text to stdout in one piece. A closed pipe (`| head`) becomes an
+/// ordinary error rather than the panic that `print!` would raise.
+pub fn print_bytes(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
 }

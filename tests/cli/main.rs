@@ -3,6 +3,7 @@
 
 mod support;
 
+mod completions;
 mod config;
 mod google;
 mod templates;
