@@ -48,8 +48,10 @@ pub enum Command {
     Refresh,
     /// Print one day's activity and sleep summary from the data provider
     Fetch(FetchArgs),
-    /// Post a text to X
+    /// Post a day's messages, or a text, to X
     Tweet(TweetArgs),
+    /// The daily job: fetch a day, render its messages and post what is not posted yet
+    Run(RunArgs),
 
     /// Print a shell completion script
     ///
@@ -106,14 +108,38 @@ pub struct FetchArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["text", "date"]))]
 pub struct TweetArgs {
     /// The text to post, or - to read it from standard input
     #[arg(long, value_name = "TEXT|-")]
-    pub text: String,
+    pub text: Option<String>,
+
+    /// Post this day's messages (yesterday, today or YYYY-MM-DD), whatever the ledger says
+    #[arg(long, value_name = "DAY")]
+    pub date: Option<DateArg>,
 
     /// Print the text and its weighted length as X counts it; send nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The civil day in the account's time zone: yesterday, today or YYYY-MM-DD
+    #[arg(long, default_value = "yesterday", value_name = "DAY")]
+    pub date: DateArg,
+
+    /// Print the messages exactly as they would be posted; post and record nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Post again even what the ledger says is posted, and post before the tracker synced
+    #[arg(long)]
+    pub force: bool,
+
+    /// Show the messages of a built-in sample day; needs no account (implies --dry-run)
+    #[arg(long, conflicts_with_all = ["date", "force"])]
+    pub demo: bool,
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ impl Locale {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -61,31 +61,14 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     #[serde(default)]
     pub http: HttpConfig,
-    #[serde(default = "GoogleHealthConfig::default")]
+    #[serde(default)]
     pub google_health: GoogleHealthConfig,
-    #[serde(default = "FitbitConfig::default")]
+    #[serde(default)]
     pub fitbit: FitbitConfig,
-    #[serde(default = "XConfig::default")]
+    #[serde(default)]
     pub x: XConfig,
     #[serde(default)]
     pub templates: TemplatesConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            provider: ProviderKind::default(),
-            timezone: None,
-            locale: Locale::default(),
-            credentials_file: None,
-            state_file: None,
-            http: HttpConfig::default(),
-            google_health: GoogleHealthConfig::default(),
-            fitbit: FitbitConfig::default(),
-            x: XConfig::default(),
-            templates: TemplatesConfig::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +80,9 @@ pub struct HttpConfig {
     pub timeout: u64,
     /// Attempts for a request that failed temporarily (5xx, 429 with a near reset, network).
     pub attempts: u32,
+    /// Seconds a whole non-interactive command may take, retries included, so a hung
+    /// server never hangs cron.
+    pub deadline: u64,
 }
 
 impl Default for HttpConfig {
@@ -105,6 +91,7 @@ impl Default for HttpConfig {
             connect_timeout: 10,
             timeout: 30,
             attempts: 3,
+            deadline: 300,
         }
     }
 }
@@ -116,6 +103,10 @@ impl HttpConfig {
 
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout)
+    }
+
+    pub fn deadline(&self) -> Duration {
+        Duration::from_secs(self.deadline)
     }
 }
 

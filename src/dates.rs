@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
@@ -55,25 +55,6 @@ pub fn resolve(arg: DateArg, now: DateTime<Utc>, tz: Tz) -> Result<NaiveDate> {
         )));
     }
     Ok(date)
-}
-
-/// The instant `date` ends in `tz` (the next local midnight, or the first instant of the
-/// next day where a DST change skips midnight).
-pub fn end_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let next = date + Days::new(1);
-    let midnight = next.and_hms_opt(0, 0, 0).expect("midnight exists");
-    let local = tz
-        .from_local_datetime(&midnight)
-        .earliest()
-        .or_else(|| {
-            // midnight does not exist that day (a DST gap at 00:00): take the first hour that does
-            (1..=3).find_map(|h| {
-                tz.from_local_datetime(&next.and_hms_opt(h, 0, 0).expect("valid hour"))
-                    .earliest()
-            })
-        })
-        .expect("a day has at least one valid hour");
-    local.with_timezone(&Utc)
 }
 
 #[cfg(test)]
@@ -142,17 +123,5 @@ mod tests {
             resolve(DateArg::Yesterday, now, America::New_York).unwrap(),
             day("2026-11-01")
         );
-        // and the 1st is 25 hours long there
-        let start = end_of_day(day("2026-10-31"), America::New_York);
-        let end = end_of_day(day("2026-11-01"), America::New_York);
-        assert_eq!((end - start).num_hours(), 25);
-        assert_eq!(end, utc("2026-11-02T05:00:00Z"));
-    }
-
-    #[test]
-    fn a_day_whose_midnight_is_skipped_ends_at_the_first_real_hour() {
-        // Santiago springs forward at 00:00 on 2026-09-06: local midnight does not exist
-        let end = end_of_day(day("2026-09-05"), America::Santiago);
-        assert_eq!(end, utc("2026-09-06T04:00:00Z"));
     }
 }

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Paths;
 use crate::error::Result;
+use crate::ledger::Ledger;
 use crate::provider::Provider;
-use crate::store::TomlStore;
+use crate::store::{Locked, TomlStore};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
@@ -16,6 +17,9 @@ pub struct State {
     /// (`auth` reads it again).
     #[serde(default)]
     pub account_timezone: Option<Tz>,
+    /// What has been posted, per day, destination and message.
+    #[serde(default)]
+    pub posted: Ledger,
 }
 
 pub type StateStore = TomlStore<State>;
@@ -25,20 +29,26 @@ pub fn store(paths: &Paths) -> StateStore {
 }
 
 /// The zone that decides which civil day is meant: the config's `timezone` when set,
-/// else the cached account zone, else the provider's answer (then cached).
+/// else the cached account zone, else the provider's answer (then cached). Takes the
+/// held state lock, because a caller that posts holds it for the whole run.
 pub async fn timezone(
     configured: Option<Tz>,
-    store: &StateStore,
+    locked: &Locked<'_, State>,
     provider: &impl Provider,
 ) -> Result<Tz> {
     if let Some(tz) = configured {
         return Ok(tz);
     }
-    if let Some(tz) = store.load()?.account_timezone {
+    let mut state = locked.read()?;
+    if let Some(tz) = state.account_timezone {
         return Ok(tz);
     }
     let tz = provider.timezone().await?;
-    remember_timezone(store, tz);
+    state.account_timezone = Some(tz);
+    // failing to cache is not worth failing the run for: the next run asks again
+    if let Err(err) = locked.write(&state) {
+        log::warn!("cannot cache the account time zone: {err}");
+    }
     Ok(tz)
 }
 

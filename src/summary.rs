@@ -1,7 +1,7 @@
 //! The provider-neutral day summary: what every provider produces and every message
 //! is rendered from. `None` means "no data", which is never the same as zero.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
 /// One civil day of one account, in the account's time zone. Serialized as the
@@ -20,6 +20,24 @@ pub struct DaySummary {
     pub body_fat_percent: Option<f64>,
     pub resting_heart_rate_bpm: Option<u32>,
     pub device: Option<Device>,
+}
+
+impl DaySummary {
+    /// Whether the tracker uploaded data from after the end of `date` (local time), so
+    /// the day's totals are final; `None` when no sync time is known.
+    pub fn synced_past_day_end(&self) -> Option<bool> {
+        let last_sync = self.device.as_ref()?.last_sync?;
+        let day_end = (self.date + Days::new(1)).and_time(NaiveTime::MIN);
+        Some(last_sync >= day_end)
+    }
+
+    /// The last sync time for a message, or "never" when unknown.
+    pub fn last_sync_text(&self) -> String {
+        self.device.as_ref().and_then(|d| d.last_sync).map_or_else(
+            || "never".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M").to_string(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -73,6 +91,35 @@ pub struct Device {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn day_synced_at(last_sync: Option<&str>) -> DaySummary {
+        let mut day = crate::demo::sample_day();
+        day.date = "2026-11-25".parse().unwrap();
+        day.device = last_sync.map(|t| Device {
+            name: Some("Charge 6".into()),
+            battery_percent: Some(80),
+            last_sync: Some(t.parse().unwrap()),
+        });
+        day
+    }
+
+    #[test]
+    fn a_day_is_complete_once_the_tracker_synced_after_its_local_midnight() {
+        assert_eq!(
+            day_synced_at(Some("2026-11-25T23:59:59")).synced_past_day_end(),
+            Some(false)
+        );
+        assert_eq!(
+            day_synced_at(Some("2026-11-26T00:00:00")).synced_past_day_end(),
+            Some(true)
+        );
+        assert_eq!(
+            day_synced_at(Some("2026-11-26T07:12:00")).last_sync_text(),
+            "2026-11-26 07:12"
+        );
+        assert_eq!(day_synced_at(None).synced_past_day_end(), None);
+        assert_eq!(day_synced_at(None).last_sync_text(), "never");
+    }
 
     #[test]
     fn an_activity_with_a_true_zero_is_not_empty() {

@@ -5,22 +5,18 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use chrono::Utc;
 
-use super::{Env, block_on, provider};
+use super::{Env, provider};
 use crate::cli::FetchArgs;
 use crate::dates;
-use crate::provider::Provider as _;
+use crate::dates::DateArg;
+use crate::provider::Provider;
 use crate::state;
 use crate::summary::DaySummary;
 
 pub fn run(explicit: Option<&Path>, args: &FetchArgs) -> Result<()> {
     let env = Env::load(explicit)?;
     let provider = provider(&env)?;
-    let states = state::store(&env.paths);
-    let summary = block_on(async {
-        let tz = state::timezone(env.config.timezone, &states, &provider).await?;
-        let date = dates::resolve(args.date, Utc::now(), tz)?;
-        Ok(provider.fetch_day(date, tz).await?)
-    })?;
+    let summary = env.block_on_with_deadline(fetch_day(&env, &provider, args.date))?;
     if args.json {
         let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
         println!("{json}");
@@ -28,6 +24,14 @@ pub fn run(explicit: Option<&Path>, args: &FetchArgs) -> Result<()> {
         print!("{}", table(&summary));
     }
     Ok(())
+}
+
+/// The summary of the day `date` names in the account's zone (the zone is cached).
+pub async fn fetch_day(env: &Env, provider: &impl Provider, date: DateArg) -> Result<DaySummary> {
+    let states = state::store(&env.paths);
+    let tz = state::timezone(env.config.timezone, &states.lock()?, provider).await?;
+    let date = dates::resolve(date, Utc::now(), tz)?;
+    Ok(provider.fetch_day(date, tz).await?)
 }
 
 const NO_DATA: &str = "no data";

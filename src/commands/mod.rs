@@ -8,6 +8,7 @@ mod fetch;
 mod man;
 mod prompt;
 mod refresh;
+mod run;
 mod tweet;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
             service: AuthService::X { pin },
         } => auth_x::run(explicit, pin),
         Command::Tweet(args) => tweet::run(explicit, &args),
+        Command::Run(args) => run::run(explicit, &args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),
     }
@@ -49,6 +51,21 @@ pub struct Env {
 }
 
 impl Env {
+    /// Runs a non-interactive command's async work, giving up with "try later" at the
+    /// configured `[http] deadline`.
+    pub fn block_on_with_deadline<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let deadline = self.config.http.deadline();
+        block_on(async {
+            tokio::time::timeout(deadline, work).await.unwrap_or_else(|_| {
+                Err(Error::try_later(format!(
+                    "gave up after {}s (the [http] deadline in the config); a server is not answering, the next run will try again",
+                    deadline.as_secs()
+                ))
+                .into())
+            })
+        })
+    }
+
     pub fn load(explicit: Option<&Path>) -> Result<Self> {
         let loaded = crate::config::load(explicit)?;
         let client = http::client(&loaded.config.http)?;

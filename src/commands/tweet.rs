@@ -1,10 +1,12 @@
-//! `tweet`: post a text to X, or with `--dry-run` show how X would count it.
+//! `tweet`: post a text, or a day's messages, to X; with `--dry-run` show them and how
+//! X would count them.
 
 use std::io::{self, Read};
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
+use super::run::{Mode, post_day};
 use super::{Env, block_on};
 use crate::cli::TweetArgs;
 use crate::credentials::{self, XCredentials};
@@ -13,7 +15,13 @@ use crate::post_length;
 use crate::x::{self, Posted};
 
 pub fn run(explicit: Option<&Path>, args: &TweetArgs) -> Result<()> {
-    let text = read_text(&args.text)?;
+    if let Some(date) = args.date {
+        return post_day(explicit, date, Mode::Explicit, args.dry_run);
+    }
+    let Some(text) = args.text.as_deref() else {
+        return Err(Error::other("give the text to post with --text, or a day with --date").into());
+    };
+    let text = read_text(text)?;
     if args.dry_run {
         return dry_run(&text);
     }

@@ -30,7 +30,7 @@ const DAY: &str = "2026-11-25";
 const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
 const CLIENT_SECRET: &str = "GOCSPX-test-secret";
 const REFRESH_TOKEN: &str = "1//refresh-token";
-const OLD_TOKEN: &str = "ya29.old";
+pub(crate) const OLD_TOKEN: &str = "ya29.old";
 const NEW_TOKEN: &str = "ya29.new";
 const CODE: &str = "4/0Ab-test_code";
 
@@ -51,7 +51,7 @@ fn fixture_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     serde_json::from_str(&fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
 }
 
@@ -83,7 +83,7 @@ fn credentials(
 }
 
 /// An access token good for another hour.
-fn valid_credentials() -> String {
+pub(crate) fn valid_credentials() -> String {
     credentials(
         OLD_TOKEN,
         Utc::now() + TimeDelta::hours(1),
@@ -157,7 +157,7 @@ async fn mount_refresh(server: &MockServer, response: ResponseTemplate, times: u
 }
 
 /// Fails the test (on drop) if anything reaches the token endpoint.
-async fn forbid_token_requests(server: &MockServer) {
+pub(crate) async fn forbid_token_requests(server: &MockServer) {
     Mock::given(path("/token"))
         .respond_with(ResponseTemplate::new(500))
         .expect(0)
@@ -179,18 +179,18 @@ fn day_filter(field: &str) -> String {
 
 /// One day as the mock serves it: per data type the rollup point's value fields (an
 /// empty object for "no value"), and the list bodies.
-struct Day {
+pub(crate) struct Day {
     rollups: BTreeMap<&'static str, Value>,
     basal_pages: Vec<Value>,
-    sleep: Value,
+    pub(crate) sleep: Value,
     resting_heart_rate: Value,
-    devices: Value,
+    pub(crate) devices: Value,
     delay: Duration,
 }
 
 impl Day {
     /// Every value present, from the reference's example bodies.
-    fn standard() -> Self {
+    pub(crate) fn standard() -> Self {
         let rollups = BTreeMap::from([
             ("steps", json!({"steps": {"countSum": "9876"}})),
             (
@@ -248,13 +248,13 @@ impl Day {
         }
     }
 
-    fn with_rollup(mut self, data_type: &'static str, value: Value) -> Self {
+    pub(crate) fn with_rollup(mut self, data_type: &'static str, value: Value) -> Self {
         self.rollups.insert(data_type, value);
         self
     }
 
     /// Serves this day to requests that carry `token`; every request is expected.
-    async fn mount(self, server: &MockServer, token: &str) {
+    pub(crate) async fn mount(self, server: &MockServer, token: &str) {
         let auth = format!("Bearer {token}");
         let range = json!({"range": {"start": civil("2026-11-25"), "end": civil("2026-11-26")}, "windowSizeDays": 1});
         for (data_type, value) in self.rollups {
@@ -503,7 +503,7 @@ async fn basal_calories_follow_every_page() {
     assert_eq!(basal_requests, 3);
 }
 
-fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<bool>) -> Value {
+pub(crate) fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<bool>) -> Value {
     let mut metadata = json!({"processed": true});
     if let Some(main) = main {
         metadata["mainSleep"] = json!(main);

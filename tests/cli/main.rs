@@ -6,5 +6,6 @@ mod support;
 mod completions;
 mod config;
 mod google;
+mod run;
 mod templates;
 mod x;

@@ -19,16 +19,16 @@ use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 use crate::support::TestEnv;
 
-const API_KEY: &str = "test-api-key-4kT9";
-const API_SECRET: &str = "test-api-secret-Qm2x";
-const ACCESS_TOKEN: &str = "1-test-access-token-Zr7p";
-const ACCESS_TOKEN_SECRET: &str = "test-access-token-secret-Lw3c";
+pub(crate) const API_KEY: &str = "test-api-key-4kT9";
+pub(crate) const API_SECRET: &str = "test-api-secret-Qm2x";
+pub(crate) const ACCESS_TOKEN: &str = "1-test-access-token-Zr7p";
+pub(crate) const ACCESS_TOKEN_SECRET: &str = "test-access-token-secret-Lw3c";
 const REQUEST_TOKEN: &str = "test-request-token";
 const REQUEST_TOKEN_SECRET: &str = "test-request-token-secret-Hy6d";
 const MINTED_TOKEN: &str = "2-minted-access-token-Vb8n";
 const MINTED_TOKEN_SECRET: &str = "minted-access-token-secret-Pe5s";
 const PIN: &str = "4868795";
-const POST_ID: &str = "1445880548472328192";
+pub(crate) const POST_ID: &str = "1445880548472328192";
 
 /// Every value that must never be printed. The request token is absent: it is part of
 /// the authorize link the user has to open.
@@ -198,12 +198,12 @@ impl Match for OAuthField {
 }
 
 /// A loopback X: anything not signed correctly, or not expected, gets X's 401.
-struct MockX {
+pub(crate) struct MockX {
     server: MockServer,
 }
 
 impl MockX {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let server = MockServer::start().await;
         Mock::given(any())
             .respond_with(ResponseTemplate::new(401).set_body_json(json!({
@@ -215,6 +215,10 @@ impl MockX {
         MockX { server }
     }
 
+    pub(crate) fn uri(&self) -> String {
+        self.server.uri()
+    }
+
     fn signed(&self) -> SignedCorrectly {
         SignedCorrectly {
             host: self.server.address().to_string(),
@@ -223,7 +227,7 @@ impl MockX {
 
     /// Answers signed `POST /2/tweets` with `response`, `times` times (then the next
     /// mounted answer applies).
-    async fn answer_posts(&self, response: ResponseTemplate, times: Option<u64>) {
+    pub(crate) async fn answer_posts(&self, response: ResponseTemplate, times: Option<u64>) {
         let mock = Mock::given(method("POST"))
             .and(path("/2/tweets"))
             .and(self.signed())
@@ -240,7 +244,7 @@ impl MockX {
         self.server.received_requests().await.unwrap()
     }
 
-    async fn posts(&self) -> Vec<Request> {
+    pub(crate) async fn posts(&self) -> Vec<Request> {
         self.requests()
             .await
             .into_iter()
@@ -262,7 +266,7 @@ fn env_with_api_base(api_base: &str, timeout_seconds: u64) -> TestEnv {
     env
 }
 
-fn created() -> ResponseTemplate {
+pub(crate) fn created() -> ResponseTemplate {
     ResponseTemplate::new(201).set_body_json(json!({"data": {"id": POST_ID, "text": "ok"}}))
 }
 

@@ -1,0 +1,342 @@
+//! The daily job end to end: `run` and `tweet --date` against a mock Google Health API
+//! and a signature-checking mock X: messages, the ledger, the freshness gate, dry runs.
+
+use std::process::Output;
+
+use serde_json::{Value, json};
+use wiremock::{MockServer, Request, ResponseTemplate};
+
+use crate::google::{Day, OLD_TOKEN, forbid_token_requests, valid_credentials};
+use crate::support::TestEnv;
+use crate::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created};
+
+const DAY: &str = "2026-11-25";
+
+const ACTIVITY_EN: &str = "Activity on 2026-11-25 from Fitbit
+
+Sedentary: 720 min
+Lightly active: 200 min
+Fairly active: 30 min
+Very active: 15 min
+
+Walked: 9876 steps (7.123 km)
+
+Calories burned: 2143 kcal (BMR: 1561 kcal)";
+
+const SLEEP_EN: &str = "Sleep on 2026-11-25 from Fitbit
+
+Time asleep: 6.700 hours";
+
+struct Setup {
+    env: TestEnv,
+    google: MockServer,
+    x: MockX,
+}
+
+/// A home with Google and X credentials, the config pointing at both mocks, and the
+/// standard day (synced after its end) served by Google.
+async fn setup(day: Day) -> Setup {
+    setup_with(day, "").await
+}
+
+async fn setup_with(day: Day, extra_config: &str) -> Setup {
+    let google = MockServer::start().await;
+    let x = MockX::start().await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "timezone = \"Europe/Berlin\"\n{extra_config}\n[http]\nattempts = 2\ntimeout = 5\n\n\
+         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{g}/token\"\n\n\
+         [x]\napi_base = \"{x}/\"\n",
+        g = google.uri(),
+        x = x.uri()
+    ));
+    env.write_credentials(&format!(
+        "{}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\naccess_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n",
+        valid_credentials()
+    ));
+    forbid_token_requests(&google).await;
+    day.mount(&google, OLD_TOKEN).await;
+    Setup { env, google, x }
+}
+
+fn run(setup: &Setup, args: &[&str]) -> Output {
+    setup.env.cmd().args(args).output().unwrap()
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn posted_texts(posts: &[Request]) -> Vec<String> {
+    posts
+        .iter()
+        .map(|post| {
+            let body: Value = serde_json::from_slice(&post.body).unwrap();
+            body["text"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+fn ledger(env: &TestEnv) -> toml::Table {
+    let text = std::fs::read_to_string(env.state_path()).unwrap_or_default();
+    let state: toml::Table = toml::from_str(&text).unwrap();
+    state
+        .get("posted")
+        .and_then(|p| p.get(DAY))
+        .and_then(|d| d.get("x"))
+        .and_then(|x| x.as_table().cloned())
+        .unwrap_or_default()
+}
+
+async fn data_requests(google: &MockServer) -> usize {
+    google
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("/dataTypes/"))
+        .count()
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_messages_exactly_and_posts_and_records_nothing() {
+    let s = setup(Day::standard()).await;
+    let output = run(&s, &["run", "--date", DAY, "--dry-run"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        stdout_of(&output),
+        format!("{ACTIVITY_EN}\n---\n{SLEEP_EN}\n")
+    );
+    assert!(s.x.posts().await.is_empty());
+    assert!(ledger(&s.env).is_empty());
+}
+
+#[tokio::test]
+async fn run_posts_both_messages_in_order_and_a_rerun_posts_and_fetches_nothing() {
+    let s = setup(Day::standard()).await;
+    s.x.answer_posts(created(), None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "", "a successful run is silent");
+    assert_eq!(stderr_of(&output), "", "a successful run is silent");
+    assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN, SLEEP_EN]);
+    let ledger = ledger(&s.env);
+    assert_eq!(ledger["activity"]["id"].as_str(), Some(POST_ID));
+    assert_eq!(ledger["sleep"]["id"].as_str(), Some(POST_ID));
+
+    let fetched = data_requests(&s.google).await;
+    let again = run(&s, &["-v", "run", "--date", DAY]);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert!(
+        stderr_of(&again).contains("already posted"),
+        "{}",
+        stderr_of(&again)
+    );
+    assert_eq!(s.x.posts().await.len(), 2, "nothing posted twice");
+    assert_eq!(
+        data_requests(&s.google).await,
+        fetched,
+        "nothing fetched again"
+    );
+}
+
+#[tokio::test]
+async fn after_a_partial_failure_a_rerun_posts_only_the_missing_message() {
+    let s = setup(Day::standard()).await;
+    s.x.answer_posts(created(), Some(1)).await;
+    s.x.answer_posts(ResponseTemplate::new(503), None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+    assert_eq!(
+        stderr_of(&output).lines().count(),
+        1,
+        "{}",
+        stderr_of(&output)
+    );
+    let ledger_after_failure = ledger(&s.env);
+    assert!(ledger_after_failure.contains_key("activity"));
+    assert!(!ledger_after_failure.contains_key("sleep"));
+
+    s.x.answer_posts(created(), Some(1)).await;
+    let rerun = run(&s, &["run", "--date", DAY]);
+    assert!(rerun.status.success(), "{}", stderr_of(&rerun));
+    let texts = posted_texts(&s.x.posts().await);
+    assert_eq!(texts.iter().filter(|t| *t == ACTIVITY_EN).count(), 1);
+    assert_eq!(texts.last().map(String::as_str), Some(SLEEP_EN));
+    assert!(ledger(&s.env).contains_key("sleep"));
+}
+
+#[tokio::test]
+async fn a_duplicate_answer_counts_as_posted_for_run_but_fails_an_explicit_tweet() {
+    let duplicate = ResponseTemplate::new(403).set_body_json(json!({
+        "detail": "You are not allowed to create a Tweet with duplicate content.",
+        "type": "about:blank", "title": "Forbidden", "status": 403
+    }));
+    let s = setup(Day::standard()).await;
+    s.x.answer_posts(duplicate, None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let ledger = ledger(&s.env);
+    assert!(ledger.contains_key("activity") && ledger.contains_key("sleep"));
+    assert!(ledger["activity"].get("id").is_none());
+
+    let tweet = run(&s, &["tweet", "--date", DAY]);
+    assert_eq!(tweet.status.code(), Some(1));
+    assert!(
+        stderr_of(&tweet).contains("duplicate"),
+        "{}",
+        stderr_of(&tweet)
+    );
+}
+
+#[tokio::test]
+async fn tweet_date_posts_the_day_even_when_the_ledger_has_it() {
+    let s = setup(Day::standard()).await;
+    s.x.answer_posts(created(), None).await;
+    assert!(run(&s, &["run", "--date", DAY]).status.success());
+    let output = run(&s, &["tweet", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        posted_texts(&s.x.posts().await),
+        [ACTIVITY_EN, SLEEP_EN, ACTIVITY_EN, SLEEP_EN]
+    );
+}
+
+fn synced_at(last_sync: &str) -> Day {
+    let mut day = Day::standard();
+    day.devices["pairedDevices"][1]["lastSyncTime"] = json!(last_sync);
+    day
+}
+
+#[tokio::test]
+async fn a_day_the_tracker_has_not_synced_past_is_75_and_posts_nothing_unless_forced() {
+    // 23:30 in Berlin on the day itself
+    let s = setup(synced_at("2026-11-25T22:30:00Z")).await;
+    s.x.answer_posts(created(), None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(75));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("not synced yet") && stderr.contains("2026-11-25 23:30"),
+        "{stderr}"
+    );
+    assert!(s.x.posts().await.is_empty());
+
+    let forced = run(&s, &["run", "--date", DAY, "--force"]);
+    assert!(forced.status.success(), "{}", stderr_of(&forced));
+    assert_eq!(s.x.posts().await.len(), 2);
+}
+
+#[tokio::test]
+async fn force_posts_again_what_the_ledger_has() {
+    let s = setup(Day::standard()).await;
+    s.x.answer_posts(created(), None).await;
+    assert!(run(&s, &["run", "--date", DAY]).status.success());
+    assert!(run(&s, &["run", "--date", DAY, "--force"]).status.success());
+    assert_eq!(s.x.posts().await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_day_without_sleep_posts_the_activity_and_says_why_sleep_was_skipped() {
+    let mut day = Day::standard();
+    day.sleep = json!({});
+    let s = setup(day).await;
+    s.x.answer_posts(created(), None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN]);
+    assert!(
+        stderr_of(&output).contains("sleep message for 2026-11-25 skipped"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_stops_the_run_before_anything_is_posted() {
+    let long_sleep = format!(
+        "sleep = \"\"\"\n{{{{ date }}}} {}\n\"\"\"",
+        "あ".repeat(140)
+    );
+    let s = setup_with(Day::standard(), &format!("[templates]\n{long_sleep}\n")).await;
+    s.x.answer_posts(created(), None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("sleep message is too long") && stderr.contains("by 11"),
+        "{stderr}"
+    );
+    assert!(
+        s.x.posts().await.is_empty(),
+        "the activity message was not posted either"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_runs_post_each_message_exactly_once() {
+    let s = setup(Day::standard()).await;
+    s.x.answer_posts(created(), None).await;
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            s.env
+                .std_cmd()
+                .args(["run", "--date", DAY])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    }
+    assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN, SLEEP_EN]);
+}
+
+#[tokio::test]
+async fn without_x_keys_run_is_78_before_fetching_anything() {
+    let s = setup(Day::standard()).await;
+    s.env.write_credentials(&valid_credentials());
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr_of(&output).contains("auth x"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(data_requests(&s.google).await, 0);
+}
+
+#[test]
+fn the_demo_needs_no_account_and_shows_the_original_posts() {
+    let env = TestEnv::new();
+    env.write_config("locale = \"ja\"\n");
+    let output = env.cmd().args(["run", "--demo"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        stdout_of(&output),
+        "本日(2021-05-23)の運動 from Fitbit\n\n座っていた時間: 551分\n軽い運動の時間: 90分\n\
+         アクティブな運動の時間: 4分\n激しい運動の時間: 7分\n\n本日の歩数: 1781歩 (1.213km)\n\n\
+         消費カロリー: 1988kcal (基礎代謝: 1560kcal)\n---\n本日(2021-05-23)の睡眠時間 from Fitbit\n\n\
+         睡眠時間: 12.433時間\n"
+    );
+}
+
+#[test]
+fn a_date_that_is_not_a_date_is_a_usage_error() {
+    let env = TestEnv::new();
+    env.cmd()
+        .args(["run", "--date", "2026-13-01"])
+        .assert()
+        .code(2);
+    env.cmd()
+        .args(["run", "--date", "tomorrow"])
+        .assert()
+        .code(2);
+}
