@@ -1,6 +1,7 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
 mod auth_google;
+mod authorize;
 mod config;
 mod fetch;
 mod refresh;
