@@ -1154,13 +1154,18 @@ mod tests {
         let text = err.to_string();
         assert!(!text.contains(token), "{text}");
         assert!(
-            text.contains("Refresh token invalid: [redacted] Visit https://dev.example/docs/oauth2"),
+            text.contains(
+                "Refresh token invalid: [redacted] Visit https://dev.example/docs/oauth2"
+            ),
             "{text}"
         );
 
         let Err(GrantError::Rejected(rejection)) = parse_token_reply(
             &service(),
-            &reply(401, r#"{"errors":[{"errorType":"invalid_token"}],"success":false}"#),
+            &reply(
+                401,
+                r#"{"errors":[{"errorType":"invalid_token"}],"success":false}"#,
+            ),
             Utc::now(),
         ) else {
             panic!("expected a rejection")
@@ -1171,7 +1176,9 @@ mod tests {
     #[test]
     fn only_long_words_of_token_characters_with_a_digit_are_redacted() {
         assert_eq!(
-            redact_tokens("Access token expired: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIyMiJ9.abc_-12 Visit https://dev.fitbit.com/docs/oauth2"),
+            redact_tokens(
+                "Access token expired: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIyMiJ9.abc_-12 Visit https://dev.fitbit.com/docs/oauth2"
+            ),
             "Access token expired: [redacted] Visit https://dev.fitbit.com/docs/oauth2"
         );
         assert_eq!(

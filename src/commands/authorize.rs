@@ -34,14 +34,14 @@ pub struct ClientSource {
 impl ClientSource {
     /// From the environment, else a prompt on the terminal.
     pub fn env_or_prompt(&self) -> Result<OAuthClient> {
-        match self.from_env()? {
+        match self.read_env()? {
             Some(client) => Ok(client),
             None => self.prompt(),
         }
     }
 
     /// Both variables, or `None` when neither is set.
-    pub fn from_env(&self) -> Result<Option<OAuthClient>> {
+    fn read_env(&self) -> Result<Option<OAuthClient>> {
         let read = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         match (read(self.id_env), read(self.secret_env)) {
             (Some(id), Some(secret)) => Ok(Some(OAuthClient {

@@ -4,5 +4,6 @@
 mod support;
 
 mod config;
+mod fitbit;
 mod google;
 mod templates;
