@@ -225,13 +225,14 @@ impl FitbitLegacy {
         outcome.map_err(|err| err.into_error("Fitbit Web API"))
     }
 
+    /// The day's activity and resting heart rate, both from the activity summary.
     async fn activity(
         &self,
         creds: &OAuthCredentials,
         date: NaiveDate,
-    ) -> Result<Option<(ActivitySummary, Units)>> {
+    ) -> Result<(Activity, Option<u32>)> {
         if !allowed(creds, &ACTIVITY) {
-            return Ok(None);
+            return Ok((Activity::default(), None));
         }
         let (day, units): (ActivityDay, Units) = self
             .get(
@@ -241,7 +242,9 @@ impl FitbitLegacy {
                 &ACTIVITY,
             )
             .await?;
-        Ok(day.summary.map(|summary| (summary, units)))
+        Ok(day.summary.map_or((Activity::default(), None), |summary| {
+            (summary.activity(units), summary.resting_heart_rate)
+        }))
     }
 
     async fn sleep(&self, creds: &OAuthCredentials, date: NaiveDate) -> Result<Option<Sleep>> {
@@ -340,21 +343,24 @@ impl Provider for FitbitLegacy {
     async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
         let creds = self.session.current().await?;
         let c = &creds;
-        let (activity, sleep, device, water_ml, (weight_kg, body_fat_percent)) = tokio::try_join!(
+        let (
+            (activity, resting_heart_rate_bpm),
+            sleep,
+            device,
+            water_ml,
+            (weight_kg, body_fat_percent),
+        ) = tokio::try_join!(
             self.activity(c, date),
             self.sleep(c, date),
             self.device(c),
             self.water_ml(c, date),
             self.weight(c, date),
         )?;
-        let resting_heart_rate_bpm = activity.as_ref().and_then(|(s, _)| s.resting_heart_rate);
         Ok(DaySummary {
             date,
             timezone: tz.name().to_string(),
             provider: PROVIDER_NAME.to_string(),
-            activity: activity
-                .map(|(summary, units)| summary.into_activity(units))
-                .unwrap_or_default(),
+            activity,
             sleep,
             water_ml,
             weight_kg,
@@ -524,7 +530,7 @@ struct ActivityDistance {
 }
 
 impl ActivitySummary {
-    fn into_activity(self, units: Units) -> Activity {
+    fn activity(&self, units: Units) -> Activity {
         Activity {
             steps: self.steps,
             distance_km: self

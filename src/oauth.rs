@@ -671,14 +671,14 @@ struct OAuthErrorBody {
 #[derive(Debug, Deserialize)]
 pub struct ErrorList {
     #[serde(default)]
-    pub errors: Vec<ListedError>,
+    errors: Vec<ListedError>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListedError {
-    pub error_type: String,
-    pub message: Option<String>,
+struct ListedError {
+    error_type: String,
+    message: Option<String>,
 }
 
 impl ErrorList {
@@ -1057,7 +1057,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_root_path_is_the_callback() {
+    fn only_the_callback_path_is_the_callback() {
         assert_eq!(
             callback_query("/?code=a&state=b", "/").as_deref(),
             Some("code=a&state=b")
