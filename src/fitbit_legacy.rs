@@ -27,7 +27,7 @@ use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
 use crate::http::{self, Reply, Retry};
 use crate::oauth::{ClientAuth, ErrorList, Service, Session, Shutdown};
-use crate::provider::Provider;
+use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
 
@@ -330,12 +330,7 @@ impl Provider for FitbitLegacy {
         let (profile, _): (ProfileBody, Units) = self
             .get(&creds, "1/user/-/profile.json", "the profile", &PROFILE)
             .await?;
-        let name = profile.user.timezone.unwrap_or_default();
-        name.parse::<Tz>().map_err(|_| {
-            Error::other(format!(
-                "Fitbit reports the account time zone {name:?}, which is not a known IANA zone; set `timezone` in the config"
-            ))
-        })
+        provider::account_zone("Fitbit", profile.user.timezone)
     }
 
     /// Fitbit reports local times in the account's own zone, so they are taken as they

@@ -18,7 +18,7 @@ use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
 use crate::http::{self, Reply, Retry};
 use crate::oauth::{ClientAuth, Service, Session};
-use crate::provider::Provider;
+use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
 
@@ -504,12 +504,7 @@ impl Provider for GoogleHealth {
             return Err(api_error(&reply, what, &SETTINGS));
         }
         let settings: SettingsBody = parse(&reply, what)?;
-        let name = settings.time_zone.unwrap_or_default();
-        name.parse::<Tz>().map_err(|_| {
-            Error::other(format!(
-                "Google reports the account time zone {name:?}, which is not a known IANA zone; set `timezone` in the config"
-            ))
-        })
+        provider::account_zone("Google", settings.time_zone)
     }
 
     async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {

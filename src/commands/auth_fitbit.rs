@@ -11,8 +11,6 @@ use super::{Env, block_on};
 use crate::cli::AuthFitbitArgs;
 use crate::credentials::OAuthCredentials;
 use crate::fitbit_legacy::{self, AUTH_COMMAND, FitbitLegacy, PROFILE, SCOPES};
-use crate::provider::Provider as _;
-use crate::state;
 
 const CLIENT: ClientSource = ClientSource {
     label: "Fitbit OAuth 2.0 client",
@@ -48,15 +46,12 @@ pub fn run(explicit: Option<&Path>, args: &AuthFitbitArgs) -> Result<()> {
     })
 }
 
-/// Reads the profile's time zone right away: it proves the tokens work and refreshes
-/// the cached zone, which may differ for a different account.
+/// Reads the account's time zone when the profile scope allows it (see
+/// [`authorize::check_account`]).
 async fn check_account(env: &Env, creds: &OAuthCredentials) -> Result<()> {
     if !creds.scopes.iter().any(|s| s == PROFILE.name) {
         return Ok(());
     }
     let provider = FitbitLegacy::new(&env.config, &env.paths, env.client.clone());
-    let tz = provider.timezone().await?;
-    state::remember_timezone(&state::store(&env.paths), tz);
-    println!("Fitbit account time zone: {tz}");
-    Ok(())
+    Ok(authorize::check_account(env, &provider, "Fitbit").await?)
 }

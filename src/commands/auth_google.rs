@@ -12,9 +12,7 @@ use crate::cli::AuthGoogleArgs;
 use crate::credentials::OAuthCredentials;
 use crate::error::Error;
 use crate::google_health::{self, AUTH_COMMAND, GoogleHealth, SCOPES, SETTINGS};
-use crate::provider::Provider as _;
 use crate::secret::Secret;
-use crate::state;
 
 const CLIENT: ClientSource = ClientSource {
     label: "Google OAuth client",
@@ -97,16 +95,12 @@ async fn authorize(env: &Env, client: &OAuthClient, no_browser: bool) -> Result<
     check_account(env, &creds).await
 }
 
-/// Reads the account's time zone right away: it proves the tokens work (an account
-/// without a Google Health profile shows up now, not at the first cron run) and
-/// refreshes the cached zone, which may differ for a different account.
+/// Reads the account's time zone when the settings scope allows it (see
+/// [`authorize::check_account`]).
 async fn check_account(env: &Env, creds: &OAuthCredentials) -> Result<()> {
     if !creds.scopes.iter().any(|s| s == SETTINGS.url) {
         return Ok(());
     }
     let provider = GoogleHealth::new(&env.config, &env.paths, env.client.clone());
-    let tz = provider.timezone().await?;
-    state::remember_timezone(&state::store(&env.paths), tz);
-    println!("Google Health account time zone: {tz}");
-    Ok(())
+    Ok(authorize::check_account(env, &provider, "Google Health").await?)
 }

@@ -11,7 +11,9 @@ use super::Env;
 use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
 use crate::oauth::{self, AuthorizeRequest, Loopback, Pkce, Service, TokenClient};
+use crate::provider::Provider;
 use crate::secret::Secret;
+use crate::state;
 
 /// An OAuth client registered with the provider.
 pub struct OAuthClient {
@@ -192,6 +194,17 @@ pub async fn authorize(
         store.path().display()
     );
     Ok(creds)
+}
+
+/// Reads the account's time zone right after `auth`: it proves the tokens work (an
+/// account the API refuses shows up now, not at the first cron run) and refreshes the
+/// cached zone, which may differ for a different account. `account` names it for the
+/// output: "Google Health".
+pub async fn check_account(env: &Env, provider: &impl Provider, account: &str) -> Result<()> {
+    let tz = provider.timezone().await?;
+    state::remember_timezone(&state::store(&env.paths), tz);
+    println!("{account} account time zone: {tz}");
+    Ok(())
 }
 
 /// Tries the desktop's URL opener; the address is printed either way.
