@@ -81,6 +81,8 @@ pub enum AuthService {
         #[arg(long)]
         pin: bool,
     },
+    /// Legacy Fitbit Web API (provider fitbit-legacy, turned off 2026-11-02): OAuth 2.0 with PKCE
+    Fitbit(AuthFitbitArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +91,19 @@ pub struct AuthGoogleArgs {
     /// GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, else a prompt]
     #[arg(long, value_name = "FILE")]
     pub client_secret_file: Option<PathBuf>,
+
+    /// Do not open a browser or listen for the redirect: print the URL, then read the
+    /// address the browser ended on (or just the code) from standard input
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthFitbitArgs {
+    /// The app's registered callback URL, which Fitbit requires exactly; fitbit-notifier
+    /// listens there (it must be http://127.0.0.1:<port>/... or http://localhost:<port>/...)
+    #[arg(long, value_name = "URL", default_value = crate::fitbit_legacy::DEFAULT_REDIRECT_URI)]
+    pub redirect_uri: String,
 
     /// Do not open a browser or listen for the redirect: print the URL, then read the
     /// address the browser ended on (or just the code) from standard input

@@ -18,7 +18,7 @@ use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
 use crate::http::{self, Reply, Retry};
 use crate::oauth::{ClientAuth, Service, Session};
-use crate::provider::Provider;
+use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
 
@@ -80,6 +80,7 @@ pub fn service(config: &GoogleHealthConfig) -> Service {
         client_auth: ClientAuth::InBody,
         slot: |creds| &mut creds.google,
         invalid_grant_hint: testing_mode_hint,
+        shutdown: None,
     }
 }
 
@@ -264,7 +265,7 @@ impl GoogleHealth {
         GoogleHealth {
             http,
             http_config: config.http.clone(),
-            api_base: with_trailing_slash(config.google_health.api_base.clone()),
+            api_base: http::with_trailing_slash(config.google_health.api_base.clone()),
             session,
         }
     }
@@ -278,20 +279,17 @@ impl GoogleHealth {
     /// Sends an authorized request. A 401 gets exactly one refresh (shared with every
     /// concurrent request that saw the same token rejected) and one retry.
     async fn send(&self, token: &Secret, build: impl Fn() -> RequestBuilder) -> Result<Reply> {
-        let first = self.send_with(token, &build).await?;
-        if first.status != StatusCode::UNAUTHORIZED {
-            return Ok(first);
-        }
-        log::info!("Google rejected the access token; refreshing it once");
-        let fresh = self.session.replace_rejected(token).await?;
-        let second = self.send_with(&fresh.access_token, &build).await?;
-        if second.status == StatusCode::UNAUTHORIZED {
+        let reply = self
+            .session
+            .send_authorized(token, async |token| self.send_with(token, &build).await)
+            .await?;
+        if reply.status == StatusCode::UNAUTHORIZED {
             return Err(Error::reauth(format!(
                 "Google rejects even a freshly refreshed access token ({}); run `{AUTH_COMMAND}` to authorize again",
-                error_message(&second)
+                error_message(&reply)
             )));
         }
-        Ok(second)
+        Ok(reply)
     }
 
     async fn send_with(
@@ -506,12 +504,7 @@ impl Provider for GoogleHealth {
             return Err(api_error(&reply, what, &SETTINGS));
         }
         let settings: SettingsBody = parse(&reply, what)?;
-        let name = settings.time_zone.unwrap_or_default();
-        name.parse::<Tz>().map_err(|_| {
-            Error::other(format!(
-                "Google reports the account time zone {name:?}, which is not a known IANA zone; set `timezone` in the config"
-            ))
-        })
+        provider::account_zone("Google", settings.time_zone)
     }
 
     async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
@@ -590,14 +583,6 @@ impl Provider for GoogleHealth {
     }
 }
 
-fn with_trailing_slash(mut url: Url) -> Url {
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    url
-}
-
 /// `{range: {start: D, end: D+1}, windowSizeDays: 1}` with plain integers (a leading
 /// zero is refused as an octal number).
 fn rollup_body(date: NaiveDate) -> Value {
@@ -627,12 +612,7 @@ fn saturating_u32(value: u64) -> u32 {
 }
 
 fn parse<T: DeserializeOwned>(reply: &Reply, what: &str) -> Result<T> {
-    serde_json::from_slice(&reply.body).map_err(|err| {
-        Error::other(format!(
-            "{API} sent an unreadable answer for {what} ({err}: {}); check api_base in the config, or report it with the output of -vv",
-            reply.snippet()
-        ))
-    })
+    http::parse_json(reply, API, what)
 }
 
 fn from_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
 
 use crate::config::HttpConfig;
 use crate::error::{Error, Result};
@@ -208,6 +210,25 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// An API base URL that relative paths can be joined to without losing its last segment.
+pub fn with_trailing_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// A successful answer's JSON body as `T`; `api` and `what` name it in the error.
+pub fn parse_json<T: DeserializeOwned>(reply: &Reply, api: &str, what: &str) -> Result<T> {
+    serde_json::from_slice(&reply.body).map_err(|err| {
+        Error::other(format!(
+            "{api} sent an unreadable answer for {what} ({err}: {}); check api_base in the config, or report it with the output of -vv",
+            reply.snippet()
+        ))
+    })
 }
 
 #[cfg(test)]

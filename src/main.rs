@@ -7,6 +7,7 @@ mod credentials;
 mod dates;
 mod demo;
 mod error;
+mod fitbit_legacy;
 mod google_health;
 mod http;
 mod ledger;

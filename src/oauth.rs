@@ -69,6 +69,41 @@ pub struct Service {
     /// An explanation to add when the provider rejects the refresh token
     /// (`invalid_grant`), given the stored authorization and the time now.
     pub invalid_grant_hint: fn(&OAuthCredentials, DateTime<Utc>) -> Option<String>,
+    /// Set for a provider that has announced that its endpoints are turned off.
+    pub shutdown: Option<Shutdown>,
+}
+
+/// A provider's announced end: from `since` on, its endpoints cannot work, so any
+/// failure to reach them is that end, which `notice` explains with what to do instead.
+/// A 410 Gone says so at any time.
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    pub since: DateTime<Utc>,
+    /// What happened and the steps to switch, one line.
+    pub notice: String,
+}
+
+impl Shutdown {
+    /// The re-authorization error for an answer (or a failure to get one) from
+    /// `endpoint` that shows the provider gone; `None` when it does not.
+    pub fn check(
+        &self,
+        endpoint: &str,
+        outcome: &std::result::Result<Reply, http::SendError>,
+        now: DateTime<Utc>,
+    ) -> Option<Error> {
+        let seen = match outcome {
+            Ok(reply) if reply.status == StatusCode::GONE => "answered 410 Gone".to_string(),
+            Ok(reply) if reply.status.is_success() => return None,
+            _ if now < self.since => return None,
+            Ok(reply) => format!("answered {}", reply.status),
+            Err(err) => format!("failed ({err})"),
+        };
+        Some(Error::reauth(format!(
+            "the {endpoint} {seen}: {}",
+            self.notice
+        )))
+    }
 }
 
 impl Service {
@@ -169,20 +204,18 @@ pub fn callback_timeout() -> Result<Duration> {
     }
 }
 
-/// A listener on 127.0.0.1 (never another interface) at a port the system picks, that
-/// takes exactly one redirect to `/` and then closes.
+/// A listener on 127.0.0.1 (never another interface) that takes exactly one redirect
+/// to its callback path and then closes.
 pub struct Loopback {
     listener: TcpListener,
     redirect_uri: String,
+    path: String,
 }
 
 impl Loopback {
+    /// At a port the system picks, for providers that accept any loopback port.
     pub async fn bind() -> Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|err| {
-            Error::other(format!(
-                "cannot listen on 127.0.0.1: {err}; use --no-browser to paste the redirect instead"
-            ))
-        })?;
+        let listener = listen(0).await?;
         let port = listener
             .local_addr()
             .map_err(|err| Error::other(format!("cannot read the listener's port: {err}")))?
@@ -190,6 +223,31 @@ impl Loopback {
         Ok(Loopback {
             listener,
             redirect_uri: loopback_uri(port),
+            path: "/".to_string(),
+        })
+    }
+
+    /// At the port and path of a registered `http://127.0.0.1:<port>/...` (or
+    /// `localhost`) redirect URI, for providers that require an exact match; the URI is
+    /// sent exactly as given.
+    pub async fn bind_to(redirect_uri: &str) -> Result<Self> {
+        let url = Url::parse(redirect_uri)
+            .ok()
+            .filter(|url| {
+                url.scheme() == "http"
+                    && matches!(url.host_str(), Some("127.0.0.1" | "localhost"))
+                    && url.port().is_some()
+            })
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "the redirect URI {redirect_uri:?} is not an http://127.0.0.1:<port>/ address this machine can listen on; register such a callback URL for the app, or use --no-browser"
+                ))
+            })?;
+        let port = url.port().expect("checked above");
+        Ok(Loopback {
+            listener: listen(port).await?,
+            redirect_uri: redirect_uri.to_string(),
+            path: url.path().to_string(),
         })
     }
 
@@ -230,7 +288,7 @@ impl Loopback {
                 }
                 Some(joined) = reading.join_next() => {
                     let Ok(Ok((mut stream, target))) = joined else { continue };
-                    let Some(query) = callback_query(&target) else {
+                    let Some(query) = callback_query(&target, &self.path) else {
                         respond(&mut stream, "404 Not Found", "Not found.").await;
                         continue;
                     };
@@ -246,6 +304,14 @@ impl Loopback {
             }
         }
     }
+}
+
+async fn listen(port: u16) -> Result<TcpListener> {
+    TcpListener::bind(("127.0.0.1", port)).await.map_err(|err| {
+        Error::other(format!(
+            "cannot listen on 127.0.0.1:{port}: {err}; free the port or use --no-browser to paste the redirect instead"
+        ))
+    })
 }
 
 fn loopback_uri(port: u16) -> String {
@@ -357,10 +423,10 @@ async fn read_request_target(mut stream: TcpStream) -> io::Result<(TcpStream, St
     }
 }
 
-/// The query of a request for the callback path `/`, or `None` for any other path.
-fn callback_query(target: &str) -> Option<String> {
+/// The query of a request for the callback path, or `None` for any other path.
+fn callback_query(target: &str, callback_path: &str) -> Option<String> {
     let url = Url::parse(&format!("http://127.0.0.1{target}")).ok()?;
-    (url.path() == "/").then(|| url.query().unwrap_or_default().to_string())
+    (url.path() == callback_path).then(|| url.query().unwrap_or_default().to_string())
 }
 
 async fn respond(stream: &mut TcpStream, status: &str, message: &str) {
@@ -460,8 +526,10 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    pub fn is_invalid_grant(&self) -> bool {
-        self.error == "invalid_grant"
+    /// Whether the grant itself (the code or refresh token) is refused: `invalid_grant`,
+    /// or `invalid_token` from providers that word it so.
+    pub fn is_dead_grant(&self) -> bool {
+        matches!(self.error.as_str(), "invalid_grant" | "invalid_token")
     }
 
     fn summary(&self) -> String {
@@ -481,7 +549,7 @@ impl GrantError {
         };
         let hint = hint.map(|h| format!(" {h}")).unwrap_or_default();
         match rejection.error.as_str() {
-            "invalid_grant" => Error::reauth(format!(
+            "invalid_grant" | "invalid_token" => Error::reauth(format!(
                 "{} no longer accepts the stored authorization ({}); run `{}` to authorize again.{hint}",
                 service.name,
                 rejection.summary(),
@@ -559,11 +627,17 @@ impl TokenClient<'_> {
         };
         // a grant that may have landed is not sent twice: a provider that rotates
         // refresh tokens would have invalidated the one we would send again
-        let reply = http::send(make, Retry::once_only(self.http_config))
-            .await
-            .map_err(|err| {
-                GrantError::Failed(err.into_error(&format!("{} token endpoint", self.service.name)))
-            })?;
+        let outcome = http::send(make, Retry::once_only(self.http_config)).await;
+        let endpoint = format!("{} token endpoint", self.service.name);
+        if let Some(gone) = self
+            .service
+            .shutdown
+            .as_ref()
+            .and_then(|shutdown| shutdown.check(&endpoint, &outcome, Utc::now()))
+        {
+            return Err(GrantError::Failed(gone));
+        }
+        let reply = outcome.map_err(|err| GrantError::Failed(err.into_error(&endpoint)))?;
         parse_token_reply(self.service, &reply, Utc::now())
     }
 
@@ -589,6 +663,56 @@ struct TokenBody {
 struct OAuthErrorBody {
     error: String,
     error_description: Option<String>,
+}
+
+/// `{"errors": [{"errorType": "invalid_grant", "message": "..."}], "success": false}`:
+/// the error body of providers that list their errors instead of following RFC 6749
+/// §5.2, at their token endpoint and their API alike.
+#[derive(Debug, Deserialize)]
+pub struct ErrorList {
+    #[serde(default)]
+    errors: Vec<ListedError>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedError {
+    error_type: String,
+    message: Option<String>,
+}
+
+impl ErrorList {
+    /// The first listed error, its message with any quoted token redacted.
+    pub fn parse(body: &[u8]) -> Option<(String, Option<String>)> {
+        let list: ErrorList = serde_json::from_slice(body).ok()?;
+        let first = list.errors.into_iter().next()?;
+        Some((first.error_type, first.message.map(|m| redact_tokens(&m))))
+    }
+}
+
+/// Some providers quote the rejected token in their error message ("Refresh token
+/// invalid: <token>"); a message that reaches a log must not. A token is taken to be a
+/// word of 20 or more token characters with a digit in it.
+pub fn redact_tokens(text: &str) -> String {
+    let token_like = |word: &str| {
+        word.len() >= 20
+            && word.bytes().any(|b| b.is_ascii_digit())
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b))
+    };
+    text.split_whitespace()
+        .map(|word| if token_like(word) { "[redacted]" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `error` and `error_description` of an RFC 6749 error body, or of an error list.
+fn oauth_error(body: &[u8]) -> Option<(String, Option<String>)> {
+    match serde_json::from_slice::<OAuthErrorBody>(body) {
+        Ok(body) => Some((body.error, body.error_description)),
+        Err(_) => ErrorList::parse(body),
+    }
 }
 
 /// `expires_in` as a number or, from some servers, a string.
@@ -644,12 +768,12 @@ fn parse_token_reply(
         });
     }
     if reply.status.is_client_error()
-        && let Ok(body) = serde_json::from_slice::<OAuthErrorBody>(&reply.body)
+        && let Some((error, description)) = oauth_error(&reply.body)
     {
         return Err(GrantError::Rejected(Rejection {
             status: reply.status,
-            error: body.error,
-            description: body.error_description,
+            error,
+            description,
         }));
     }
     let status = reply.status.as_u16();
@@ -741,6 +865,27 @@ impl Session {
         self.obtain(Need::Fresh).await
     }
 
+    /// Sends with `token` and, when the API rejects it (401), once more with its
+    /// replacement (shared with every concurrent request that saw the same token
+    /// rejected). The second answer is returned as it is: a second 401 means the
+    /// authorization itself is refused, which the caller words for its API.
+    pub async fn send_authorized(
+        &self,
+        token: &Secret,
+        send: impl AsyncFn(&Secret) -> Result<Reply>,
+    ) -> Result<Reply> {
+        let first = send(token).await?;
+        if first.status != StatusCode::UNAUTHORIZED {
+            return Ok(first);
+        }
+        log::info!(
+            "{} rejected the access token; refreshing it once",
+            self.service.name
+        );
+        let fresh = self.replace_rejected(token).await?;
+        send(&fresh.access_token).await
+    }
+
     async fn obtain(&self, need: Need<'_>) -> Result<OAuthCredentials> {
         let _in_process = self.serial.lock().await;
         let locked = self.store.lock()?;
@@ -754,7 +899,7 @@ impl Session {
         self.store.ensure_writable()?;
         let (mut creds, base, tokens) = match self.refresh(&stored).await {
             Ok(tokens) => (creds, stored, tokens),
-            Err(GrantError::Rejected(rejection)) if rejection.is_invalid_grant() => {
+            Err(GrantError::Rejected(rejection)) if rejection.is_dead_grant() => {
                 // a process that ignores the lock may have rotated the token meanwhile:
                 // only the newest stored token decides whether the chain is dead
                 let mut newest = locked.read()?;
@@ -817,6 +962,7 @@ mod tests {
             client_auth: ClientAuth::InBody,
             slot: |c| &mut c.google,
             invalid_grant_hint: |_, _| None,
+            shutdown: None,
         }
     }
 
@@ -911,13 +1057,18 @@ mod tests {
     }
 
     #[test]
-    fn only_the_root_path_is_the_callback() {
+    fn only_the_callback_path_is_the_callback() {
         assert_eq!(
-            callback_query("/?code=a&state=b").as_deref(),
+            callback_query("/?code=a&state=b", "/").as_deref(),
             Some("code=a&state=b")
         );
-        assert_eq!(callback_query("/").as_deref(), Some(""));
-        assert_eq!(callback_query("/favicon.ico"), None);
+        assert_eq!(callback_query("/", "/").as_deref(), Some(""));
+        assert_eq!(callback_query("/favicon.ico", "/"), None);
+        assert_eq!(
+            callback_query("/callback?code=a", "/callback").as_deref(),
+            Some("code=a")
+        );
+        assert_eq!(callback_query("/?code=a", "/callback"), None);
     }
 
     #[test]
@@ -961,7 +1112,7 @@ mod tests {
         let Err(GrantError::Rejected(rejection)) = rejected else {
             panic!("expected a rejection")
         };
-        assert!(rejection.is_invalid_grant());
+        assert!(rejection.is_dead_grant());
         let err = GrantError::Rejected(rejection).into_error(&service(), Some("Hint.".into()));
         assert_eq!(err.kind(), crate::error::Kind::Reauth);
         assert!(err.to_string().contains("auth example") && err.to_string().ends_with("Hint."));
@@ -984,6 +1135,91 @@ mod tests {
                 other => panic!("{status} {body}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_listed_error_body_is_a_rejection_without_the_quoted_token() {
+        let token = "8a3b9f0c2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081";
+        let body = format!(
+            r#"{{"errors":[{{"errorType":"invalid_grant","message":"Refresh token invalid: {token}. Visit https://dev.example/docs/oauth2 for more information."}}],"success":false}}"#
+        );
+        let Err(GrantError::Rejected(rejection)) =
+            parse_token_reply(&service(), &reply(400, &body), Utc::now())
+        else {
+            panic!("expected a rejection")
+        };
+        assert!(rejection.is_dead_grant());
+        let err = GrantError::Rejected(rejection).into_error(&service(), None);
+        assert_eq!(err.kind(), crate::error::Kind::Reauth);
+        let text = err.to_string();
+        assert!(!text.contains(token), "{text}");
+        assert!(
+            text.contains(
+                "Refresh token invalid: [redacted] Visit https://dev.example/docs/oauth2"
+            ),
+            "{text}"
+        );
+
+        let Err(GrantError::Rejected(rejection)) = parse_token_reply(
+            &service(),
+            &reply(
+                401,
+                r#"{"errors":[{"errorType":"invalid_token"}],"success":false}"#,
+            ),
+            Utc::now(),
+        ) else {
+            panic!("expected a rejection")
+        };
+        assert!(rejection.is_dead_grant());
+    }
+
+    #[test]
+    fn only_long_words_of_token_characters_with_a_digit_are_redacted() {
+        assert_eq!(
+            redact_tokens(
+                "Access token expired: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIyMiJ9.abc_-12 Visit https://dev.fitbit.com/docs/oauth2"
+            ),
+            "Access token expired: [redacted] Visit https://dev.fitbit.com/docs/oauth2"
+        );
+        assert_eq!(
+            redact_tokens("internationalization is not a token"),
+            "internationalization is not a token"
+        );
+    }
+
+    #[test]
+    fn a_shutdown_is_a_410_at_any_time_and_any_failure_after_it() {
+        let since: DateTime<Utc> = "2026-11-02T00:00:00Z".parse().unwrap();
+        let shutdown = Shutdown {
+            since,
+            notice: "switch providers".into(),
+        };
+        let before = since - TimeDelta::days(1);
+        let after = since + TimeDelta::days(1);
+        let check = |outcome: std::result::Result<Reply, http::SendError>, now| {
+            shutdown.check("token endpoint", &outcome, now)
+        };
+        let gone = check(Ok(reply(410, "")), before).unwrap();
+        assert_eq!(gone.kind(), crate::error::Kind::Reauth);
+        assert_eq!(
+            gone.to_string(),
+            "the token endpoint answered 410 Gone: switch providers"
+        );
+        assert!(check(Ok(reply(404, "")), before).is_none());
+        assert!(check(Err(http::SendError::NoAnswer), before).is_none());
+        assert!(check(Ok(reply(200, "{}")), after).is_none());
+        assert!(
+            check(Ok(reply(401, "")), after)
+                .unwrap()
+                .to_string()
+                .contains("answered 401 Unauthorized: switch providers")
+        );
+        assert!(
+            check(Err(http::SendError::NotSent("dns".into())), after)
+                .unwrap()
+                .to_string()
+                .contains("failed (could not connect: dns)")
+        );
     }
 
     #[test]

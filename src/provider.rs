@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::summary::DaySummary;
 
 /// A data provider. Implementations refresh their own OAuth tokens as needed, keep the
@@ -18,4 +18,14 @@ pub trait Provider {
 
     /// Refreshes the access token now, whatever its expiry, and returns the new expiry.
     async fn refresh(&self) -> Result<DateTime<Utc>>;
+}
+
+/// The account zone `provider` (for messages: "Google") reported by name.
+pub fn account_zone(provider: &str, name: Option<String>) -> Result<Tz> {
+    let name = name.unwrap_or_default();
+    name.parse::<Tz>().map_err(|_| {
+        Error::other(format!(
+            "{provider} reports the account time zone {name:?}, which is not a known IANA zone; set `timezone` in the config"
+        ))
+    })
 }

@@ -1,7 +1,9 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
+mod auth_fitbit;
 mod auth_google;
 mod auth_x;
+mod authorize;
 mod completions;
 mod config;
 mod fetch;
@@ -17,11 +19,17 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
 use crate::cli::{AuthService, Cli, Command};
 use crate::config::{Config, Paths, ProviderKind};
 use crate::error::Error;
+use crate::fitbit_legacy::FitbitLegacy;
 use crate::google_health::GoogleHealth;
 use crate::http;
+use crate::provider::Provider;
+use crate::summary::DaySummary;
 
 pub fn run(cli: Cli) -> Result<()> {
     let explicit = cli.config.as_deref();
@@ -30,6 +38,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Auth {
             service: AuthService::Google(args),
         } => auth_google::run(explicit, &args),
+        Command::Auth {
+            service: AuthService::Fitbit(args),
+        } => auth_fitbit::run(explicit, &args),
         Command::Refresh => refresh::run(explicit),
         Command::Fetch(args) => fetch::run(explicit, &args),
         Command::Auth {
@@ -78,18 +89,44 @@ impl Env {
 }
 
 /// The data provider the config names.
-pub fn provider(env: &Env) -> Result<GoogleHealth> {
-    match env.config.provider {
-        ProviderKind::GoogleHealth => Ok(GoogleHealth::new(
-            &env.config,
-            &env.paths,
-            env.client.clone(),
-        )),
-        ProviderKind::FitbitLegacy => Err(Error::config(format!(
-            "provider \"fitbit-legacy\" is not available in this build; set provider = \"google-health\" in {} and run `fitbit-notifier auth google`",
-            env.paths.config.display()
-        ))
-        .into()),
+pub fn provider(env: &Env) -> Result<AnyProvider> {
+    let client = env.client.clone();
+    Ok(match env.config.provider {
+        ProviderKind::GoogleHealth => {
+            AnyProvider::GoogleHealth(GoogleHealth::new(&env.config, &env.paths, client))
+        }
+        ProviderKind::FitbitLegacy => {
+            AnyProvider::FitbitLegacy(FitbitLegacy::new(&env.config, &env.paths, client))
+        }
+    })
+}
+
+/// One of the providers, chosen at run time.
+pub enum AnyProvider {
+    GoogleHealth(GoogleHealth),
+    FitbitLegacy(FitbitLegacy),
+}
+
+impl Provider for AnyProvider {
+    async fn timezone(&self) -> crate::error::Result<Tz> {
+        match self {
+            AnyProvider::GoogleHealth(p) => p.timezone().await,
+            AnyProvider::FitbitLegacy(p) => p.timezone().await,
+        }
+    }
+
+    async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> crate::error::Result<DaySummary> {
+        match self {
+            AnyProvider::GoogleHealth(p) => p.fetch_day(date, tz).await,
+            AnyProvider::FitbitLegacy(p) => p.fetch_day(date, tz).await,
+        }
+    }
+
+    async fn refresh(&self) -> crate::error::Result<DateTime<Utc>> {
+        match self {
+            AnyProvider::GoogleHealth(p) => p.refresh().await,
+            AnyProvider::FitbitLegacy(p) => p.refresh().await,
+        }
     }
 }
 

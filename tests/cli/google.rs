@@ -4,11 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Output, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,13 +16,15 @@ use chrono::{DateTime, TimeDelta, Utc};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use url::Url;
 use wiremock::matchers::{
     body_json, header, method, path, path_regex, query_param, query_param_is_missing,
 };
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::support::TestEnv;
+use crate::support::{
+    AuthRun, Issued, TestEnv, assert_one_line_error, browse, directory_without_room_for_new_files,
+    form, form_has, stderr_of, stdout_of,
+};
 
 const DAY: &str = "2026-11-25";
 const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
@@ -102,34 +102,8 @@ fn expired_credentials(days: i64) -> String {
     )
 }
 
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 // ---------------------------------------------------------------------------------
 // The token endpoint
-
-fn form(request: &Request) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(&request.body)
-        .into_owned()
-        .collect()
-}
-
-/// Matches a form POST that carries at least these fields.
-fn form_has(fields: &[(&str, &str)]) -> impl Fn(&Request) -> bool + Send + Sync + 'static {
-    let fields: Vec<(String, String)> = fields
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    move |request: &Request| {
-        let got = form(request);
-        fields.iter().all(|(k, v)| got.get(k) == Some(v))
-    }
-}
 
 fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTemplate {
     let mut body =
@@ -747,14 +721,6 @@ async fn fetch_failing(data_type: &str, response: ResponseTemplate) -> (Output, 
     (fetch_output(&env), server)
 }
 
-fn assert_one_line_error(output: &Output, code: i32, needle: &str) {
-    let stderr = stderr_of(output);
-    assert_eq!(output.status.code(), Some(code), "{stderr}");
-    assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(output.stdout.is_empty());
-}
-
 #[tokio::test]
 async fn account_not_linked_is_77_with_what_to_do_in_the_fitbit_app() {
     let (output, _server) = fetch_failing(
@@ -851,19 +817,6 @@ async fn a_malformed_success_body_is_1() {
     )
     .await;
     assert_one_line_error(&output, 1, "unreadable answer for sleep");
-}
-
-#[tokio::test]
-async fn the_legacy_provider_is_a_config_error_naming_the_provider_to_set() {
-    let (env, server) = setup("provider = \"fitbit-legacy\"").await;
-    forbid_token_requests(&server).await;
-    for command in ["fetch", "refresh"] {
-        env.cmd()
-            .arg(command)
-            .assert()
-            .code(78)
-            .stderr(predicate::str::contains("provider = \"google-health\""));
-    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -977,21 +930,6 @@ async fn without_stored_authorization_refresh_is_77_naming_auth_google() {
         .stderr(predicate::str::contains("fitbit-notifier auth google"));
 }
 
-/// A directory in which the lock and the credentials can be opened but no new file can
-/// be created, even by root: its path is so long that a temp file's name inside it
-/// exceeds PATH_MAX, while the shorter `credentials.toml.lock` still fits.
-fn directory_without_room_for_new_files(env: &TestEnv) -> PathBuf {
-    const LENGTH: usize = 4070;
-    let mut dir = env.home().join("deep");
-    while dir.as_os_str().len() + 201 <= LENGTH - 50 {
-        dir.push("d".repeat(200));
-    }
-    let rest = LENGTH - dir.as_os_str().len() - 1;
-    dir.push("e".repeat(rest));
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[tokio::test]
 async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved() {
     let (env, server) = setup("").await;
@@ -1018,13 +956,6 @@ async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved() {
 
 // ---------------------------------------------------------------------------------
 // auth google
-
-/// What the authorize URL told the "browser", for the token endpoint to check against.
-#[derive(Default)]
-struct Issued {
-    challenge: Option<String>,
-    redirect_uri: Option<String>,
-}
 
 /// The code exchange, answered only when code, client, redirect URI and the PKCE
 /// verifier (`S256(code_verifier) == code_challenge`) all match.
@@ -1056,118 +987,17 @@ async fn mount_code_exchange(server: &MockServer, issued: Arc<Mutex<Issued>>, gr
         .await;
 }
 
-/// A running `auth google` and the authorize URL it printed.
-struct AuthRun {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
-    url: Url,
-}
-
-impl AuthRun {
-    /// Starts `auth google <args>` with a fake `xdg-open` that records what it was asked
-    /// to open (so no real browser starts), and reads the URL from its stdout.
-    fn start(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
-        let bin = env.home().join("bin");
-        fs::create_dir_all(&bin).unwrap();
-        for opener in ["xdg-open", "open"] {
-            let script = bin.join(opener);
-            fs::write(
-                &script,
-                "#!/bin/sh\nprintf '%s\\n' \"$1\" > \"$HOME/opened-url\"\n",
-            )
-            .unwrap();
-            fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        let mut cmd = env.std_cmd();
-        cmd.args(["auth", "google"])
-            .args(args)
-            .env("PATH", &bin)
-            .env("FITBIT_NOTIFIER_AUTH_TIMEOUT", "30")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (key, value) in extra_env {
-            cmd.env(key, value);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                let mut stderr = String::new();
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut stderr)
-                    .unwrap();
-                panic!("auth printed no URL; stderr: {stderr}");
-            }
-            if line.starts_with("http") {
-                break;
-            }
-        }
-        let url = Url::parse(line.trim()).unwrap();
-        AuthRun { child, stdout, url }
-    }
-
-    fn param(&self, name: &str) -> String {
-        self.url
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| panic!("no {name} in {}", self.url))
-    }
-
-    /// Tells the mock token endpoint what this run's URL promised.
-    fn issue(&self, issued: &Arc<Mutex<Issued>>) {
-        let mut issued = issued.lock().unwrap();
-        issued.challenge = Some(self.param("code_challenge"));
-        issued.redirect_uri = Some(self.param("redirect_uri"));
-    }
-
-    fn paste(&mut self, text: &str) {
-        let mut stdin = self.child.stdin.take().unwrap();
-        writeln!(stdin, "{text}").unwrap();
-    }
-
-    fn finish(mut self) -> Output {
-        let mut rest = String::new();
-        self.stdout.read_to_string(&mut rest).unwrap();
-        let mut output = self.child.wait_with_output().unwrap();
-        output.stdout = rest.into_bytes();
-        output
-    }
-}
-
-/// Plays the browser: a GET of `url`, returning the status and the page.
-fn browse(url: &str) -> (u16, String) {
-    let url = Url::parse(url).unwrap();
-    let mut stream = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).unwrap();
-    let target = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_string(),
-    };
-    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, response)
-}
-
 fn redirect(run: &AuthRun, state: &str) -> String {
-    let mut url = Url::parse(&run.param("redirect_uri")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("state", state)
-        .append_pair("code", CODE)
-        .append_pair("scope", &ALL_SCOPES.join(" "));
-    url.to_string()
+    run.redirect(&[
+        ("state", state),
+        ("code", CODE),
+        ("scope", &ALL_SCOPES.join(" ")),
+    ])
+}
+
+/// Starts `auth google <args>` (see [`AuthRun::start`]).
+fn auth_google(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> AuthRun {
+    AuthRun::start(env, &[&["auth", "google"], args].concat(), extra_env)
 }
 
 fn client_file_args() -> Vec<String> {
@@ -1186,7 +1016,7 @@ async fn auth_in_the_browser_stores_tokens_and_checks_the_account() {
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     mount_settings(&server, NEW_TOKEN, 1).await;
     let args = client_file_args();
-    let run = AuthRun::start(
+    let run = auth_google(
         &env,
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[],
@@ -1244,7 +1074,7 @@ async fn auth_refuses_a_redirect_with_another_state() {
     let (env, server) = setup("").await;
     forbid_token_requests(&server).await;
     let args = client_file_args();
-    let run = AuthRun::start(
+    let run = auth_google(
         &env,
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[],
@@ -1263,7 +1093,7 @@ async fn auth_gives_up_with_a_clear_message_when_the_browser_never_returns() {
     let (env, server) = setup("").await;
     forbid_token_requests(&server).await;
     let args = client_file_args();
-    let run = AuthRun::start(
+    let run = auth_google(
         &env,
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[("FITBIT_NOTIFIER_AUTH_TIMEOUT", "1")],
@@ -1283,7 +1113,7 @@ async fn auth_without_a_browser_reads_the_pasted_address() {
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     mount_settings(&server, NEW_TOKEN, 1).await;
-    let mut run = AuthRun::start(
+    let mut run = auth_google(
         &env,
         &["--no-browser"],
         &[
@@ -1310,7 +1140,7 @@ async fn auth_without_a_browser_accepts_the_bare_code() {
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     mount_settings(&server, NEW_TOKEN, 1).await;
     let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = AuthRun::start(
+    let mut run = auth_google(
         &env,
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[],
@@ -1327,7 +1157,7 @@ async fn auth_without_a_browser_refuses_a_pasted_address_with_another_state() {
     let (env, server) = setup("").await;
     forbid_token_requests(&server).await;
     let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = AuthRun::start(
+    let mut run = auth_google(
         &env,
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[],
@@ -1351,7 +1181,7 @@ async fn auth_warns_precisely_about_unticked_scopes() {
     .await;
     mount_settings(&server, NEW_TOKEN, 1).await;
     let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = AuthRun::start(
+    let mut run = auth_google(
         &env,
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[],
@@ -1391,7 +1221,7 @@ async fn auth_for_an_account_without_google_health_is_77_and_keeps_the_tokens() 
         .mount(&server)
         .await;
     let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = AuthRun::start(
+    let mut run = auth_google(
         &env,
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[],

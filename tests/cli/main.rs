@@ -5,6 +5,7 @@ mod support;
 
 mod completions;
 mod config;
+mod fitbit;
 mod google;
 mod run;
 mod templates;

@@ -1,0 +1,57 @@
+//! `auth fitbit`: the OAuth 2.0 flow (PKCE, Basic client authentication) for the legacy
+//! Fitbit Web API, in a browser on this machine (loopback redirect at the app's
+//! registered callback URL) or on another one (`--no-browser`).
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::authorize::{self, ClientSource, Consent};
+use super::{Env, block_on};
+use crate::cli::AuthFitbitArgs;
+use crate::credentials::OAuthCredentials;
+use crate::fitbit_legacy::{self, AUTH_COMMAND, FitbitLegacy, PROFILE, SCOPES};
+
+const CLIENT: ClientSource = ClientSource {
+    label: "Fitbit OAuth 2.0 client",
+    id_env: "FITBIT_CLIENT_ID",
+    secret_env: "FITBIT_CLIENT_SECRET",
+    alternative: None,
+    found_in: "the app's page at dev.fitbit.com > Manage > My Apps",
+};
+
+pub fn run(explicit: Option<&Path>, args: &AuthFitbitArgs) -> Result<()> {
+    let env = Env::load(explicit)?;
+    let client = CLIENT.env_or_prompt()?;
+    block_on(async {
+        let service = fitbit_legacy::service(&env.config.fitbit, &env.paths.config);
+        let scopes: Vec<&str> = SCOPES.iter().map(|s| s.name).collect();
+        let consent = Consent {
+            service: &service,
+            auth_url: &env.config.fitbit.auth_url,
+            scopes: &scopes,
+            extra: &[],
+            redirect_uri: Some(&args.redirect_uri),
+            instructions: "Open this address in a browser, sign in to Fitbit and allow access:",
+        };
+        let creds = authorize::authorize(&env, &client, &consent, args.no_browser).await?;
+        for scope in fitbit_legacy::unticked(&creds.scopes) {
+            log::warn!(
+                "the \"{}\" permission was not granted, so {} will be missing; to add it, run `{AUTH_COMMAND}` again and allow it",
+                scope.name,
+                scope.provides
+            );
+        }
+        check_account(&env, &creds).await
+    })
+}
+
+/// Reads the account's time zone when the profile scope allows it (see
+/// [`authorize::check_account`]).
+async fn check_account(env: &Env, creds: &OAuthCredentials) -> Result<()> {
+    if !creds.scopes.iter().any(|s| s == PROFILE.name) {
+        return Ok(());
+    }
+    let provider = FitbitLegacy::new(&env.config, &env.paths, env.client.clone());
+    Ok(authorize::check_account(env, &provider, "Fitbit").await?)
+}
