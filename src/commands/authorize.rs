@@ -2,12 +2,12 @@
 //! environment or a prompt, and the consent itself (in a browser on this machine with a
 //! loopback redirect, or `--no-browser` with a pasted address) up to the stored tokens.
 
-use std::io::{self, BufRead as _, IsTerminal as _};
+use std::io::{self, IsTerminal as _};
 use std::process::{Command, Stdio};
 
 use url::Url;
 
-use super::Env;
+use super::{Env, prompt};
 use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
 use crate::oauth::{self, AuthorizeRequest, Loopback, Pkce, Service, TokenClient};
@@ -74,10 +74,8 @@ impl ClientSource {
                 self.secret_env
             )));
         }
-        eprint!("{} id: ", self.label);
-        let id = read_line()?;
-        let secret = rpassword::prompt_password(format!("{} secret (not shown): ", self.label))
-            .map_err(|err| Error::other(format!("cannot read the client secret: {err}")))?;
+        let id = prompt::line(&format!("{} id", self.label))?;
+        let secret = prompt::hidden(&format!("{} secret", self.label))?;
         if id.is_empty() || secret.trim().is_empty() {
             return Err(Error::config(format!(
                 "the client id and secret are both needed; they are in {}",
@@ -89,16 +87,6 @@ impl ClientSource {
             secret: Secret::new(secret.trim()),
         })
     }
-}
-
-/// One line from standard input, trimmed.
-pub fn read_line() -> Result<String> {
-    let mut line = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|err| Error::other(format!("cannot read standard input: {err}")))?;
-    Ok(line.trim().to_string())
 }
 
 /// What to ask the provider for.
@@ -169,7 +157,7 @@ pub async fn authorize(
             eprintln!(
                 "The browser then cannot load a page at {redirect_uri}: copy the whole address from its address bar (or just the code) and paste it here:"
             );
-            oauth::code_from_pasted(service, &read_line()?, &state)?
+            oauth::code_from_pasted(service, &prompt::line("address or code")?, &state)?
         }
     };
 

@@ -14,11 +14,7 @@ pub fn secret(env_var: &str, what: &str) -> Result<Secret> {
             log::info!("the {what} comes from {env_var}");
             value
         }
-        _ if io::stdin().is_terminal() => {
-            rpassword::prompt_password(format!("{what} (typing is hidden): ")).map_err(|err| {
-                Error::other(format!("cannot read the {what} from the terminal: {err}"))
-            })?
-        }
+        _ if io::stdin().is_terminal() => hidden(what)?,
         _ => next_line(what)?.ok_or_else(|| {
             Error::other(format!(
                 "no {what}: set {env_var}, or give it as a line on standard input"
@@ -32,6 +28,12 @@ pub fn secret(env_var: &str, what: &str) -> Result<Secret> {
         )));
     }
     Ok(Secret::new(value))
+}
+
+/// A secret typed at the terminal without echo.
+pub fn hidden(what: &str) -> Result<String> {
+    rpassword::prompt_password(format!("{what} (typing is hidden): "))
+        .map_err(|err| Error::other(format!("cannot read the {what} from the terminal: {err}")))
 }
 
 /// A line typed at the terminal (with echo), or the next line of standard input.

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 use crate::google::{Day, OLD_TOKEN, forbid_token_requests, valid_credentials};
-use crate::support::TestEnv;
+use crate::support::{TestEnv, stderr_of, stdout_of};
 use crate::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created};
 
 const DAY: &str = "2026-11-25";
@@ -61,14 +61,6 @@ async fn setup_with(day: Day, extra_config: &str) -> Setup {
 
 fn run(setup: &Setup, args: &[&str]) -> Output {
     setup.env.cmd().args(args).output().unwrap()
-}
-
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn posted_texts(posts: &[Request]) -> Vec<String> {
