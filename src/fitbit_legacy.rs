@@ -26,7 +26,7 @@ use crate::config::{Config, FitbitConfig, HttpConfig, Paths};
 use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
 use crate::http::{self, Reply, Retry};
-use crate::oauth::{ClientAuth, ErrorList, Service, Session, Shutdown};
+use crate::oauth::{ClientAuth, ErrorList, Scope, Service, Session, Shutdown, is_granted};
 use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
@@ -52,37 +52,38 @@ const KG_PER_POUND: f64 = 0.45359237;
 const POUNDS_PER_STONE: f64 = 14.0;
 
 /// A Fitbit OAuth scope and what the summary loses without it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Scope {
-    pub name: &'static str,
-    pub provides: &'static str,
-}
-
 pub const ACTIVITY: Scope = Scope {
+    id: "activity",
     name: "activity",
     provides: "steps, distance, calories and active/sedentary minutes",
 };
 pub const HEARTRATE: Scope = Scope {
+    id: "heartrate",
     name: "heartrate",
     provides: "resting heart rate",
 };
 pub const SLEEP: Scope = Scope {
+    id: "sleep",
     name: "sleep",
     provides: "sleep",
 };
 pub const SETTINGS: Scope = Scope {
+    id: "settings",
     name: "settings",
     provides: "the device's name, battery and last sync",
 };
 pub const NUTRITION: Scope = Scope {
+    id: "nutrition",
     name: "nutrition",
     provides: "water",
 };
 pub const WEIGHT: Scope = Scope {
+    id: "weight",
     name: "weight",
     provides: "weight and body fat",
 };
 pub const PROFILE: Scope = Scope {
+    id: "profile",
     name: "profile",
     provides: "the account's time zone (set `timezone` in the config instead)",
 };
@@ -129,20 +130,6 @@ fn shutdown(endpoint: &Url, config_path: &Path) -> Shutdown {
             crate::google_health::AUTH_COMMAND
         ),
     }
-}
-
-/// The requested scopes missing from `granted` (the user unticked them).
-pub fn unticked(granted: &[String]) -> Vec<&'static Scope> {
-    SCOPES
-        .into_iter()
-        .filter(|scope| !granted.iter().any(|g| g == scope.name))
-        .collect()
-}
-
-/// Whether a request under `scope` is worth sending: an empty list (a token response
-/// without `scope`) means everything is tried and a refusal reported.
-fn allowed(creds: &OAuthCredentials, scope: &Scope) -> bool {
-    creds.scopes.is_empty() || creds.scopes.iter().any(|s| s == scope.name)
 }
 
 pub struct FitbitLegacy {
@@ -231,7 +218,7 @@ impl FitbitLegacy {
         creds: &OAuthCredentials,
         date: NaiveDate,
     ) -> Result<(Activity, Option<u32>)> {
-        if !allowed(creds, &ACTIVITY) {
+        if !is_granted(creds, &ACTIVITY) {
             return Ok((Activity::default(), None));
         }
         let (day, units): (ActivityDay, Units) = self
@@ -248,7 +235,7 @@ impl FitbitLegacy {
     }
 
     async fn sleep(&self, creds: &OAuthCredentials, date: NaiveDate) -> Result<Option<Sleep>> {
-        if !allowed(creds, &SLEEP) {
+        if !is_granted(creds, &SLEEP) {
             return Ok(None);
         }
         let (day, _): (SleepDay, Units) = self
@@ -263,7 +250,7 @@ impl FitbitLegacy {
     }
 
     async fn device(&self, creds: &OAuthCredentials) -> Result<Option<Device>> {
-        if !allowed(creds, &SETTINGS) {
+        if !is_granted(creds, &SETTINGS) {
             return Ok(None);
         }
         let (devices, _): (Vec<FitbitDevice>, Units) = self
@@ -282,7 +269,7 @@ impl FitbitLegacy {
     }
 
     async fn water_ml(&self, creds: &OAuthCredentials, date: NaiveDate) -> Result<Option<f64>> {
-        if !allowed(creds, &NUTRITION) {
+        if !is_granted(creds, &NUTRITION) {
             return Ok(None);
         }
         let (day, units): (WaterDay, Units) = self
@@ -302,7 +289,7 @@ impl FitbitLegacy {
         creds: &OAuthCredentials,
         date: NaiveDate,
     ) -> Result<(Option<f64>, Option<f64>)> {
-        if !allowed(creds, &WEIGHT) {
+        if !is_granted(creds, &WEIGHT) {
             return Ok((None, None));
         }
         let (day, units): (WeightDay, Units) = self
@@ -321,7 +308,7 @@ impl FitbitLegacy {
 impl Provider for FitbitLegacy {
     async fn timezone(&self) -> Result<Tz> {
         let creds = self.session.current().await?;
-        if !allowed(&creds, &PROFILE) {
+        if !is_granted(&creds, &PROFILE) {
             return Err(Error::reauth(format!(
                 "the account's time zone needs the Fitbit scope \"{}\", which was not granted; run `{AUTH_COMMAND}` again and allow it, or set `timezone` in the config",
                 PROFILE.name

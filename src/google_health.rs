@@ -17,7 +17,7 @@ use crate::config::{Config, GoogleHealthConfig, HttpConfig, Paths};
 use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
 use crate::http::{self, Reply, Retry};
-use crate::oauth::{ClientAuth, Service, Session};
+use crate::oauth::{ClientAuth, Scope, Service, Session, is_granted};
 use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
@@ -26,37 +26,28 @@ pub const PROVIDER_NAME: &str = "google-health";
 pub const AUTH_COMMAND: &str = "fitbit-notifier auth google";
 const API: &str = "the Google Health API";
 
-/// A read scope and what the summary loses without it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Scope {
-    pub url: &'static str,
-    /// As the consent screen names it, roughly.
-    pub name: &'static str,
-    pub provides: &'static str,
-}
-
 pub const ACTIVITY: Scope = Scope {
-    url: "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly",
+    id: "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly",
     name: "activity and fitness",
     provides: "steps, distance, calories and active/sedentary minutes",
 };
 pub const SLEEP: Scope = Scope {
-    url: "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
+    id: "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
     name: "sleep",
     provides: "sleep",
 };
 pub const SETTINGS: Scope = Scope {
-    url: "https://www.googleapis.com/auth/googlehealth.settings.readonly",
+    id: "https://www.googleapis.com/auth/googlehealth.settings.readonly",
     name: "settings",
     provides: "the account's time zone (set `timezone` in the config instead) and the device's name, battery and last sync",
 };
 pub const HEALTH_METRICS: Scope = Scope {
-    url: "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
+    id: "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
     name: "health metrics and measurements",
     provides: "weight, body fat and resting heart rate",
 };
 pub const NUTRITION: Scope = Scope {
-    url: "https://www.googleapis.com/auth/googlehealth.nutrition.readonly",
+    id: "https://www.googleapis.com/auth/googlehealth.nutrition.readonly",
     name: "nutrition",
     provides: "water",
 };
@@ -94,20 +85,6 @@ fn testing_mode_hint(creds: &OAuthCredentials, now: DateTime<Utc>) -> Option<Str
             age.num_days()
         )
     })
-}
-
-/// The requested scopes missing from `granted` (the user unticked them).
-pub fn unticked(granted: &[String]) -> Vec<&'static Scope> {
-    SCOPES
-        .into_iter()
-        .filter(|scope| !granted.iter().any(|g| g == scope.url))
-        .collect()
-}
-
-/// Whether a request under `scope` is worth sending: an empty list predates scope
-/// tracking, so everything is tried and a refusal reported.
-fn allowed(creds: &OAuthCredentials, scope: &Scope) -> bool {
-    creds.scopes.is_empty() || creds.scopes.iter().any(|s| s == scope.url)
 }
 
 /// One data type: its path segment (kebab-case), its JSON key (camelCase), its filter
@@ -313,7 +290,7 @@ impl GoogleHealth {
         data: &DataType,
         date: NaiveDate,
     ) -> Result<Option<T>> {
-        if !allowed(creds, data.scope) {
+        if !is_granted(creds, data.scope) {
             return Ok(None);
         }
         let url = self.url(&format!(
@@ -399,7 +376,7 @@ impl GoogleHealth {
         date: NaiveDate,
         page_size: u32,
     ) -> Result<Option<Vec<T>>> {
-        if !allowed(creds, data.scope) {
+        if !is_granted(creds, data.scope) {
             return Ok(None);
         }
         let filter = day_filter(&format!("{}.{field}", data.filter), date);
@@ -460,7 +437,7 @@ impl GoogleHealth {
     }
 
     async fn device(&self, creds: &OAuthCredentials, tz: Tz) -> Result<Option<Device>> {
-        if !allowed(creds, &SETTINGS) {
+        if !is_granted(creds, &SETTINGS) {
             return Ok(None);
         }
         let mut url = self.url("users/me/pairedDevices");
@@ -489,10 +466,10 @@ impl GoogleHealth {
 impl Provider for GoogleHealth {
     async fn timezone(&self) -> Result<Tz> {
         let creds = self.session.current().await?;
-        if !allowed(&creds, &SETTINGS) {
+        if !is_granted(&creds, &SETTINGS) {
             return Err(Error::reauth(format!(
                 "the account's time zone needs the Google scope {} (\"{}\"), which was not granted; run `{AUTH_COMMAND}` again and tick it, or set `timezone` in the config",
-                SETTINGS.url, SETTINGS.name
+                SETTINGS.id, SETTINGS.name
             )));
         }
         let what = "the account settings";
@@ -695,7 +672,7 @@ fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
     if status.has_reason("ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
         return Error::reauth(format!(
             "Google refused {what}: the scope {} (\"{}\") was not granted; run `{AUTH_COMMAND}` again and tick it on the consent screen",
-            scope.url, scope.name
+            scope.id, scope.name
         ));
     }
     if status.has_reason("RESOURCE_PERMISSION_DENIED") {
@@ -1131,9 +1108,9 @@ mod tests {
     fn unticked_scopes_are_named() {
         let granted: Vec<String> = [&ACTIVITY, &SLEEP, &SETTINGS]
             .iter()
-            .map(|s| s.url.to_string())
+            .map(|s| s.id.to_string())
             .collect();
-        assert_eq!(unticked(&granted), vec![&HEALTH_METRICS, &NUTRITION]);
+        assert_eq!(crate::oauth::unticked(&SCOPES, &granted), vec![&HEALTH_METRICS, &NUTRITION]);
     }
 
     #[test]
@@ -1150,7 +1127,7 @@ mod tests {
                 403,
                 r#"{"error":{"code":403,"message":"Request had insufficient authentication scopes.","status":"PERMISSION_DENIED","details":[{"reason":"ACCESS_TOKEN_SCOPE_INSUFFICIENT"}]}}"#,
                 Kind::Reauth,
-                NUTRITION.url,
+                NUTRITION.id,
             ),
             (
                 429,

@@ -120,6 +120,31 @@ impl Service {
 // ---------------------------------------------------------------------------------
 // PKCE, state and the authorize URL
 
+/// A scope a provider is asked for, and what the summary loses without it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The string sent in the authorize request and returned in the token's `scope`.
+    pub id: &'static str,
+    /// As the consent screen names it, roughly.
+    pub name: &'static str,
+    pub provides: &'static str,
+}
+
+/// The requested scopes missing from `granted` (the user unticked them).
+pub fn unticked<'a>(requested: &[&'a Scope], granted: &[String]) -> Vec<&'a Scope> {
+    requested
+        .iter()
+        .copied()
+        .filter(|scope| !granted.iter().any(|g| g == scope.id))
+        .collect()
+}
+
+/// Whether a request under `scope` is worth sending: an empty list (a token response
+/// without `scope`) means everything is tried and a refusal reported.
+pub fn is_granted(creds: &OAuthCredentials, scope: &Scope) -> bool {
+    creds.scopes.is_empty() || creds.scopes.iter().any(|s| s == scope.id)
+}
+
 /// A PKCE (RFC 7636) verifier and its S256 challenge.
 pub struct Pkce {
     verifier: Secret,

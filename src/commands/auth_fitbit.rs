@@ -10,7 +10,8 @@ use super::authorize::{self, ClientSource, Consent};
 use super::{Env, block_on};
 use crate::cli::AuthFitbitArgs;
 use crate::credentials::OAuthCredentials;
-use crate::fitbit_legacy::{self, AUTH_COMMAND, FitbitLegacy, PROFILE, SCOPES};
+use crate::fitbit_legacy::{self, FitbitLegacy, PROFILE, SCOPES};
+use crate::oauth;
 
 const CLIENT: ClientSource = ClientSource {
     label: "Fitbit OAuth 2.0 client",
@@ -25,23 +26,15 @@ pub fn run(explicit: Option<&Path>, args: &AuthFitbitArgs) -> Result<()> {
     let client = CLIENT.env_or_prompt()?;
     block_on(async {
         let service = fitbit_legacy::service(&env.config.fitbit, &env.paths.config);
-        let scopes: Vec<&str> = SCOPES.iter().map(|s| s.name).collect();
         let consent = Consent {
             service: &service,
             auth_url: &env.config.fitbit.auth_url,
-            scopes: &scopes,
+            scopes: &SCOPES,
             extra: &[],
             redirect_uri: Some(&args.redirect_uri),
             instructions: "Open this address in a browser, sign in to Fitbit and allow access:",
         };
         let creds = authorize::authorize(&env, &client, &consent, args.no_browser).await?;
-        for scope in fitbit_legacy::unticked(&creds.scopes) {
-            log::warn!(
-                "the \"{}\" permission was not granted, so {} will be missing; to add it, run `{AUTH_COMMAND}` again and allow it",
-                scope.name,
-                scope.provides
-            );
-        }
         check_account(&env, &creds).await
     })
 }
@@ -49,7 +42,7 @@ pub fn run(explicit: Option<&Path>, args: &AuthFitbitArgs) -> Result<()> {
 /// Reads the account's time zone when the profile scope allows it (see
 /// [`authorize::check_account`]).
 async fn check_account(env: &Env, creds: &OAuthCredentials) -> Result<()> {
-    if !creds.scopes.iter().any(|s| s == PROFILE.name) {
+    if !oauth::is_granted(creds, &PROFILE) {
         return Ok(());
     }
     let provider = FitbitLegacy::new(&env.config, &env.paths, env.client.clone());

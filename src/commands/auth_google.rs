@@ -11,7 +11,8 @@ use super::{Env, block_on};
 use crate::cli::AuthGoogleArgs;
 use crate::credentials::OAuthCredentials;
 use crate::error::Error;
-use crate::google_health::{self, AUTH_COMMAND, GoogleHealth, SCOPES, SETTINGS};
+use crate::google_health::{self, GoogleHealth, SCOPES, SETTINGS};
+use crate::oauth;
 use crate::secret::Secret;
 
 const CLIENT: ClientSource = ClientSource {
@@ -74,31 +75,22 @@ fn client_from_file(path: &Path) -> Result<OAuthClient, Error> {
 
 async fn authorize(env: &Env, client: &OAuthClient, no_browser: bool) -> Result<()> {
     let service = google_health::service(&env.config.google_health);
-    let scopes: Vec<&str> = SCOPES.iter().map(|s| s.url).collect();
     let consent = Consent {
         service: &service,
         auth_url: &env.config.google_health.auth_url,
-        scopes: &scopes,
+        scopes: &SCOPES,
         extra: google_health::AUTHORIZE_PARAMS,
         redirect_uri: None,
         instructions: "Open this address in a browser, sign in with the Google account that holds your Fitbit data and allow access:",
     };
     let creds = authorize::authorize(env, client, &consent, no_browser).await?;
-    for scope in google_health::unticked(&creds.scopes) {
-        log::warn!(
-            "the \"{}\" permission ({}) was not granted, so {} will be missing; to add it, run `{AUTH_COMMAND}` again and tick it",
-            scope.name,
-            scope.url,
-            scope.provides
-        );
-    }
     check_account(env, &creds).await
 }
 
 /// Reads the account's time zone when the settings scope allows it (see
 /// [`authorize::check_account`]).
 async fn check_account(env: &Env, creds: &OAuthCredentials) -> Result<()> {
-    if !creds.scopes.iter().any(|s| s == SETTINGS.url) {
+    if !oauth::is_granted(creds, &SETTINGS) {
         return Ok(());
     }
     let provider = GoogleHealth::new(&env.config, &env.paths, env.client.clone());

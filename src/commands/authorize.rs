@@ -10,7 +10,7 @@ use url::Url;
 use super::{Env, prompt};
 use crate::credentials::{self, OAuthCredentials};
 use crate::error::{Error, Result};
-use crate::oauth::{self, AuthorizeRequest, Loopback, Pkce, Service, TokenClient};
+use crate::oauth::{self, AuthorizeRequest, Loopback, Pkce, Scope, Service, TokenClient};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::state;
@@ -93,7 +93,7 @@ impl ClientSource {
 pub struct Consent<'a> {
     pub service: &'a Service,
     pub auth_url: &'a Url,
-    pub scopes: &'a [&'a str],
+    pub scopes: &'a [&'a Scope],
     /// Provider-specific authorize parameters.
     pub extra: &'a [(&'a str, &'a str)],
     /// The registered redirect URI of a provider that requires an exact match; `None`
@@ -118,6 +118,7 @@ pub async fn authorize(
     store.ensure_writable()?;
 
     let service = consent.service;
+    let scope_ids: Vec<&str> = consent.scopes.iter().map(|scope| scope.id).collect();
     let pkce = Pkce::generate();
     let state = oauth::random_state();
     let loopback = match (no_browser, consent.redirect_uri) {
@@ -134,7 +135,7 @@ pub async fn authorize(
         auth_url: consent.auth_url,
         client_id: &client.id,
         redirect_uri: &redirect_uri,
-        scopes: consent.scopes,
+        scopes: &scope_ids,
         state: &state,
         pkce: &pkce,
         extra: consent.extra,
@@ -171,7 +172,7 @@ pub async fn authorize(
     .exchange_code(&code, &redirect_uri, pkce.verifier())
     .await
     .map_err(|err| err.into_error(service, None))?;
-    let creds = tokens.into_credentials(service, &client.id, &client.secret, consent.scopes)?;
+    let creds = tokens.into_credentials(service, &client.id, &client.secret, &scope_ids)?;
     store.update(|all| {
         *(service.slot)(all) = Some(creds.clone());
         Ok(())
@@ -181,7 +182,27 @@ pub async fn authorize(
         service.name,
         store.path().display()
     );
+    warn_about_unticked(consent, &creds);
     Ok(creds)
+}
+
+/// Names each permission the user unticked on the consent screen and what the
+/// summary will lack without it.
+fn warn_about_unticked(consent: &Consent<'_>, creds: &OAuthCredentials) {
+    for scope in oauth::unticked(consent.scopes, &creds.scopes) {
+        // a URL-like id says which checkbox it is where the short name does not
+        let id = if scope.id == scope.name {
+            String::new()
+        } else {
+            format!(" ({})", scope.id)
+        };
+        log::warn!(
+            "the \"{}\" permission{id} was not granted, so {} will be missing; to add it, run `{}` again and allow it",
+            scope.name,
+            scope.provides,
+            consent.service.auth_command
+        );
+    }
 }
 
 /// Reads the account's time zone right after `auth`: it proves the tokens work (an
