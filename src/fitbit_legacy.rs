@@ -686,21 +686,12 @@ struct ProfileUser {
 
 #[cfg(test)]
 mod tests {
-    use reqwest::header::HeaderValue;
     use serde_json::json;
 
     use super::*;
 
     fn reply(status: u16, headers: &[(&'static str, &str)], body: &str) -> Reply {
-        let mut map = HeaderMap::new();
-        for (name, value) in headers {
-            map.insert(*name, HeaderValue::from_str(value).unwrap());
-        }
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: map,
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, headers, body)
     }
 
     #[test]

@@ -1000,16 +1000,11 @@ struct SettingsBody {
 
 #[cfg(test)]
 mod tests {
-    use reqwest::header::HeaderMap;
 
     use super::*;
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, &[], body)
     }
 
     #[test]
@@ -1110,7 +1105,10 @@ mod tests {
             .iter()
             .map(|s| s.id.to_string())
             .collect();
-        assert_eq!(crate::oauth::unticked(&SCOPES, &granted), vec![&HEALTH_METRICS, &NUTRITION]);
+        assert_eq!(
+            crate::oauth::unticked(&SCOPES, &granted),
+            vec![&HEALTH_METRICS, &NUTRITION]
+        );
     }
 
     #[test]

@@ -57,6 +57,22 @@ impl Reply {
     }
 }
 
+#[cfg(test)]
+impl Reply {
+    /// An answer as a server would send it, for the tests of what parses answers.
+    pub fn fake(status: u16, headers: &[(&'static str, &str)], body: &str) -> Reply {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().expect("a valid header value"));
+        }
+        Reply {
+            status: StatusCode::from_u16(status).expect("a valid status"),
+            headers: map,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+}
+
 /// Why no complete answer arrived.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {

@@ -975,7 +975,6 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use reqwest::header::HeaderMap;
 
     use super::*;
 
@@ -992,11 +991,7 @@ mod tests {
     }
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, &[], body)
     }
 
     #[test]

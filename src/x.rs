@@ -654,11 +654,7 @@ mod tests {
     }
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, &[], body)
     }
 
     fn refusal(status: u16, body: &str) -> Error {
