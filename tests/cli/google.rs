@@ -24,14 +24,15 @@ use wiremock::matchers::{
 };
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::mocks::{Fault, FaultKind};
 use crate::support::TestEnv;
 
 const DAY: &str = "2026-11-25";
 const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
-const CLIENT_SECRET: &str = "GOCSPX-test-secret";
-const REFRESH_TOKEN: &str = "1//refresh-token";
+pub(crate) const CLIENT_SECRET: &str = "GOCSPX-test-secret";
+pub(crate) const REFRESH_TOKEN: &str = "1//refresh-token";
 pub(crate) const OLD_TOKEN: &str = "ya29.old";
-const NEW_TOKEN: &str = "ya29.new";
+pub(crate) const NEW_TOKEN: &str = "ya29.new";
 const CODE: &str = "4/0Ab-test_code";
 
 const ACTIVITY: &str = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly";
@@ -93,7 +94,7 @@ pub(crate) fn valid_credentials() -> String {
 }
 
 /// An access token that has expired, from an authorization `days` old.
-fn expired_credentials(days: i64) -> String {
+pub(crate) fn expired_credentials(days: i64) -> String {
     credentials(
         OLD_TOKEN,
         Utc::now() - TimeDelta::minutes(1),
@@ -947,22 +948,90 @@ async fn invalid_grant_a_week_after_consent_explains_testing_mode() {
     assert!(stderr_of(&output).contains("Publish app"));
 }
 
+/// Runs `refresh` and checks that it failed with 75 in one line and left the stored
+/// credentials exactly as they were (byte for byte) and unquoted.
+fn assert_refresh_fails_harmlessly(env: &TestEnv, case: &str) {
+    let stored = fs::read(env.credentials_path()).unwrap();
+    let output = env.cmd().args(["-vv", "refresh"]).output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(75), "{case}: {stderr}");
+    assert!(stderr.contains("error: "), "{case}: {stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{case}: {stderr}"
+    );
+    assert!(
+        !stderr.contains(NEW_TOKEN),
+        "{case} printed a token: {stderr}"
+    );
+    assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
+}
+
 #[tokio::test]
 async fn token_endpoint_failures_are_75_and_leave_the_credentials_alone() {
-    for response in [
-        ResponseTemplate::new(503).set_body_raw("<html>unavailable</html>", "text/html"),
-        ResponseTemplate::new(200).set_body_raw("<html>captive portal</html>", "text/html"),
-    ] {
+    let answers = [
+        (
+            "500",
+            ResponseTemplate::new(500).set_body_json(json!({"error": "internal_failure"})),
+        ),
+        (
+            "503 HTML",
+            ResponseTemplate::new(503).set_body_raw("<html>unavailable</html>", "text/html"),
+        ),
+        (
+            "200 HTML",
+            ResponseTemplate::new(200).set_body_raw("<html>captive portal</html>", "text/html"),
+        ),
+        (
+            "200 garbage",
+            ResponseTemplate::new(200).set_body_raw(
+                vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x7b],
+                "application/json",
+            ),
+        ),
+        (
+            "200 form-encoded",
+            ResponseTemplate::new(200).set_body_raw(
+                format!("access_token={NEW_TOKEN}&expires_in=3599"),
+                "application/x-www-form-urlencoded",
+            ),
+        ),
+        (
+            "200 JSON with a field of another type",
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": NEW_TOKEN, "expires_in": 3599, "scope": 42})),
+        ),
+    ];
+    for (case, response) in answers {
         let (env, server) = setup("").await;
-        let stored = valid_credentials();
-        env.write_credentials(&stored);
+        env.write_credentials(&expired_credentials(1));
         Mock::given(path("/token"))
             .respond_with(response)
             .mount(&server)
             .await;
-        let output = env.cmd().arg("refresh").output().unwrap();
-        assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
-        assert_eq!(env.read_credentials(), stored);
+        assert_refresh_fails_harmlessly(&env, case);
+    }
+}
+
+#[test]
+fn a_token_endpoint_that_drops_or_hangs_is_75_within_the_timeout() {
+    for kind in [FaultKind::Drop, FaultKind::Hang] {
+        let fault = Fault::start(kind);
+        let env = TestEnv::new();
+        env.write_config(&format!(
+            "[http]\nconnect_timeout = 1\ntimeout = 1\nattempts = 3\n\n[google_health]\ntoken_url = \"{}/token\"\n",
+            fault.uri()
+        ));
+        env.write_credentials(&expired_credentials(1));
+        let started = Instant::now();
+        assert_refresh_fails_harmlessly(&env, &format!("{kind:?}"));
+        // a grant that may have landed is not sent again, so one timeout is all it takes
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{kind:?} took {:?}",
+            started.elapsed()
+        );
     }
 }
 
