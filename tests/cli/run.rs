@@ -2,7 +2,7 @@
 //! and a signature-checking mock X: messages, the ledger, the freshness gate, dry runs.
 
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
