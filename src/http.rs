@@ -94,7 +94,9 @@ impl SendError {
     /// A temporary failure for `service`, with what to do.
     pub fn into_error(self, service: &str) -> Error {
         match self {
-            SendError::TooLarge => Error::other(format!("{service}: {self}")),
+            SendError::TooLarge => Error::other(format!(
+                "{service}: {self}; check the service URLs in the config, or report it with the output of -vv"
+            )),
             _ => Error::try_later(format!(
                 "{service}: {self}; check the network, the next run will try again"
             )),

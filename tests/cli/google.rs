@@ -846,12 +846,111 @@ async fn another_client_error_is_1_with_googles_message() {
 
 #[tokio::test]
 async fn a_malformed_success_body_is_1() {
+    for body in [
+        "{\"dataPoints\": [",
+        "<html>\n<body>Service login</body>\n</html>",
+        "",
+        "[1, 2, 3]",
+        "{\"dataPoints\": \"none\"}",
+    ] {
+        let (output, _server) = fetch_failing(
+            "sleep",
+            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        )
+        .await;
+        assert_one_line_error(&output, 1, "unreadable answer for sleep");
+    }
+}
+
+#[tokio::test]
+async fn a_value_of_another_type_is_1_naming_it() {
+    let (env, server) = standard_setup().await;
+    Day::standard()
+        .with_rollup("steps", json!({"steps": {"countSum": {"low": 9876}}}))
+        .mount(&server, OLD_TOKEN)
+        .await;
+    assert_one_line_error(&fetch_output(&env), 1, "unexpected steps value");
+}
+
+#[tokio::test]
+async fn an_oversized_answer_is_1_and_not_read_to_the_end() {
+    let too_large = vec![b' '; 4 * 1024 * 1024 + 1];
     let (output, _server) = fetch_failing(
-        "sleep",
-        ResponseTemplate::new(200).set_body_raw("{\"dataPoints\": [", "application/json"),
+        "steps",
+        ResponseTemplate::new(200).set_body_raw(too_large, "application/json"),
     )
     .await;
-    assert_one_line_error(&output, 1, "unreadable answer for sleep");
+    assert_one_line_error(&output, 1, "larger than 4194304 bytes");
+}
+
+#[test]
+fn an_answer_cut_off_mid_body_is_retried_then_75() {
+    let fault = Fault::start(FaultKind::Truncate);
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "timezone = \"Europe/Berlin\"\n[http]\nattempts = 2\ntimeout = 5\n\n[google_health]\napi_base = \"{}/v4/\"\n",
+        fault.uri()
+    ));
+    env.write_credentials(&valid_credentials());
+    let output = fetch_output(&env);
+    assert_one_line_error(&output, 75, "next run will try again");
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_everywhere() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard()
+        .with_rollup(
+            "steps",
+            json!({"steps": {"countSum": "9876", "countAvg": "9876", "newField": {"nested": [1, 2]}}, "dataSource": {"platform": "FITBIT"}}),
+        )
+        .with_rollup(
+            "body-fat",
+            json!({"bodyFat": {"bodyFatPercentageAvg": 22.5, "bodyFatPercentageMin": 21.0}}),
+        );
+    day.devices["pairedDevices"][1]["firmwareVersion"] = json!("118.3");
+    day.devices["nextPageToken"] = json!("");
+    day.mount(&server, OLD_TOKEN).await;
+    assert_eq!(fetch_json(&env), standard_json());
+}
+
+#[tokio::test]
+async fn impossible_values_are_null_with_a_warning_naming_each() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard()
+        .with_rollup("steps", json!({"steps": {"countSum": "1000000000000"}}))
+        .with_rollup("distance", json!({"distance": {"millimetersSum": "-1200"}}));
+    day.sleep["dataPoints"][0]["sleep"]["summary"]["minutesAsleep"] = json!("2000");
+    day.devices["pairedDevices"][1]["batteryLevel"] = json!(250);
+    day.resting_heart_rate =
+        json!({"dataPoints": [{"dailyRestingHeartRate": {"beatsPerMinute": "-58"}}]});
+    day.mount(&server, OLD_TOKEN).await;
+    let output = fetch_output(&env);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut expected = standard_json();
+    expected["activity"]["steps"] = Value::Null;
+    expected["activity"]["distance_km"] = Value::Null;
+    expected["sleep"]["minutes_asleep"] = Value::Null;
+    expected["device"]["battery_percent"] = Value::Null;
+    expected["resting_heart_rate_bpm"] = Value::Null;
+    assert_eq!(json, expected);
+    let stderr = stderr_of(&output);
+    for named in [
+        "activity.steps = 1000000000000",
+        "activity.distance_km = -0.0012",
+        "sleep.minutes_asleep = 2000",
+        "device.battery_percent = 250",
+        "resting_heart_rate_bpm = -58",
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "warn: google-health reported {named}, which is impossible"
+            )),
+            "{named} not in {stderr}"
+        );
+    }
+    assert_eq!(stderr.lines().count(), 5, "{stderr}");
 }
 
 #[tokio::test]

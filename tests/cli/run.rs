@@ -277,6 +277,25 @@ async fn a_day_without_sleep_posts_the_activity_and_says_why_sleep_was_skipped()
 }
 
 #[tokio::test]
+async fn an_impossible_value_is_posted_as_not_recorded_with_a_warning() {
+    let day = Day::standard().with_rollup("steps", json!({"steps": {"countSum": "-5"}}));
+    let s = setup(day).await;
+    s.x.answer_posts(created(), None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        stderr_of(&output),
+        "warn: google-health reported activity.steps = -5, which is impossible (expected 0 to 500000) \
+         for 2026-11-25; it is treated as not recorded\n"
+    );
+    let texts = posted_texts(&s.x.posts().await);
+    assert_eq!(
+        texts[0],
+        ACTIVITY_EN.replace("9876 steps (7.123 km)", "not recorded (7.123 km)")
+    );
+}
+
+#[tokio::test]
 async fn a_message_over_the_limit_stops_the_run_before_anything_is_posted() {
     let long_sleep = format!(
         "sleep = \"\"\"\n{{{{ date }}}} {}\n\"\"\"",
