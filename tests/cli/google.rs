@@ -27,13 +27,13 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 use crate::mocks::{Fault, FaultKind};
 use crate::support::TestEnv;
 
-const DAY: &str = "2026-11-25";
-const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
+pub(crate) const DAY: &str = "2026-11-25";
+pub(crate) const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
 pub(crate) const CLIENT_SECRET: &str = "GOCSPX-test-secret";
 pub(crate) const REFRESH_TOKEN: &str = "1//refresh-token";
 pub(crate) const OLD_TOKEN: &str = "ya29.old";
 pub(crate) const NEW_TOKEN: &str = "ya29.new";
-const CODE: &str = "4/0Ab-test_code";
+pub(crate) const CODE: &str = "4/0Ab-test_code";
 
 const ACTIVITY: &str = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly";
 const SLEEP: &str = "https://www.googleapis.com/auth/googlehealth.sleep.readonly";
@@ -41,7 +41,7 @@ const SETTINGS: &str = "https://www.googleapis.com/auth/googlehealth.settings.re
 const HEALTH_METRICS: &str =
     "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly";
 const NUTRITION: &str = "https://www.googleapis.com/auth/googlehealth.nutrition.readonly";
-const ALL_SCOPES: [&str; 5] = [ACTIVITY, SLEEP, SETTINGS, HEALTH_METRICS, NUTRITION];
+pub(crate) const ALL_SCOPES: [&str; 5] = [ACTIVITY, SLEEP, SETTINGS, HEALTH_METRICS, NUTRITION];
 
 // ---------------------------------------------------------------------------------
 // The environment
@@ -114,14 +114,16 @@ fn stdout_of(output: &Output) -> String {
 // ---------------------------------------------------------------------------------
 // The token endpoint
 
-fn form(request: &Request) -> BTreeMap<String, String> {
+pub(crate) fn form(request: &Request) -> BTreeMap<String, String> {
     url::form_urlencoded::parse(&request.body)
         .into_owned()
         .collect()
 }
 
 /// Matches a form POST that carries at least these fields.
-fn form_has(fields: &[(&str, &str)]) -> impl Fn(&Request) -> bool + Send + Sync + 'static {
+pub(crate) fn form_has(
+    fields: &[(&str, &str)],
+) -> impl Fn(&Request) -> bool + Send + Sync + 'static {
     let fields: Vec<(String, String)> = fields
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -132,7 +134,7 @@ fn form_has(fields: &[(&str, &str)]) -> impl Fn(&Request) -> bool + Send + Sync 
     }
 }
 
-fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTemplate {
+pub(crate) fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTemplate {
     let mut body =
         json!({"access_token": access, "expires_in": 3599, "token_type": "Bearer", "scope": scope});
     if let Some(refresh) = refresh {
@@ -142,7 +144,7 @@ fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTempl
 }
 
 /// The refresh grant with the stored client and refresh token, answered `times` times.
-async fn mount_refresh(server: &MockServer, response: ResponseTemplate, times: u64) {
+pub(crate) async fn mount_refresh(server: &MockServer, response: ResponseTemplate, times: u64) {
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(form_has(&[
@@ -355,7 +357,7 @@ fn list_mock(data_type: &str, filter: &str, page_size: &str, auth: &str) -> wire
         .and(header("authorization", auth))
 }
 
-async fn mount_settings(server: &MockServer, token: &str, times: u64) {
+pub(crate) async fn mount_settings(server: &MockServer, token: &str, times: u64) {
     Mock::given(method("GET"))
         .and(path("/v4/users/me/settings"))
         .and(header("authorization", format!("Bearer {token}").as_str()))
@@ -1015,7 +1017,7 @@ async fn refresh_stores_a_returned_refresh_token() {
     assert!(saved.contains("refresh_token = \"1//rotated\""), "{saved}");
 }
 
-fn invalid_grant() -> ResponseTemplate {
+pub(crate) fn invalid_grant() -> ResponseTemplate {
     ResponseTemplate::new(400).set_body_json(
         json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
     )
@@ -1189,14 +1191,18 @@ async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved() {
 
 /// What the authorize URL told the "browser", for the token endpoint to check against.
 #[derive(Default)]
-struct Issued {
+pub(crate) struct Issued {
     challenge: Option<String>,
     redirect_uri: Option<String>,
 }
 
 /// The code exchange, answered only when code, client, redirect URI and the PKCE
 /// verifier (`S256(code_verifier) == code_challenge`) all match.
-async fn mount_code_exchange(server: &MockServer, issued: Arc<Mutex<Issued>>, granted: &str) {
+pub(crate) async fn mount_code_exchange(
+    server: &MockServer,
+    issued: Arc<Mutex<Issued>>,
+    granted: &str,
+) {
     let granted = granted.to_string();
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -1225,7 +1231,7 @@ async fn mount_code_exchange(server: &MockServer, issued: Arc<Mutex<Issued>>, gr
 }
 
 /// A running `auth google` and the authorize URL it printed.
-struct AuthRun {
+pub(crate) struct AuthRun {
     child: Child,
     stdout: BufReader<ChildStdout>,
     url: Url,
@@ -1234,7 +1240,7 @@ struct AuthRun {
 impl AuthRun {
     /// Starts `auth google <args>` with a fake `xdg-open` that records what it was asked
     /// to open (so no real browser starts), and reads the URL from its stdout.
-    fn start(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
         let bin = env.home().join("bin");
         fs::create_dir_all(&bin).unwrap();
         for opener in ["xdg-open", "open"] {
@@ -1280,7 +1286,7 @@ impl AuthRun {
         AuthRun { child, stdout, url }
     }
 
-    fn param(&self, name: &str) -> String {
+    pub(crate) fn param(&self, name: &str) -> String {
         self.url
             .query_pairs()
             .find(|(k, _)| k == name)
@@ -1289,18 +1295,18 @@ impl AuthRun {
     }
 
     /// Tells the mock token endpoint what this run's URL promised.
-    fn issue(&self, issued: &Arc<Mutex<Issued>>) {
+    pub(crate) fn issue(&self, issued: &Arc<Mutex<Issued>>) {
         let mut issued = issued.lock().unwrap();
         issued.challenge = Some(self.param("code_challenge"));
         issued.redirect_uri = Some(self.param("redirect_uri"));
     }
 
-    fn paste(&mut self, text: &str) {
+    pub(crate) fn paste(&mut self, text: &str) {
         let mut stdin = self.child.stdin.take().unwrap();
         writeln!(stdin, "{text}").unwrap();
     }
 
-    fn finish(mut self) -> Output {
+    pub(crate) fn finish(mut self) -> Output {
         let mut rest = String::new();
         self.stdout.read_to_string(&mut rest).unwrap();
         let mut output = self.child.wait_with_output().unwrap();
@@ -1329,7 +1335,7 @@ fn browse(url: &str) -> (u16, String) {
     (status, response)
 }
 
-fn redirect(run: &AuthRun, state: &str) -> String {
+pub(crate) fn redirect(run: &AuthRun, state: &str) -> String {
     let mut url = Url::parse(&run.param("redirect_uri")).unwrap();
     url.query_pairs_mut()
         .append_pair("state", state)

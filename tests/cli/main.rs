@@ -9,5 +9,6 @@ mod config;
 mod google;
 mod reliability;
 mod run;
+mod secrets;
 mod templates;
 mod x;

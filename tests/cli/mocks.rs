@@ -93,12 +93,8 @@ fn read_request(stream: &TcpStream) -> Option<BTreeMap<String, String>> {
 /// What the token endpoint did with one request.
 #[derive(Debug, Clone)]
 pub(crate) enum Grant {
-    /// `from` was spent and `to` issued, at `at`; the answer was then written.
-    Rotated {
-        from: String,
-        to: String,
-        at: Instant,
-    },
+    /// `from` was spent and the next token issued, at `at`; the answer was then written.
+    Rotated { from: String, at: Instant },
     /// A refresh token that is not the current one: answered `invalid_grant`.
     Refused { token: String },
     /// The client was gone before the request was processed: nothing changed.
@@ -200,7 +196,6 @@ fn serve(mut stream: TcpStream, chain: &Mutex<Chain>, access_token: &str, delay:
         let next = format!("1//single-use-{}", chain.issued);
         chain.grants.push(Grant::Rotated {
             from: token,
-            to: next.clone(),
             at: Instant::now(),
         });
         chain.current = next.clone();
