@@ -316,6 +316,22 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_and_the_example_document_the_http_defaults() {
+        let readme = include_str!("../README.md");
+        let example = include_str!("../config.example.toml");
+        let d = HttpConfig::default();
+        for (key, value) in [
+            ("connect_timeout", d.connect_timeout),
+            ("timeout", d.timeout),
+            ("attempts", u64::from(d.attempts)),
+            ("deadline", d.deadline),
+        ] {
+            assert!(readme.contains(&format!("| `{key}` | {value} |")), "{key}");
+            assert!(example.contains(&format!("\n{key} = {value}\n")), "{key}");
+        }
+    }
+
+    #[test]
     fn relative_paths_are_resolved_beside_the_config() {
         let config = parse(
             "credentials_file = \"secret/creds.toml\"\nstate_file = \"/var/lib/fn/state.toml\"",

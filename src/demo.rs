@@ -71,7 +71,7 @@ mod tests {
         assert_eq!(Some(asleep), sleep.minutes_asleep);
         assert_eq!(Some(asleep + stages.wake.unwrap()), sleep.minutes_in_bed);
         let in_bed = sleep.end.unwrap() - sleep.start.unwrap();
-        assert_eq!(Some(in_bed.num_minutes() as u32), sleep.minutes_in_bed);
+        assert_eq!(Some(in_bed.num_minutes()), sleep.minutes_in_bed);
     }
 
     #[test]

@@ -217,7 +217,7 @@ impl FitbitLegacy {
         &self,
         creds: &OAuthCredentials,
         date: NaiveDate,
-    ) -> Result<(Activity, Option<u32>)> {
+    ) -> Result<(Activity, Option<i64>)> {
         if !is_granted(creds, &ACTIVITY) {
             return Ok((Activity::default(), None));
         }
@@ -263,7 +263,7 @@ impl FitbitLegacy {
             .max_by_key(|d| (d.kind.as_deref() == Some("TRACKER"), d.last_sync_time))
             .map(|d| Device {
                 name: d.device_version.or(d.kind),
-                battery_percent: d.battery_level.map(|b| b.min(100) as u8),
+                battery_percent: d.battery_level,
                 last_sync: d.last_sync_time.map(to_the_second),
             }))
     }
@@ -491,18 +491,18 @@ struct ActivityDay {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ActivitySummary {
-    steps: Option<u64>,
+    steps: Option<i64>,
     #[serde(default)]
     distances: Vec<ActivityDistance>,
     calories_out: Option<f64>,
     #[serde(rename = "caloriesBMR")]
     calories_bmr: Option<f64>,
     activity_calories: Option<f64>,
-    sedentary_minutes: Option<u32>,
-    lightly_active_minutes: Option<u32>,
-    fairly_active_minutes: Option<u32>,
-    very_active_minutes: Option<u32>,
-    resting_heart_rate: Option<u32>,
+    sedentary_minutes: Option<i64>,
+    lightly_active_minutes: Option<i64>,
+    fairly_active_minutes: Option<i64>,
+    very_active_minutes: Option<i64>,
+    resting_heart_rate: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -542,8 +542,8 @@ struct SleepDay {
 #[serde(rename_all = "camelCase")]
 struct SleepLog {
     is_main_sleep: Option<bool>,
-    minutes_asleep: Option<u32>,
-    time_in_bed: Option<u32>,
+    minutes_asleep: Option<i64>,
+    time_in_bed: Option<i64>,
     start_time: Option<NaiveDateTime>,
     end_time: Option<NaiveDateTime>,
     #[serde(rename = "type")]
@@ -566,14 +566,15 @@ struct StageSummaries {
 
 #[derive(Deserialize)]
 struct StageSummary {
-    minutes: Option<u32>,
+    minutes: Option<i64>,
 }
 
 impl SleepLog {
     fn length(&self) -> TimeDelta {
         match (self.start_time, self.end_time) {
             (Some(start), Some(end)) => end - start,
-            _ => TimeDelta::minutes(self.time_in_bed.unwrap_or(0).into()),
+            // an absurd value must not overflow; sanitize() reports it afterwards
+            _ => TimeDelta::try_minutes(self.time_in_bed.unwrap_or(0)).unwrap_or(TimeDelta::MAX),
         }
     }
 
@@ -615,7 +616,7 @@ struct FitbitDevice {
     device_version: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
-    battery_level: Option<u64>,
+    battery_level: Option<i64>,
     last_sync_time: Option<NaiveDateTime>,
 }
 
@@ -807,7 +808,7 @@ mod tests {
         assert_eq!(compatible.since, DateTime::<Utc>::MAX_UTC);
     }
 
-    fn log(start: &str, end: &str, asleep: u32, main: Option<bool>) -> SleepLog {
+    fn log(start: &str, end: &str, asleep: i64, main: Option<bool>) -> SleepLog {
         serde_json::from_value(json!({
             "startTime": start, "endTime": end, "minutesAsleep": asleep,
             "isMainSleep": main, "type": "classic",

@@ -3,7 +3,10 @@
 //! rollup exists, all fetched concurrently over the one client.
 //!
 //! Values arrive in metric base units (mm, g, ml, kcal); int64 values as JSON strings
-//! (numbers are accepted too); an absent value means "no data" and stays `None`.
+//! (numbers are accepted too); an absent value means "no data" and stays `None`. Values
+//! are passed on as reported, however absurd: `DaySummary::sanitize` judges them.
+
+use std::num::IntErrorKind;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
@@ -314,13 +317,7 @@ impl GoogleHealth {
             }
             return Err(api_error(&reply, data.label, data.scope));
         }
-        let page: RollupPage = parse(&reply, data.label)?;
-        page.rollup_data_points
-            .into_iter()
-            .next()
-            .and_then(|mut point| point.get_mut(data.key).map(Value::take))
-            .map(|value| from_value(value, data.label))
-            .transpose()
+        rollup_value(&reply, data)
     }
 
     /// Every point of a list call, following `nextPageToken` to the end.
@@ -350,13 +347,9 @@ impl GoogleHealth {
             if !reply.status.is_success() {
                 return Err(api_error(&reply, data.label, data.scope));
             }
-            let page: ListPage = parse(&reply, data.label)?;
-            for mut point in page.data_points {
-                if let Some(value) = point.get_mut(data.key).map(Value::take) {
-                    values.push(from_value(value, data.label)?);
-                }
-            }
-            match page.next_page_token.filter(|t| !t.is_empty()) {
+            let (page, next_page_token) = page_values(&reply, data)?;
+            values.extend(page);
+            match next_page_token {
                 Some(next) => page_token = Some(next),
                 None => return Ok(values),
             }
@@ -395,12 +388,7 @@ impl GoogleHealth {
                 MINUTE_PAGE_SIZE,
             )
             .await?;
-        let kcals: Vec<f64> = points
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|p| p.kcal.map(|k| k.0))
-            .collect();
-        Ok((!kcals.is_empty()).then(|| kcals.iter().sum()))
+        Ok(total_kcal(points.unwrap_or_default()))
     }
 
     async fn sleep(
@@ -425,15 +413,11 @@ impl GoogleHealth {
         &self,
         creds: &OAuthCredentials,
         date: NaiveDate,
-    ) -> Result<Option<u32>> {
+    ) -> Result<Option<i64>> {
         let points: Option<Vec<RestingHeartRatePoint>> = self
             .list_day(creds, &RESTING_HEART_RATE, "date", date, SLEEP_PAGE_SIZE)
             .await?;
-        Ok(points
-            .unwrap_or_default()
-            .into_iter()
-            .find_map(|p| p.beats_per_minute)
-            .map(|bpm| saturating_u32(bpm.0)))
+        Ok(first_bpm(points.unwrap_or_default()))
     }
 
     async fn device(&self, creds: &OAuthCredentials, tz: Tz) -> Result<Option<Device>> {
@@ -450,16 +434,7 @@ impl GoogleHealth {
             return Err(api_error(&reply, what, &SETTINGS));
         }
         let page: DevicesPage = parse(&reply, what)?;
-        // a scale and a tracker may both be paired: the one synced last is the one worn
-        Ok(page
-            .paired_devices
-            .into_iter()
-            .max_by_key(|d| d.last_sync_time)
-            .map(|d| Device {
-                name: d.device_version.or(d.device_type),
-                battery_percent: d.battery_level.map(|b| b.0.min(100) as u8),
-                last_sync: d.last_sync_time.map(|t| local(t, tz)),
-            }))
+        Ok(worn_device(page, tz))
     }
 }
 
@@ -518,45 +493,91 @@ impl Provider for GoogleHealth {
             self.resting_heart_rate(c, date),
             self.device(c, tz),
         )?;
-        let level = |kind: &str| levels.as_ref().and_then(|l| l.minutes(kind));
-        let active_level = |kind: &str| active_minutes.as_ref().and_then(|a| a.minutes(kind));
-        let activity = Activity {
-            steps: steps.and_then(|s| s.count_sum).map(|c| c.0),
-            distance_km: distance
-                .and_then(|d| d.millimeters_sum)
-                .map(|mm| mm.0 as f64 / 1_000_000.0),
-            calories_out_kcal: total.and_then(|t| t.kcal_sum).map(|k| k.0),
-            calories_bmr_kcal: basal,
-            activity_calories_kcal: active.and_then(|a| a.kcal_sum).map(|k| k.0),
-            sedentary_minutes: level("SEDENTARY")
-                .or_else(|| sedentary.and_then(|s| s.duration_sum).map(|d| d.minutes())),
-            lightly_active_minutes: level("LIGHTLY_ACTIVE").or_else(|| active_level("LIGHT")),
-            fairly_active_minutes: level("MODERATELY_ACTIVE").or_else(|| active_level("MODERATE")),
-            very_active_minutes: level("VERY_ACTIVE").or_else(|| active_level("VIGOROUS")),
-        };
-        Ok(DaySummary {
-            date,
-            timezone: tz.name().to_string(),
-            provider: PROVIDER_NAME.to_string(),
-            activity,
+        Ok(Fetched {
+            steps,
+            distance,
+            total,
+            active,
+            levels,
+            sedentary,
+            active_minutes,
+            water,
+            weight,
+            body_fat,
+            basal,
             sleep,
-            water_ml: water
-                .and_then(|w| w.amount_consumed)
-                .and_then(|a| a.milliliters_sum)
-                .map(|ml| ml.0),
-            weight_kg: weight
-                .and_then(|w| w.weight_grams_avg)
-                .map(|g| g.0 / 1000.0),
-            body_fat_percent: body_fat
-                .and_then(|b| b.body_fat_percentage_avg)
-                .map(|p| p.0),
-            resting_heart_rate_bpm: resting_heart_rate,
+            resting_heart_rate,
             device,
-        })
+        }
+        .into_summary(date, tz))
     }
 
     async fn refresh(&self) -> Result<DateTime<Utc>> {
         Ok(self.session.refresh_now().await?.expires_at)
+    }
+}
+
+/// Every answer of one day, parsed.
+struct Fetched {
+    steps: Option<StepsRollup>,
+    distance: Option<DistanceRollup>,
+    total: Option<KcalRollup>,
+    active: Option<KcalRollup>,
+    levels: Option<ActivityLevelRollup>,
+    sedentary: Option<SedentaryRollup>,
+    active_minutes: Option<ActiveMinutesRollup>,
+    water: Option<HydrationRollup>,
+    weight: Option<WeightRollup>,
+    body_fat: Option<BodyFatRollup>,
+    basal: Option<f64>,
+    sleep: Option<Sleep>,
+    resting_heart_rate: Option<i64>,
+    device: Option<Device>,
+}
+
+impl Fetched {
+    fn into_summary(self, date: NaiveDate, tz: Tz) -> DaySummary {
+        let levels = self.levels.as_ref();
+        let active_minutes = self.active_minutes.as_ref();
+        let level = |kind: &str| levels.and_then(|l| l.minutes(kind));
+        let active_level = |kind: &str| active_minutes.and_then(|a| a.minutes(kind));
+        let sedentary = self.sedentary.and_then(|s| s.duration_sum);
+        let activity = Activity {
+            steps: self.steps.and_then(|s| s.count_sum).map(|c| c.0),
+            distance_km: self
+                .distance
+                .and_then(|d| d.millimeters_sum)
+                .map(|mm| mm.0 as f64 / 1_000_000.0),
+            calories_out_kcal: self.total.and_then(|t| t.kcal_sum).map(|k| k.0),
+            calories_bmr_kcal: self.basal,
+            activity_calories_kcal: self.active.and_then(|a| a.kcal_sum).map(|k| k.0),
+            sedentary_minutes: level("SEDENTARY").or_else(|| sedentary.map(Seconds::minutes)),
+            lightly_active_minutes: level("LIGHTLY_ACTIVE").or_else(|| active_level("LIGHT")),
+            fairly_active_minutes: level("MODERATELY_ACTIVE").or_else(|| active_level("MODERATE")),
+            very_active_minutes: level("VERY_ACTIVE").or_else(|| active_level("VIGOROUS")),
+        };
+        DaySummary {
+            date,
+            timezone: tz.name().to_string(),
+            provider: PROVIDER_NAME.to_string(),
+            activity,
+            sleep: self.sleep,
+            water_ml: self
+                .water
+                .and_then(|w| w.amount_consumed)
+                .and_then(|a| a.milliliters_sum)
+                .map(|ml| ml.0),
+            weight_kg: self
+                .weight
+                .and_then(|w| w.weight_grams_avg)
+                .map(|g| g.0 / 1000.0),
+            body_fat_percent: self
+                .body_fat
+                .and_then(|b| b.body_fat_percentage_avg)
+                .map(|p| p.0),
+            resting_heart_rate_bpm: self.resting_heart_rate,
+            device: self.device,
+        }
     }
 }
 
@@ -584,8 +605,60 @@ fn local(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
     local.with_nanosecond(0).unwrap_or(local)
 }
 
-fn saturating_u32(value: u64) -> u32 {
-    u32::try_from(value).unwrap_or(u32::MAX)
+/// The sum of the minutes' energy, `None` when no minute has a value.
+fn total_kcal(points: Vec<KcalPoint>) -> Option<f64> {
+    let kcals: Vec<f64> = points
+        .into_iter()
+        .filter_map(|p| p.kcal.map(|k| k.0))
+        .collect();
+    (!kcals.is_empty()).then(|| kcals.iter().sum())
+}
+
+fn first_bpm(points: Vec<RestingHeartRatePoint>) -> Option<i64> {
+    points
+        .into_iter()
+        .find_map(|p| p.beats_per_minute)
+        .map(|bpm| bpm.0)
+}
+
+/// Of the paired devices, the one synced last: a scale and a tracker may both be
+/// paired, and the tracker is the one that syncs every day.
+fn worn_device(page: DevicesPage, tz: Tz) -> Option<Device> {
+    page.paired_devices
+        .into_iter()
+        .max_by_key(|d| d.last_sync_time)
+        .map(|d| Device {
+            name: d.device_version.or(d.device_type),
+            battery_percent: d.battery_level.map(|b| b.0),
+            last_sync: d.last_sync_time.map(|t| local(t, tz)),
+        })
+}
+
+/// The value of a `dailyRollUp` answer: under the data type's key of its one point,
+/// `None` when the point or the key is absent.
+fn rollup_value<T: DeserializeOwned>(reply: &Reply, data: &DataType) -> Result<Option<T>> {
+    let page: RollupPage = parse(reply, data.label)?;
+    page.rollup_data_points
+        .into_iter()
+        .next()
+        .and_then(|mut point| point.get_mut(data.key).map(Value::take))
+        .map(|value| from_value(value, data.label))
+        .transpose()
+}
+
+/// The values of one page of a list answer, and the token of the next page.
+fn page_values<T: DeserializeOwned>(
+    reply: &Reply,
+    data: &DataType,
+) -> Result<(Vec<T>, Option<String>)> {
+    let page: ListPage = parse(reply, data.label)?;
+    let values = page
+        .data_points
+        .into_iter()
+        .filter_map(|mut point| point.get_mut(data.key).map(Value::take))
+        .map(|value| from_value(value, data.label))
+        .collect::<Result<_>>()?;
+    Ok((values, page.next_page_token.filter(|t| !t.is_empty())))
 }
 
 fn parse<T: DeserializeOwned>(reply: &Reply, what: &str) -> Result<T> {
@@ -633,10 +706,12 @@ impl Status {
     }
 }
 
+/// The error envelope, its texts flattened to one line each for messages.
 fn envelope(reply: &Reply) -> Option<Status> {
-    serde_json::from_slice::<Envelope>(&reply.body)
-        .ok()
-        .map(|e| e.error)
+    let mut status = serde_json::from_slice::<Envelope>(&reply.body).ok()?.error;
+    status.message = http::one_line(&status.message);
+    status.status = http::one_line(&status.status);
+    Some(status)
 }
 
 fn error_message(reply: &Reply) -> String {
@@ -663,7 +738,7 @@ fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
             Error::other(format!("{text}; check api_base in the config"))
         };
     };
-    let message = status.message.replace('\n', " ");
+    let message = &status.message;
     if status.has_reason("ACCOUNT_NOT_LINKED") || message.contains("UberMint") {
         return Error::reauth(format!(
             "Google says this Google account has no Google Health profile ({message}); open the Fitbit app, sign in there with this Google account (moving your Fitbit account to Google if the app offers it) and finish the setup, then run `{AUTH_COMMAND}` again"
@@ -700,19 +775,33 @@ fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
 // ---------------------------------------------------------------------------------
 // Response bodies
 
-/// An int64, which proto3 JSON sends as a string (some servers send a number).
+/// An int64, which proto3 JSON sends as a string (some servers send a number). Any
+/// integer is taken, a negative one too; beyond the int64 range it saturates.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Count(u64);
+struct Count(i64);
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
         match Value::deserialize(de)? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse().ok(),
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::String(s) => saturating_int(s.trim()),
             _ => None,
         }
         .map(Count)
-        .ok_or_else(|| D::Error::custom("expected a non-negative integer or integer string"))
+        .ok_or_else(|| D::Error::custom("expected an integer or an integer string"))
+    }
+}
+
+fn saturating_int(text: &str) -> Option<i64> {
+    match text.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(err) => match err.kind() {
+            IntErrorKind::PosOverflow => Some(i64::MAX),
+            IntErrorKind::NegOverflow => Some(i64::MIN),
+            _ => None,
+        },
     }
 }
 
@@ -738,8 +827,9 @@ impl<'de> Deserialize<'de> for Real {
 struct Seconds(f64);
 
 impl Seconds {
-    fn minutes(self) -> u32 {
-        (self.0 / 60.0).round() as u32
+    fn minutes(self) -> i64 {
+        // `as` saturates, so an absurd duration stays absurd rather than wrapping
+        (self.0 / 60.0).round() as i64
     }
 }
 
@@ -748,7 +838,7 @@ impl<'de> Deserialize<'de> for Seconds {
         let text = String::deserialize(de)?;
         text.strip_suffix('s')
             .and_then(|n| n.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
+            .filter(|s| s.is_finite())
             .map(Seconds)
             .ok_or_else(|| {
                 D::Error::custom(format!("expected a duration like \"60s\", got {text:?}"))
@@ -804,7 +894,7 @@ struct LevelDuration {
 }
 
 impl ActivityLevelRollup {
-    fn minutes(&self, kind: &str) -> Option<u32> {
+    fn minutes(&self, kind: &str) -> Option<i64> {
         self.activity_level_rollups_by_activity_level_type
             .iter()
             .find(|l| l.activity_level_type == kind)
@@ -834,12 +924,12 @@ struct LevelMinutes {
 }
 
 impl ActiveMinutesRollup {
-    fn minutes(&self, kind: &str) -> Option<u32> {
+    fn minutes(&self, kind: &str) -> Option<i64> {
         self.active_minutes_rollup_by_activity_level
             .iter()
             .find(|l| l.activity_level == kind)
             .and_then(|l| l.active_minutes_sum)
-            .map(|m| saturating_u32(m.0))
+            .map(|m| m.0)
     }
 }
 
@@ -925,21 +1015,26 @@ impl SleepPoint {
     fn length(&self) -> TimeDelta {
         match (self.interval.start_time, self.interval.end_time) {
             (Some(start), Some(end)) => end - start,
-            _ => TimeDelta::minutes(
-                self.summary
-                    .minutes_in_sleep_period
-                    .map_or(0, |m| i64::try_from(m.0).unwrap_or(i64::MAX / 60_000)),
-            ),
+            _ => self
+                .summary
+                .minutes_in_sleep_period
+                .map_or(TimeDelta::zero(), |m| {
+                    TimeDelta::try_minutes(m.0).unwrap_or(if m.0 < 0 {
+                        TimeDelta::MIN
+                    } else {
+                        TimeDelta::MAX
+                    })
+                }),
         }
     }
 
-    fn stage(&self, kind: &str) -> Option<u32> {
+    fn stage(&self, kind: &str) -> Option<i64> {
         self.summary
             .stages_summary
             .iter()
             .find(|s| s.kind == kind)
             .and_then(|s| s.minutes)
-            .map(|m| saturating_u32(m.0))
+            .map(|m| m.0)
     }
 
     fn into_summary(self, tz: Tz) -> Sleep {
@@ -955,11 +1050,8 @@ impl SleepPoint {
             }
         };
         Sleep {
-            minutes_asleep: self.summary.minutes_asleep.map(|m| saturating_u32(m.0)),
-            minutes_in_bed: self
-                .summary
-                .minutes_in_sleep_period
-                .map(|m| saturating_u32(m.0)),
+            minutes_asleep: self.summary.minutes_asleep.map(|m| m.0),
+            minutes_in_bed: self.summary.minutes_in_sleep_period.map(|m| m.0),
             start: self.interval.start_time.map(|t| local(t, tz)),
             end: self.interval.end_time.map(|t| local(t, tz)),
             stages,
@@ -1033,7 +1125,14 @@ mod tests {
         assert_eq!(steps.count_sum, Some(Count(9876)));
         let steps: StepsRollup = serde_json::from_str(r#"{"countSum":9876}"#).unwrap();
         assert_eq!(steps.count_sum, Some(Count(9876)));
-        assert!(serde_json::from_str::<StepsRollup>(r#"{"countSum":"-1"}"#).is_err());
+        let negative: StepsRollup = serde_json::from_str(r#"{"countSum":"-1"}"#).unwrap();
+        assert_eq!(negative.count_sum, Some(Count(-1)), "the summary judges it");
+        let huge: StepsRollup =
+            serde_json::from_str(r#"{"countSum":"99999999999999999999"}"#).unwrap();
+        assert_eq!(huge.count_sum, Some(Count(i64::MAX)));
+        let float: StepsRollup = serde_json::from_str(r#"{"countSum":1e12}"#).unwrap();
+        assert_eq!(float.count_sum, Some(Count(1_000_000_000_000)));
+        assert!(serde_json::from_str::<StepsRollup>(r#"{"countSum":"12.5"}"#).is_err());
         assert!(serde_json::from_str::<StepsRollup>(r#"{"countSum":"many"}"#).is_err());
         let sedentary: SedentaryRollup =
             serde_json::from_str(r#"{"durationSum":"43200s"}"#).unwrap();
@@ -1163,6 +1262,144 @@ mod tests {
             assert_eq!(err.kind(), kind, "{status} {body}");
             assert!(err.to_string().contains(needle), "{err}");
             assert!(!err.to_string().contains('\n'), "{err}");
+        }
+    }
+
+    /// Arbitrary answers through the same parsing and assembly the provider uses: mostly
+    /// mutations of real examples, so that they reach the deep paths, and any JSON and
+    /// any bytes.
+    mod arbitrary_answers {
+        use chrono_tz::{America, Asia, Pacific};
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::arbitrary::body_like;
+
+        fn rollup_like(data: &DataType, value: Value) -> BoxedStrategy<Vec<u8>> {
+            body_like(json!({"rollupDataPoints": [{
+                "civilStartTime": {"date": {"year": 2026, "month": 11, "day": 25}},
+                data.key: value,
+            }]}))
+        }
+
+        fn fixture(name: &str) -> Value {
+            let path = format!(
+                "{}/tests/fixtures/google/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        }
+
+        fn zone() -> impl Strategy<Value = Tz> {
+            prop::sample::select(vec![
+                Tz::UTC,
+                Pacific::Kiritimati,
+                Pacific::Pago_Pago,
+                Asia::Tokyo,
+                America::St_Johns,
+            ])
+        }
+
+        fn answer(status: u16, body: Vec<u8>) -> Reply {
+            Reply {
+                body,
+                ..Reply::fake(status, &[], "")
+            }
+        }
+
+        fn rollup<T: DeserializeOwned>(body: &[u8], data: &DataType) -> Option<T> {
+            rollup_value(&answer(200, body.to_vec()), data)
+                .ok()
+                .flatten()
+        }
+
+        fn list<T: DeserializeOwned>(body: &[u8], data: &DataType) -> Vec<T> {
+            page_values(&answer(200, body.to_vec()), data)
+                .map(|(values, _)| values)
+                .unwrap_or_default()
+        }
+
+        fn day_of_answers() -> impl Strategy<Value = Vec<Vec<u8>>> {
+            let levels = json!({"activityLevelRollupsByActivityLevelType": [
+                {"activityLevelType": "SEDENTARY", "totalDuration": "43200s"}]});
+            let active = json!({"activeMinutesRollupByActivityLevel": [
+                {"activityLevel": "LIGHT", "activeMinutesSum": "180"}]});
+            vec![
+                rollup_like(&STEPS, json!({"countSum": "9876"})),
+                rollup_like(&DISTANCE, json!({"millimetersSum": "7123400"})),
+                rollup_like(&TOTAL_CALORIES, json!({"kcalSum": 2142.5})),
+                rollup_like(&ACTIVE_ENERGY, json!({"kcalSum": 512.0})),
+                rollup_like(&ACTIVITY_LEVEL, levels),
+                rollup_like(&SEDENTARY, json!({"durationSum": "42000s"})),
+                rollup_like(&ACTIVE_MINUTES, active),
+                rollup_like(
+                    &HYDRATION,
+                    json!({"amountConsumed": {"millilitersSum": 1500.0}}),
+                ),
+                rollup_like(&WEIGHT, json!({"weightGramsAvg": 71234.5})),
+                rollup_like(&BODY_FAT, json!({"bodyFatPercentageAvg": 22.5})),
+                body_like(json!({"dataPoints": [{"basalEnergyBurned": {
+                    "interval": {"startTime": "2026-11-25T10:00:00Z"}, "kcal": 600.25}}],
+                    "nextPageToken": "page1"})),
+                body_like(fixture("sleep_main.json")),
+                body_like(fixture("resting_heart_rate.json")),
+                body_like(fixture("paired_devices.json")),
+                body_like(fixture("settings.json")),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_answers_make_a_summary_or_an_error_never_a_panic(
+                b in day_of_answers(),
+                tz in zone(),
+            ) {
+                let device = serde_json::from_slice::<DevicesPage>(&b[13])
+                    .ok()
+                    .and_then(|page| worn_device(page, tz));
+                let fetched = Fetched {
+                    steps: rollup(&b[0], &STEPS),
+                    distance: rollup(&b[1], &DISTANCE),
+                    total: rollup(&b[2], &TOTAL_CALORIES),
+                    active: rollup(&b[3], &ACTIVE_ENERGY),
+                    levels: rollup(&b[4], &ACTIVITY_LEVEL),
+                    sedentary: rollup(&b[5], &SEDENTARY),
+                    active_minutes: rollup(&b[6], &ACTIVE_MINUTES),
+                    water: rollup(&b[7], &HYDRATION),
+                    weight: rollup(&b[8], &WEIGHT),
+                    body_fat: rollup(&b[9], &BODY_FAT),
+                    basal: total_kcal(list(&b[10], &BASAL_ENERGY)),
+                    sleep: main_sleep(list(&b[11], &SLEEP_SESSIONS)).map(|s| s.into_summary(tz)),
+                    resting_heart_rate: first_bpm(list(&b[12], &RESTING_HEART_RATE)),
+                    device,
+                };
+                let mut day = fetched.into_summary("2026-11-25".parse().unwrap(), tz);
+                for note in day.sanitize() {
+                    prop_assert!(!note.contains('\n'), "{note}");
+                }
+                prop_assert!(day.sanitize().is_empty(), "an impossible value survived: {day:?}");
+                serde_json::to_string(&day).unwrap();
+                if let Ok(settings) = serde_json::from_slice::<SettingsBody>(&b[14]) {
+                    let _ = settings.time_zone.unwrap_or_default().parse::<Tz>();
+                }
+            }
+
+            #[test]
+            fn any_error_answer_is_one_line(
+                status in 100u16..600,
+                body in prop_oneof![
+                    body_like(fixture("account_not_linked.json")),
+                    body_like(fixture("scope_insufficient.json")),
+                ],
+            ) {
+                let reply = answer(status, body);
+                let err = api_error(&reply, "steps", &ACTIVITY);
+                prop_assert!(!err.to_string().contains('\n'), "{err}");
+                prop_assert!(!error_message(&reply).contains('\n'));
+                let _ = is_invalid_argument(&reply);
+            }
         }
     }
 }

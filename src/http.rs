@@ -45,12 +45,25 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// What the body is without quoting any of it ("27 bytes of text/html"), for an
+    /// answer that may hold a secret.
+    pub fn shape(&self) -> String {
+        let kind = self
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .unwrap_or("an unnamed type");
+        format!("{} bytes of {kind}", self.body.len())
+    }
+
     /// The body, shortened to one line, for an error message.
     pub fn snippet(&self) -> String {
-        let text = self.text();
-        let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mut cut: String = one_line.chars().take(200).collect();
-        if cut.len() < one_line.len() {
+        let line = one_line(&self.text());
+        let mut cut: String = line.chars().take(200).collect();
+        if cut.len() < line.len() {
             cut.push('…');
         }
         cut
@@ -73,6 +86,12 @@ impl Reply {
     }
 }
 
+/// A text from a server made fit for a one-line message: every run of whitespace,
+/// line breaks included, becomes one space.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Why no complete answer arrived.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -93,7 +112,9 @@ impl SendError {
     /// A temporary failure for `service`, with what to do.
     pub fn into_error(self, service: &str) -> Error {
         match self {
-            SendError::TooLarge => Error::other(format!("{service}: {self}")),
+            SendError::TooLarge => Error::other(format!(
+                "{service}: {self}; check the service URLs in the config, or report it with the output of -vv"
+            )),
             _ => Error::try_later(format!(
                 "{service}: {self}; check the network, the next run will try again"
             )),
@@ -266,6 +287,26 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert("retry-after", "7".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_shape_names_size_and_type_but_no_content() {
+        let mut reply = Reply {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: b"access_token=ya29.secret&expires_in=3599".to_vec(),
+        };
+        assert_eq!(reply.shape(), "40 bytes of an unnamed type");
+        reply.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded; charset=utf-8"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            reply.shape(),
+            "40 bytes of application/x-www-form-urlencoded"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! fitbit-notifier: parse the command line, dispatch, map errors to exit statuses.
 
+#[cfg(test)]
+mod arbitrary;
 mod cli;
 mod commands;
 mod config;

@@ -768,10 +768,12 @@ fn parse_token_reply(
         let body = match serde_json::from_slice::<TokenBody>(&reply.body) {
             Ok(body) => body,
             Err(_) => {
+                // described, not quoted: a body that is not the expected JSON may still
+                // hold a token (form-encoded, or JSON with a field of another type)
                 return Err(GrantError::Failed(Error::try_later(format!(
-                    "the {endpoint} answered {} with something other than JSON ({}); nothing was changed, the next run will try again",
+                    "the {endpoint} answered {} with something other than a JSON token response ({}); nothing was changed, the next run will try again",
                     reply.status.as_u16(),
-                    reply.snippet()
+                    reply.shape()
                 ))));
             }
         };
@@ -1240,6 +1242,34 @@ mod tests {
                 .to_string()
                 .contains("failed (could not connect: dns)")
         );
+    }
+
+    #[test]
+    fn a_token_answer_of_another_shape_is_not_quoted() {
+        for body in [
+            "access_token=ya29.leak&refresh_token=1//leak&expires_in=3599",
+            r#"{"access_token":"ya29.leak","refresh_token":"1//leak","scope":42}"#,
+        ] {
+            match parse_token_reply(&service(), &reply(200, body), Utc::now()) {
+                Err(GrantError::Failed(err)) => {
+                    assert_eq!(err.kind(), crate::error::Kind::TryLater);
+                    assert!(!err.to_string().contains("leak"), "{err}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn granted_tokens_do_not_show_in_debug_output() {
+        let tokens = Tokens {
+            access_token: Secret::new("ya29.hidden"),
+            refresh_token: Some(Secret::new("1//hidden")),
+            expires_at: Utc::now(),
+            scopes: None,
+        };
+        let shown = format!("{tokens:?}");
+        assert!(!shown.contains("hidden"), "{shown}");
     }
 
     #[test]

@@ -261,7 +261,7 @@ fn sparse_day(full: &DaySummary) -> DaySummary {
 fn placeholders(day: &DaySummary, words: &Words) -> Vec<(&'static str, Value)> {
     let activity = &day.activity;
     let sleep = day.sleep.as_ref();
-    let stage = |pick: fn(&Stages) -> Option<u32>| sleep.and_then(|s| pick(&s.stages));
+    let stage = |pick: fn(&Stages) -> Option<i64>| sleep.and_then(|s| pick(&s.stages));
     let asleep = sleep.and_then(|s| s.minutes_asleep);
     let device = day.device.as_ref();
     vec![
@@ -291,7 +291,7 @@ fn placeholders(day: &DaySummary, words: &Words) -> Vec<(&'static str, Value)> {
         ("very_active", words.minutes(activity.very_active_minutes)),
         (
             "sleep_hours",
-            words.quantity(asleep.map(|m| fixed(f64::from(m) / 60.0, 3)), words.hours),
+            words.quantity(asleep.map(|m| fixed(m as f64 / 60.0, 3)), words.hours),
         ),
         ("sleep_minutes", words.minutes(asleep)),
         (
@@ -422,7 +422,7 @@ impl Words {
         self.text(number.map(|n| format!("{n}%")))
     }
 
-    fn minutes(&self, minutes: Option<u32>) -> Value {
+    fn minutes(&self, minutes: Option<i64>) -> Value {
         self.quantity(minutes, self.minutes)
     }
 

@@ -37,6 +37,9 @@ const UNAUTHORIZED_PIN: &str = "X refused the PIN (401 Unauthorized): a PIN work
 /// (Unix seconds): the documented one and the 24-hour user and app quotas.
 const LIMIT_WINDOWS: [&str; 3] = ["x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"];
 
+/// A reset further away than this is not a time X means (the longest window is a day).
+const MAX_PLAUSIBLE_RESET: TimeDelta = TimeDelta::days(31);
+
 /// The id X gave a new post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostId(String);
@@ -419,6 +422,7 @@ fn rate_limit_reset(headers: &HeaderMap) -> Option<DateTime<Utc>> {
         .max();
     let reset = exhausted.or_else(|| windows.iter().map(|(reset, _)| *reset).max())?;
     DateTime::from_timestamp(i64::try_from(reset).ok()?, 0)
+        .filter(|reset| *reset - Utc::now() < MAX_PLAUSIBLE_RESET)
 }
 
 /// For [`http::send`]: how long until X's limit resets.
@@ -478,9 +482,14 @@ impl Problem {
 
     fn summary(&self) -> Option<String> {
         self.detail
-            .clone()
-            .or_else(|| self.errors.iter().find_map(|error| error.message.clone()))
-            .or_else(|| self.title.clone())
+            .as_deref()
+            .or_else(|| {
+                self.errors
+                    .iter()
+                    .find_map(|error| error.message.as_deref())
+            })
+            .or(self.title.as_deref())
+            .map(http::one_line)
     }
 }
 
@@ -820,6 +829,32 @@ mod tests {
         ]);
         assert_eq!(rate_limit_reset(&silent).unwrap().timestamp(), tomorrow);
         assert_eq!(rate_limit_wait(&HeaderMap::new()), None);
+
+        // the end of time is garbage, not a reset: shown in a zone east of UTC it
+        // would not even be a representable date
+        let garbage = headers(&[("x-rate-limit-reset", "8210266876799".into())]);
+        assert_eq!(rate_limit_reset(&garbage), None);
+    }
+
+    #[test]
+    fn keys_and_tokens_do_not_show_in_debug_output() {
+        let shown = format!(
+            "{:?} {:?} {:?}",
+            AppKeys {
+                api_key: Secret::new("hidden-key"),
+                api_secret: Secret::new("hidden-secret"),
+            },
+            RequestToken {
+                token: "request-token-is-public".into(),
+                secret: Secret::new("hidden-request-secret"),
+            },
+            UserToken {
+                access_token: Secret::new("hidden-token"),
+                access_token_secret: Secret::new("hidden-token-secret"),
+                screen_name: None,
+            }
+        );
+        assert!(!shown.contains("hidden"), "{shown}");
     }
 
     #[test]
@@ -866,5 +901,93 @@ mod tests {
             x.authorize_url(&token).unwrap().as_str(),
             "http://127.0.0.1:8080/proxy/oauth/authorize?oauth_token=abc+def"
         );
+    }
+
+    /// Arbitrary answers through the parsers of X's replies: mutations of X's real
+    /// bodies, any JSON and any bytes, with arbitrary rate-limit headers.
+    mod arbitrary_answers {
+        use proptest::prelude::*;
+        use reqwest::header::HeaderName;
+        use serde_json::json;
+
+        use super::*;
+        use crate::arbitrary::body_like;
+
+        fn limit_headers() -> impl Strategy<Value = HeaderMap> {
+            let names: Vec<String> = LIMIT_WINDOWS
+                .iter()
+                .flat_map(|w| [format!("{w}-reset"), format!("{w}-remaining")])
+                .chain(["retry-after".to_string()])
+                .collect();
+            let value = prop_oneof![
+                any::<u64>().prop_map(|n| n.to_string()),
+                (0u64..4_000_000_000).prop_map(|n| n.to_string()),
+                any::<i64>().prop_map(|n| n.to_string()),
+                "[ -~]{0,12}",
+            ];
+            prop::collection::vec((prop::sample::select(names), value), 0..6).prop_map(|pairs| {
+                let mut headers = HeaderMap::new();
+                for (name, value) in pairs {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        headers.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), value);
+                    }
+                }
+                headers
+            })
+        }
+
+        fn post_answer() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                body_like(json!({"data": {"id": "1445880548472328192", "text": "Hello"}})),
+                body_like(
+                    json!({"detail": "You are not allowed to create a Tweet with duplicate content.",
+                    "type": "https://api.x.com/2/problems/oauth1-permissions", "title": "Forbidden", "status": 403})
+                ),
+                body_like(json!({"errors": [{"code": 187, "message": "Status is a duplicate."}]})),
+            ]
+        }
+
+        fn answer(status: u16, body: Vec<u8>, headers: HeaderMap) -> Reply {
+            Reply {
+                status: StatusCode::from_u16(status).unwrap(),
+                headers,
+                body,
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_answer_to_a_post_is_an_outcome_or_a_one_line_error(
+                status in 100u16..600,
+                body in post_answer(),
+                headers in limit_headers(),
+            ) {
+                let reply = answer(status, body, headers);
+                if let Err(err) = post_outcome(&reply) {
+                    prop_assert!(!err.to_string().contains('\n'), "{err}");
+                }
+                let _ = rate_limit_wait(&reply.headers);
+            }
+
+            #[test]
+            fn any_token_answer_is_a_pair_or_a_one_line_error(
+                status in 100u16..600,
+                body in prop_oneof![
+                    "(oauth_token=[a-zA-Z0-9%-]{0,8}|oauth_token_secret=[a-zA-Z0-9%-]{0,8}|oauth_callback_confirmed=(true|x)|screen_name=[^&]{0,8}|&|=)*"
+                        .prop_map(String::into_bytes),
+                    body_like(json!({"errors": [{"code": 32, "message": "Could not authenticate you."}]})),
+                ],
+            ) {
+                let reply = answer(status, body, HeaderMap::new());
+                match token_fields(&reply, UNAUTHORIZED_PIN) {
+                    Ok(mut fields) => {
+                        if let Err(err) = token_pair(&mut fields, "oauth/access_token") {
+                            prop_assert!(!err.to_string().contains('\n'), "{err}");
+                        }
+                    }
+                    Err(err) => prop_assert!(!err.to_string().contains('\n'), "{err}"),
+                }
+            }
+        }
     }
 }

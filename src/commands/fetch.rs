@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use super::{Env, provider};
 use crate::cli::FetchArgs;
@@ -31,7 +32,18 @@ pub async fn fetch_day(env: &Env, provider: &impl Provider, date: DateArg) -> Re
     let states = state::store(&env.paths);
     let tz = state::timezone(env.config.timezone, &states.lock()?, provider).await?;
     let date = dates::resolve(date, Utc::now(), tz)?;
-    Ok(provider.fetch_day(date, tz).await?)
+    checked_day(provider, date, tz).await
+}
+
+/// The provider's summary of `date` with every physically impossible value dropped
+/// (and a warning naming it), so that it reads "not recorded" rather than being shown
+/// or posted. Every command that shows or posts a day gets it from here.
+pub async fn checked_day(provider: &impl Provider, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
+    let mut day = provider.fetch_day(date, tz).await?;
+    for note in day.sanitize() {
+        log::warn!("{note}");
+    }
+    Ok(day)
 }
 
 const NO_DATA: &str = "no data";

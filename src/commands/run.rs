@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use chrono::Utc;
 
-use super::fetch::fetch_day;
+use super::fetch::{checked_day, fetch_day};
 use super::{Env, provider};
 use crate::cli::RunArgs;
 use crate::credentials::{self, XCredentials};
@@ -100,7 +100,7 @@ impl Job<'_> {
             log::info!("the messages of {date} are already posted; nothing to do");
             return Ok(());
         }
-        let day = provider.fetch_day(date, tz).await?;
+        let day = checked_day(provider, date, tz).await?;
         if self.mode == Mode::Scheduled {
             ensure_synced(&day)?;
         }

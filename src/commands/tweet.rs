@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
+use super::Env;
 use super::run::{Mode, post_day};
-use super::{Env, block_on};
 use crate::cli::TweetArgs;
 use crate::credentials::{self, XCredentials};
 use crate::error::Error;
@@ -28,7 +28,7 @@ pub fn run(explicit: Option<&Path>, args: &TweetArgs) -> Result<()> {
     let env = Env::load(explicit)?;
     let keys = stored_keys(&env)?;
     let x = x::Client::new(&env.client, &env.config);
-    match block_on(async { Ok(x.post(&keys, &text).await?) })? {
+    match env.block_on_with_deadline(async { Ok(x.post(&keys, &text).await?) })? {
         Posted::New(id) => {
             println!("Posted {id}: {}", id.url());
             Ok(())

@@ -115,6 +115,55 @@ fn a_malformed_credentials_file_is_78_and_located() {
 }
 
 #[test]
+fn wrong_typed_config_values_are_78_with_line_and_column() {
+    let env = TestEnv::new();
+    for (text, location, named) in [
+        (
+            "[http]\ntimeout = \"30\"\n",
+            "config.toml:2:11:",
+            "expected u64",
+        ),
+        ("[http]\n\ndeadline = -1\n", "config.toml:3:12:", "-1"),
+        ("locale = 3\n", "config.toml:1:10:", "wanted string"),
+        (
+            "[x]\napi_base = \"not a url\"\n",
+            "config.toml:2:12:",
+            "relative URL",
+        ),
+    ] {
+        env.write_config(text);
+        env.cmd()
+            .arg("config")
+            .assert()
+            .code(78)
+            .stderr(predicate::str::contains(location).and(predicate::str::contains(named)));
+    }
+}
+
+#[test]
+fn a_truncated_or_wrong_typed_credentials_file_is_78_and_located() {
+    let env = TestEnv::new();
+    for (text, location) in [
+        (
+            "[google]\nclient_id = \"abc\nclient_secret = \"s\"\n",
+            "credentials.toml:2:17:",
+        ),
+        (
+            "[google]\nclient_id = \"c\"\nclient_secret = \"s\"\naccess_token = \"a\"\n\
+             refresh_token = \"r\"\nexpires_at = \"soon\"\nauthorized_at = \"2026-11-20T00:00:00Z\"\n",
+            "credentials.toml:6:14:",
+        ),
+    ] {
+        env.write_credentials(text);
+        env.cmd()
+            .arg("config")
+            .assert()
+            .code(78)
+            .stderr(predicate::str::contains(location));
+    }
+}
+
+#[test]
 fn the_example_config_is_valid() {
     let env = TestEnv::new();
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");

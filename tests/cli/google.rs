@@ -21,18 +21,19 @@ use wiremock::matchers::{
 };
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::mocks::{Fault, FaultKind};
 use crate::support::{
     AuthRun, Issued, TestEnv, assert_one_line_error, browse, directory_without_room_for_new_files,
     form, form_has, stderr_of, stdout_of,
 };
 
-const DAY: &str = "2026-11-25";
-const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
-const CLIENT_SECRET: &str = "GOCSPX-test-secret";
-const REFRESH_TOKEN: &str = "1//refresh-token";
+pub(crate) const DAY: &str = "2026-11-25";
+pub(crate) const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
+pub(crate) const CLIENT_SECRET: &str = "GOCSPX-test-secret";
+pub(crate) const REFRESH_TOKEN: &str = "1//refresh-token";
 pub(crate) const OLD_TOKEN: &str = "ya29.old";
-const NEW_TOKEN: &str = "ya29.new";
-const CODE: &str = "4/0Ab-test_code";
+pub(crate) const NEW_TOKEN: &str = "ya29.new";
+pub(crate) const CODE: &str = "4/0Ab-test_code";
 
 const ACTIVITY: &str = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly";
 const SLEEP: &str = "https://www.googleapis.com/auth/googlehealth.sleep.readonly";
@@ -40,7 +41,7 @@ const SETTINGS: &str = "https://www.googleapis.com/auth/googlehealth.settings.re
 const HEALTH_METRICS: &str =
     "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly";
 const NUTRITION: &str = "https://www.googleapis.com/auth/googlehealth.nutrition.readonly";
-const ALL_SCOPES: [&str; 5] = [ACTIVITY, SLEEP, SETTINGS, HEALTH_METRICS, NUTRITION];
+pub(crate) const ALL_SCOPES: [&str; 5] = [ACTIVITY, SLEEP, SETTINGS, HEALTH_METRICS, NUTRITION];
 
 // ---------------------------------------------------------------------------------
 // The environment
@@ -93,7 +94,7 @@ pub(crate) fn valid_credentials() -> String {
 }
 
 /// An access token that has expired, from an authorization `days` old.
-fn expired_credentials(days: i64) -> String {
+pub(crate) fn expired_credentials(days: i64) -> String {
     credentials(
         OLD_TOKEN,
         Utc::now() - TimeDelta::minutes(1),
@@ -105,7 +106,7 @@ fn expired_credentials(days: i64) -> String {
 // ---------------------------------------------------------------------------------
 // The token endpoint
 
-fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTemplate {
+pub(crate) fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTemplate {
     let mut body =
         json!({"access_token": access, "expires_in": 3599, "token_type": "Bearer", "scope": scope});
     if let Some(refresh) = refresh {
@@ -115,7 +116,7 @@ fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTempl
 }
 
 /// The refresh grant with the stored client and refresh token, answered `times` times.
-async fn mount_refresh(server: &MockServer, response: ResponseTemplate, times: u64) {
+pub(crate) async fn mount_refresh(server: &MockServer, response: ResponseTemplate, times: u64) {
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(form_has(&[
@@ -328,7 +329,7 @@ fn list_mock(data_type: &str, filter: &str, page_size: &str, auth: &str) -> wire
         .and(header("authorization", auth))
 }
 
-async fn mount_settings(server: &MockServer, token: &str, times: u64) {
+pub(crate) async fn mount_settings(server: &MockServer, token: &str, times: u64) {
     Mock::given(method("GET"))
         .and(path("/v4/users/me/settings"))
         .and(header("authorization", format!("Bearer {token}").as_str()))
@@ -811,12 +812,111 @@ async fn another_client_error_is_1_with_googles_message() {
 
 #[tokio::test]
 async fn a_malformed_success_body_is_1() {
+    for body in [
+        "{\"dataPoints\": [",
+        "<html>\n<body>Service login</body>\n</html>",
+        "",
+        "[1, 2, 3]",
+        "{\"dataPoints\": \"none\"}",
+    ] {
+        let (output, _server) = fetch_failing(
+            "sleep",
+            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        )
+        .await;
+        assert_one_line_error(&output, 1, "unreadable answer for sleep");
+    }
+}
+
+#[tokio::test]
+async fn a_value_of_another_type_is_1_naming_it() {
+    let (env, server) = standard_setup().await;
+    Day::standard()
+        .with_rollup("steps", json!({"steps": {"countSum": {"low": 9876}}}))
+        .mount(&server, OLD_TOKEN)
+        .await;
+    assert_one_line_error(&fetch_output(&env), 1, "unexpected steps value");
+}
+
+#[tokio::test]
+async fn an_answer_over_4_mib_is_1() {
+    let too_large = vec![b' '; 4 * 1024 * 1024 + 1];
     let (output, _server) = fetch_failing(
-        "sleep",
-        ResponseTemplate::new(200).set_body_raw("{\"dataPoints\": [", "application/json"),
+        "steps",
+        ResponseTemplate::new(200).set_body_raw(too_large, "application/json"),
     )
     .await;
-    assert_one_line_error(&output, 1, "unreadable answer for sleep");
+    assert_one_line_error(&output, 1, "larger than 4194304 bytes");
+}
+
+#[test]
+fn an_answer_cut_off_mid_body_is_retried_then_75() {
+    let fault = Fault::start(FaultKind::Truncate);
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "timezone = \"Europe/Berlin\"\n[http]\nattempts = 2\ntimeout = 5\n\n[google_health]\napi_base = \"{}/v4/\"\n",
+        fault.uri()
+    ));
+    env.write_credentials(&valid_credentials());
+    let output = fetch_output(&env);
+    assert_one_line_error(&output, 75, "next run will try again");
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_everywhere() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard()
+        .with_rollup(
+            "steps",
+            json!({"steps": {"countSum": "9876", "countAvg": "9876", "newField": {"nested": [1, 2]}}, "dataSource": {"platform": "FITBIT"}}),
+        )
+        .with_rollup(
+            "body-fat",
+            json!({"bodyFat": {"bodyFatPercentageAvg": 22.5, "bodyFatPercentageMin": 21.0}}),
+        );
+    day.devices["pairedDevices"][1]["firmwareVersion"] = json!("118.3");
+    day.devices["nextPageToken"] = json!("");
+    day.mount(&server, OLD_TOKEN).await;
+    assert_eq!(fetch_json(&env), standard_json());
+}
+
+#[tokio::test]
+async fn impossible_values_are_null_with_a_warning_naming_each() {
+    let (env, server) = standard_setup().await;
+    let mut day = Day::standard()
+        .with_rollup("steps", json!({"steps": {"countSum": "1000000000000"}}))
+        .with_rollup("distance", json!({"distance": {"millimetersSum": "-1200"}}));
+    day.sleep["dataPoints"][0]["sleep"]["summary"]["minutesAsleep"] = json!("2000");
+    day.devices["pairedDevices"][1]["batteryLevel"] = json!(250);
+    day.resting_heart_rate =
+        json!({"dataPoints": [{"dailyRestingHeartRate": {"beatsPerMinute": "-58"}}]});
+    day.mount(&server, OLD_TOKEN).await;
+    let output = fetch_output(&env);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut expected = standard_json();
+    expected["activity"]["steps"] = Value::Null;
+    expected["activity"]["distance_km"] = Value::Null;
+    expected["sleep"]["minutes_asleep"] = Value::Null;
+    expected["device"]["battery_percent"] = Value::Null;
+    expected["resting_heart_rate_bpm"] = Value::Null;
+    assert_eq!(json, expected);
+    let stderr = stderr_of(&output);
+    for named in [
+        "activity.steps = 1000000000000",
+        "activity.distance_km = -0.0012",
+        "sleep.minutes_asleep = 2000",
+        "device.battery_percent = 250",
+        "resting_heart_rate_bpm = -58",
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "warn: google-health reported {named}, which is impossible"
+            )),
+            "{named} not in {stderr}"
+        );
+    }
+    assert_eq!(stderr.lines().count(), 5, "{stderr}");
 }
 
 // ---------------------------------------------------------------------------------
@@ -868,7 +968,7 @@ async fn refresh_stores_a_returned_refresh_token() {
     assert!(saved.contains("refresh_token = \"1//rotated\""), "{saved}");
 }
 
-fn invalid_grant() -> ResponseTemplate {
+pub(crate) fn invalid_grant() -> ResponseTemplate {
     ResponseTemplate::new(400).set_body_json(
         json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
     )
@@ -900,22 +1000,90 @@ async fn invalid_grant_a_week_after_consent_explains_testing_mode() {
     assert!(stderr_of(&output).contains("Publish app"));
 }
 
+/// Runs `refresh` and checks that it failed with 75 in one line and left the stored
+/// credentials exactly as they were (byte for byte) and unquoted.
+fn assert_refresh_fails_harmlessly(env: &TestEnv, case: &str) {
+    let stored = fs::read(env.credentials_path()).unwrap();
+    let output = env.cmd().args(["-vv", "refresh"]).output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(75), "{case}: {stderr}");
+    assert!(stderr.contains("error: "), "{case}: {stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{case}: {stderr}"
+    );
+    assert!(
+        !stderr.contains(NEW_TOKEN),
+        "{case} printed a token: {stderr}"
+    );
+    assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
+}
+
 #[tokio::test]
 async fn token_endpoint_failures_are_75_and_leave_the_credentials_alone() {
-    for response in [
-        ResponseTemplate::new(503).set_body_raw("<html>unavailable</html>", "text/html"),
-        ResponseTemplate::new(200).set_body_raw("<html>captive portal</html>", "text/html"),
-    ] {
+    let answers = [
+        (
+            "500",
+            ResponseTemplate::new(500).set_body_json(json!({"error": "internal_failure"})),
+        ),
+        (
+            "503 HTML",
+            ResponseTemplate::new(503).set_body_raw("<html>unavailable</html>", "text/html"),
+        ),
+        (
+            "200 HTML",
+            ResponseTemplate::new(200).set_body_raw("<html>captive portal</html>", "text/html"),
+        ),
+        (
+            "200 garbage",
+            ResponseTemplate::new(200).set_body_raw(
+                vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x7b],
+                "application/json",
+            ),
+        ),
+        (
+            "200 form-encoded",
+            ResponseTemplate::new(200).set_body_raw(
+                format!("access_token={NEW_TOKEN}&expires_in=3599"),
+                "application/x-www-form-urlencoded",
+            ),
+        ),
+        (
+            "200 JSON with a field of another type",
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": NEW_TOKEN, "expires_in": 3599, "scope": 42})),
+        ),
+    ];
+    for (case, response) in answers {
         let (env, server) = setup("").await;
-        let stored = valid_credentials();
-        env.write_credentials(&stored);
+        env.write_credentials(&expired_credentials(1));
         Mock::given(path("/token"))
             .respond_with(response)
             .mount(&server)
             .await;
-        let output = env.cmd().arg("refresh").output().unwrap();
-        assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
-        assert_eq!(env.read_credentials(), stored);
+        assert_refresh_fails_harmlessly(&env, case);
+    }
+}
+
+#[test]
+fn a_token_endpoint_that_drops_or_hangs_is_75_within_the_timeout() {
+    for kind in [FaultKind::Drop, FaultKind::Hang] {
+        let fault = Fault::start(kind);
+        let env = TestEnv::new();
+        env.write_config(&format!(
+            "[http]\nconnect_timeout = 1\ntimeout = 1\nattempts = 3\n\n[google_health]\ntoken_url = \"{}/token\"\n",
+            fault.uri()
+        ));
+        env.write_credentials(&expired_credentials(1));
+        let started = Instant::now();
+        assert_refresh_fails_harmlessly(&env, &format!("{kind:?}"));
+        // a grant that may have landed is not sent again, so one timeout is all it takes
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{kind:?} took {:?}",
+            started.elapsed()
+        );
     }
 }
 
@@ -959,7 +1127,11 @@ async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved() {
 
 /// The code exchange, answered only when code, client, redirect URI and the PKCE
 /// verifier (`S256(code_verifier) == code_challenge`) all match.
-async fn mount_code_exchange(server: &MockServer, issued: Arc<Mutex<Issued>>, granted: &str) {
+pub(crate) async fn mount_code_exchange(
+    server: &MockServer,
+    issued: Arc<Mutex<Issued>>,
+    granted: &str,
+) {
     let granted = granted.to_string();
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -987,7 +1159,7 @@ async fn mount_code_exchange(server: &MockServer, issued: Arc<Mutex<Issued>>, gr
         .await;
 }
 
-fn redirect(run: &AuthRun, state: &str) -> String {
+pub(crate) fn redirect(run: &AuthRun, state: &str) -> String {
     run.redirect(&[
         ("state", state),
         ("code", CODE),
@@ -996,7 +1168,7 @@ fn redirect(run: &AuthRun, state: &str) -> String {
 }
 
 /// Starts `auth google <args>` (see [`AuthRun::start`]).
-fn auth_google(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> AuthRun {
+pub(crate) fn auth_google(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> AuthRun {
     AuthRun::start(env, &[&["auth", "google"], args].concat(), extra_env)
 }
 

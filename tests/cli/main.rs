@@ -1,12 +1,15 @@
 //! Integration tests: the real binary, in a temporary HOME and XDG tree, against
 //! loopback mock servers. One test binary, so it links once.
 
+mod mocks;
 mod support;
 
 mod completions;
 mod config;
 mod fitbit;
 mod google;
+mod reliability;
 mod run;
+mod secrets;
 mod templates;
 mod x;

@@ -2,11 +2,15 @@
 //! and a signature-checking mock X: messages, the ledger, the freshness gate, dry runs.
 
 use std::process::Output;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::google::{Day, OLD_TOKEN, forbid_token_requests, valid_credentials};
+use crate::google::{
+    Day, OLD_TOKEN, REFRESH_TOKEN, expired_credentials, forbid_token_requests, valid_credentials,
+};
+use crate::mocks::{Grant, SingleUseTokens};
 use crate::support::{TestEnv, stderr_of, stdout_of};
 use crate::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created};
 
@@ -27,10 +31,10 @@ const SLEEP_EN: &str = "Sleep on 2026-11-25 from Fitbit
 
 Time asleep: 6.700 hours";
 
-struct Setup {
-    env: TestEnv,
-    google: MockServer,
-    x: MockX,
+pub(crate) struct Setup {
+    pub(crate) env: TestEnv,
+    pub(crate) google: MockServer,
+    pub(crate) x: MockX,
 }
 
 /// A home with Google and X credentials, the config pointing at both mocks, and the
@@ -40,22 +44,38 @@ async fn setup(day: Day) -> Setup {
 }
 
 async fn setup_with(day: Day, extra_config: &str) -> Setup {
+    setup_custom(day, extra_config, "attempts = 2\ntimeout = 5", None).await
+}
+
+/// A home like `setup`'s with `top` and `http` as the config's top-level lines and
+/// `[http]` table. With `tokens`, the stored access token has expired and refreshes go
+/// to `tokens`, whose access token the day is then served to.
+pub(crate) async fn setup_custom(
+    day: Day,
+    top: &str,
+    http: &str,
+    tokens: Option<&SingleUseTokens>,
+) -> Setup {
     let google = MockServer::start().await;
     let x = MockX::start().await;
     let env = TestEnv::new();
+    let token_url = tokens.map_or_else(|| format!("{}/token", google.uri()), |t| t.token_url());
     env.write_config(&format!(
-        "timezone = \"Europe/Berlin\"\n{extra_config}\n[http]\nattempts = 2\ntimeout = 5\n\n\
-         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{g}/token\"\n\n\
+        "timezone = \"Europe/Berlin\"\n{top}\n[http]\n{http}\n\n\
+         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{token_url}\"\n\n\
          [x]\napi_base = \"{x}/\"\n",
         g = google.uri(),
         x = x.uri()
     ));
+    let (google_credentials, access_token) = match tokens {
+        Some(tokens) => (expired_credentials(1), tokens.access_token()),
+        None => (valid_credentials(), OLD_TOKEN),
+    };
     env.write_credentials(&format!(
-        "{}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\naccess_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n",
-        valid_credentials()
+        "{google_credentials}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\naccess_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n"
     ));
     forbid_token_requests(&google).await;
-    day.mount(&google, OLD_TOKEN).await;
+    day.mount(&google, access_token).await;
     Setup { env, google, x }
 }
 
@@ -249,6 +269,25 @@ async fn a_day_without_sleep_posts_the_activity_and_says_why_sleep_was_skipped()
 }
 
 #[tokio::test]
+async fn an_impossible_value_is_posted_as_not_recorded_with_a_warning() {
+    let day = Day::standard().with_rollup("steps", json!({"steps": {"countSum": "-5"}}));
+    let s = setup(day).await;
+    s.x.answer_posts(created(), None).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        stderr_of(&output),
+        "warn: google-health reported activity.steps = -5, which is impossible (expected 0 to 500000) \
+         for 2026-11-25; it is treated as not recorded\n"
+    );
+    let texts = posted_texts(&s.x.posts().await);
+    assert_eq!(
+        texts[0],
+        ACTIVITY_EN.replace("9876 steps (7.123 km)", "not recorded (7.123 km)")
+    );
+}
+
+#[tokio::test]
 async fn a_message_over_the_limit_stops_the_run_before_anything_is_posted() {
     let long_sleep = format!(
         "sleep = \"\"\"\n{{{{ date }}}} {}\n\"\"\"",
@@ -270,8 +309,18 @@ async fn a_message_over_the_limit_stops_the_run_before_anything_is_posted() {
 }
 
 #[tokio::test]
-async fn concurrent_runs_post_each_message_exactly_once() {
-    let s = setup(Day::standard()).await;
+async fn concurrent_runs_with_an_expired_token_post_each_message_once_and_refresh_once() {
+    // Fitbit-style single-use refresh tokens: two refreshes from one token would be
+    // one invalid_grant
+    let tokens =
+        SingleUseTokens::start(REFRESH_TOKEN, "ya29.single-use", Duration::from_millis(50));
+    let s = setup_custom(
+        Day::standard(),
+        "",
+        "attempts = 2\ntimeout = 5",
+        Some(&tokens),
+    )
+    .await;
     s.x.answer_posts(created(), None).await;
     let children: Vec<_> = (0..5)
         .map(|_| {
@@ -286,9 +335,24 @@ async fn concurrent_runs_post_each_message_exactly_once() {
         .collect();
     for child in children {
         let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "{}", stderr_of(&output));
+        let stderr = stderr_of(&output);
+        // waiting for the lock is the normal case; giving up after LOCK_WAIT is the clean
+        // "another run is in progress" answer
+        assert!(
+            output.status.success()
+                || (output.status.code() == Some(75)
+                    && stderr.contains("another fitbit-notifier process")),
+            "{stderr}"
+        );
     }
     assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN, SLEEP_EN]);
+    let grants = tokens.grants();
+    assert!(
+        matches!(grants.as_slice(), [Grant::Rotated { .. }]),
+        "one refresh and nothing else: {grants:?}"
+    );
+    let saved = s.env.read_credentials();
+    assert!(saved.contains(&tokens.current()), "{saved}");
 }
 
 #[tokio::test]
@@ -323,12 +387,60 @@ fn the_demo_needs_no_account_and_shows_the_original_posts() {
 #[test]
 fn a_date_that_is_not_a_date_is_a_usage_error() {
     let env = TestEnv::new();
-    env.cmd()
-        .args(["run", "--date", "2026-13-01"])
-        .assert()
-        .code(2);
-    env.cmd()
-        .args(["run", "--date", "tomorrow"])
-        .assert()
-        .code(2);
+    for args in [
+        ["run", "--date", "2026-13-01"],
+        ["run", "--date", "tomorrow"],
+        ["fetch", "--date", "2026-02-30"],
+        ["tweet", "--date", "25.11.2026"],
+    ] {
+        env.cmd().args(args).assert().code(2);
+    }
+}
+
+#[tokio::test]
+async fn a_date_in_the_future_is_1_with_a_message_and_asks_nothing() {
+    let s = setup(Day::standard()).await;
+    for command in ["run", "fetch"] {
+        let output = run(&s, &[command, "--date", "2999-01-01"]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("2999-01-01 is in the future in Europe/Berlin"),
+            "{command}: {stderr}"
+        );
+    }
+    assert_eq!(data_requests(&s.google).await, 0);
+    assert!(s.x.posts().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_post_left_unanswered_is_reported_not_resent_and_not_doubled_by_the_rerun() {
+    let s = setup_custom(Day::standard(), "", "attempts = 3\ntimeout = 1", None).await;
+    s.x.answer_posts(created().set_delay(Duration::from_secs(3)), None)
+        .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("may have been published"), "{stderr}");
+    assert_eq!(s.x.posts().await.len(), 1, "sent once, not retried");
+    assert!(ledger(&s.env).is_empty(), "not recorded as posted either");
+
+    // it had landed: X now refuses the repeat, which the rerun records as posted
+    s.x.answer_posts(
+        ResponseTemplate::new(403).set_body_json(json!({
+            "detail": "You are not allowed to create a Tweet with duplicate content.",
+            "type": "about:blank", "title": "Forbidden", "status": 403
+        })),
+        Some(1),
+    )
+    .await;
+    s.x.answer_posts(created(), Some(1)).await;
+    let rerun = run(&s, &["run", "--date", DAY]);
+    assert!(rerun.status.success(), "{}", stderr_of(&rerun));
+    assert_eq!(
+        posted_texts(&s.x.posts().await),
+        [ACTIVITY_EN, ACTIVITY_EN, SLEEP_EN]
+    );
+    let ledger = ledger(&s.env);
+    assert!(ledger.contains_key("activity") && ledger.contains_key("sleep"));
 }

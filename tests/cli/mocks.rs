@@ -1,0 +1,232 @@
+//! Loopback servers that misbehave in ways wiremock cannot: connections that hang, drop
+//! or break off mid-answer, and a token endpoint whose refresh tokens are single-use
+//! and that can tell whether its client was still there to receive an answer.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+/// A server that never gives a complete answer.
+pub(crate) struct Fault {
+    addr: SocketAddr,
+    /// Held so that the port stays bound (and, for `Hang`, never accepted from).
+    _listener: Option<TcpListener>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FaultKind {
+    /// Connections are accepted by the kernel and then never answered.
+    Hang,
+    /// Every connection is closed as soon as it is accepted.
+    Drop,
+    /// A 200 whose body stops after a few bytes of the promised length.
+    Truncate,
+}
+
+impl Fault {
+    pub(crate) fn start(kind: FaultKind) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        match kind {
+            FaultKind::Hang => Fault {
+                addr,
+                _listener: Some(listener),
+            },
+            FaultKind::Drop | FaultKind::Truncate => {
+                thread::spawn(move || {
+                    for stream in listener.incoming().flatten() {
+                        if let FaultKind::Truncate = kind {
+                            thread::spawn(move || truncate(stream));
+                        }
+                    }
+                });
+                Fault {
+                    addr,
+                    _listener: None,
+                }
+            }
+        }
+    }
+
+    pub(crate) fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+fn truncate(mut stream: TcpStream) {
+    if read_request(&stream).is_some() {
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"rollupDataPoints\": [",
+        );
+    }
+}
+
+/// The form body of one HTTP/1.1 request, or `None` when the client went away.
+fn read_request(stream: &TcpStream) -> Option<BTreeMap<String, String>> {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(url::form_urlencoded::parse(&body).into_owned().collect())
+}
+
+/// What the token endpoint did with one request.
+#[derive(Debug, Clone)]
+pub(crate) enum Grant {
+    /// `from` was spent and the next token issued, at `at`; the answer was then written.
+    Rotated { from: String, at: Instant },
+    /// A refresh token that is not the current one: answered `invalid_grant`.
+    Refused { token: String },
+    /// The client was gone before the request was processed: nothing changed.
+    Abandoned,
+}
+
+struct Chain {
+    current: String,
+    issued: u32,
+    grants: Vec<Grant>,
+}
+
+/// A token endpoint whose refresh tokens are single-use, as Fitbit's are: a refresh
+/// spends the token and issues the next one; a spent token gets `invalid_grant`.
+///
+/// Each request is processed `delay` after it arrived (the time a real server takes),
+/// and only if its client is still connected then, as an async server drops the request
+/// of a closed connection. The rotation is committed and then the answer written:
+/// like any server, it cannot know whether the answer arrives.
+pub(crate) struct SingleUseTokens {
+    addr: SocketAddr,
+    access_token: &'static str,
+    chain: Arc<Mutex<Chain>>,
+}
+
+impl SingleUseTokens {
+    pub(crate) fn start(first: &str, access_token: &'static str, delay: Duration) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let chain = Arc::new(Mutex::new(Chain {
+            current: first.to_string(),
+            issued: 0,
+            grants: Vec::new(),
+        }));
+        let shared = chain.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let chain = shared.clone();
+                thread::spawn(move || serve(stream, &chain, access_token, delay));
+            }
+        });
+        SingleUseTokens {
+            addr,
+            access_token,
+            chain,
+        }
+    }
+
+    pub(crate) fn token_url(&self) -> String {
+        format!("http://{}/token", self.addr)
+    }
+
+    /// The access token every refresh grants.
+    pub(crate) fn access_token(&self) -> &'static str {
+        self.access_token
+    }
+
+    /// The one refresh token the endpoint accepts now.
+    pub(crate) fn current(&self) -> String {
+        self.chain.lock().unwrap().current.clone()
+    }
+
+    pub(crate) fn grants(&self) -> Vec<Grant> {
+        self.chain.lock().unwrap().grants.clone()
+    }
+
+    /// When `token` was last spent, if it was.
+    pub(crate) fn spent_at(&self, token: &str) -> Option<Instant> {
+        self.grants()
+            .into_iter()
+            .rev()
+            .find_map(|grant| match grant {
+                Grant::Rotated { from, at, .. } if from == token => Some(at),
+                _ => None,
+            })
+    }
+
+    /// What authorizing again does: the chain restarts from `token`.
+    pub(crate) fn restart_from(&self, token: &str) {
+        self.chain.lock().unwrap().current = token.to_string();
+    }
+}
+
+fn serve(mut stream: TcpStream, chain: &Mutex<Chain>, access_token: &str, delay: Duration) {
+    let Some(form) = read_request(&stream) else {
+        return;
+    };
+    thread::sleep(delay);
+    let mut chain = chain.lock().unwrap();
+    if !still_connected(&stream) {
+        chain.grants.push(Grant::Abandoned);
+        return;
+    }
+    let token = form.get("refresh_token").cloned().unwrap_or_default();
+    let (status, body) = if form.get("grant_type").map(String::as_str) == Some("refresh_token")
+        && token == chain.current
+    {
+        chain.issued += 1;
+        let next = format!("1//single-use-{}", chain.issued);
+        chain.grants.push(Grant::Rotated {
+            from: token,
+            at: Instant::now(),
+        });
+        chain.current = next.clone();
+        (
+            "200 OK",
+            json!({"access_token": access_token, "refresh_token": next, "expires_in": 3599, "token_type": "Bearer"}),
+        )
+    } else {
+        chain.grants.push(Grant::Refused { token });
+        (
+            "400 Bad Request",
+            json!({"error": "invalid_grant", "error_description": "Bad Request"}),
+        )
+    };
+    let body = body.to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Whether the client has not closed its end: a process killed while waiting for the
+/// answer has (the kernel closes its sockets before anyone can wait for it).
+fn still_connected(stream: &TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let connected = match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => false,
+        Ok(_) => true,
+        Err(err) => err.kind() == ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).unwrap();
+    connected
+}

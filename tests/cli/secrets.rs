@@ -1,0 +1,191 @@
+//! No secret is ever printed: every command, succeeding and failing, run with `-vv`
+//! against the mocks, and everything it wrote to stdout and stderr searched for every
+//! token, secret and key value it handled.
+
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::google::{
+    ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, CODE, DAY, Day, NEW_TOKEN, REFRESH_TOKEN, auth_google,
+    invalid_grant, mount_code_exchange, mount_refresh, mount_settings, redirect, token_body,
+};
+use crate::support::{Issued, TestEnv, form, form_has};
+use crate::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
+
+const ROTATED_REFRESH_TOKEN: &str = "1//rotated-refresh-token";
+const WRONG_TOKEN_SECRET: &str = "wrong-access-token-secret-Hq4v";
+const TOKEN_IN_A_FORM: &str = "ya29.form-encoded-token";
+
+/// One command's run: what it was, its exit status and everything it printed.
+struct Ran {
+    what: &'static str,
+    output: Output,
+}
+
+impl Ran {
+    fn printed(&self) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&self.output.stdout),
+            String::from_utf8_lossy(&self.output.stderr)
+        )
+    }
+}
+
+fn run(env: &TestEnv, what: &'static str, args: &[&str], expected: i32) -> Ran {
+    let output = env.cmd().arg("-vv").args(args).output().unwrap();
+    let ran = Ran { what, output };
+    assert_eq!(
+        ran.output.status.code(),
+        Some(expected),
+        "{what}: {}",
+        ran.printed()
+    );
+    ran
+}
+
+#[tokio::test]
+async fn no_command_prints_a_token_secret_or_key() {
+    let google = MockServer::start().await;
+    let x = MockX::start().await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "timezone = \"Europe/Berlin\"\n[http]\nattempts = 1\ntimeout = 5\n\n\
+         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{g}/token\"\n\n\
+         [x]\napi_base = \"{x}/\"\n",
+        g = google.uri(),
+        x = x.uri()
+    ));
+    let mut ran = Vec::new();
+
+    let output = env
+        .cmd()
+        .args(["-vv", "auth", "x"])
+        .env("X_API_KEY", API_KEY)
+        .env("X_API_SECRET", API_SECRET)
+        .env("X_ACCESS_TOKEN", ACCESS_TOKEN)
+        .env("X_ACCESS_TOKEN_SECRET", ACCESS_TOKEN_SECRET)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    ran.push(Ran {
+        what: "auth x",
+        output,
+    });
+
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(&google, issued.clone(), &ALL_SCOPES.join(" ")).await;
+    mount_settings(&google, NEW_TOKEN, 1).await;
+    let mut auth = auth_google(
+        &env,
+        &["--no-browser", "-vv"],
+        &[
+            ("GOOGLE_CLIENT_ID", CLIENT_ID),
+            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    );
+    auth.issue(&issued);
+    let pasted = redirect(&auth, &auth.param("state"));
+    auth.paste(&pasted);
+    let output = auth.finish();
+    assert!(output.status.success());
+    ran.push(Ran {
+        what: "auth google --no-browser",
+        output,
+    });
+    let verifier = google
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|request| form(request).get("code_verifier").cloned())
+        .unwrap();
+
+    ran.push(run(&env, "config", &["config"], 0));
+    mount_refresh(
+        &google,
+        token_body(
+            NEW_TOKEN,
+            Some(ROTATED_REFRESH_TOKEN),
+            &ALL_SCOPES.join(" "),
+        ),
+        1,
+    )
+    .await;
+    ran.push(run(&env, "refresh", &["refresh"], 0));
+    Day::standard().mount(&google, NEW_TOKEN).await;
+    x.answer_posts(created(), None).await;
+    ran.push(run(&env, "fetch", &["fetch", "--date", DAY], 0));
+    ran.push(run(&env, "run", &["run", "--date", DAY], 0));
+    ran.push(run(&env, "tweet --text", &["tweet", "--text", "hello"], 0));
+    ran.push(run(&env, "tweet --date", &["tweet", "--date", DAY], 0));
+
+    // the failures
+    x.answer_posts(
+        ResponseTemplate::new(401).set_body_json(json!({
+            "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
+        })),
+        Some(1),
+    )
+    .await;
+    ran.push(run(
+        &env,
+        "tweet refused with 401",
+        &["tweet", "--text", "a"],
+        77,
+    ));
+    let stored = env.read_credentials();
+    env.write_credentials(&stored.replace(ACCESS_TOKEN_SECRET, WRONG_TOKEN_SECRET));
+    ran.push(run(
+        &env,
+        "tweet with a bad signature",
+        &["tweet", "--text", "b"],
+        77,
+    ));
+    Mock::given(path("/token"))
+        .and(form_has(&[("refresh_token", ROTATED_REFRESH_TOKEN)]))
+        .respond_with(invalid_grant())
+        .up_to_n_times(1)
+        .mount(&google)
+        .await;
+    ran.push(run(&env, "refresh refused", &["refresh"], 77));
+    Mock::given(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!("access_token={TOKEN_IN_A_FORM}&refresh_token={TOKEN_IN_A_FORM}"),
+            "application/x-www-form-urlencoded",
+        ))
+        .mount(&google)
+        .await;
+    ran.push(run(&env, "refresh answered in a form", &["refresh"], 75));
+
+    let secrets = [
+        CLIENT_SECRET,
+        CODE,
+        verifier.as_str(),
+        REFRESH_TOKEN,
+        ROTATED_REFRESH_TOKEN,
+        NEW_TOKEN,
+        TOKEN_IN_A_FORM,
+        API_KEY,
+        API_SECRET,
+        ACCESS_TOKEN,
+        ACCESS_TOKEN_SECRET,
+        WRONG_TOKEN_SECRET,
+    ];
+    for ran in &ran {
+        let printed = ran.printed();
+        for secret in secrets {
+            assert!(
+                !printed.contains(secret),
+                "{}: printed {secret}:\n{printed}",
+                ran.what
+            );
+        }
+    }
+    // the debug output was there to search: the runs did say things
+    assert!(ran.iter().all(|r| !r.printed().is_empty()));
+}
