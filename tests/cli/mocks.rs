@@ -93,8 +93,11 @@ fn read_request(stream: &TcpStream) -> Option<BTreeMap<String, String>> {
 /// What the token endpoint did with one request.
 #[derive(Debug, Clone)]
 pub(crate) enum Grant {
-    /// `from` was spent and the next token issued, at `at`; the answer was then written.
-    Rotated { from: String, at: Instant },
+    /// The current token was spent and the next one issued; the answer was then written.
+    Rotated,
+    /// The token spent last was presented again within the grace window: the pair it
+    /// was exchanged for is answered again, and nothing changes.
+    Replayed,
     /// A refresh token that is not the current one: answered `invalid_grant`.
     Refused { token: String },
     /// The client was gone before the request was processed: nothing changed.
@@ -103,12 +106,33 @@ pub(crate) enum Grant {
 
 struct Chain {
     current: String,
+    /// The token spent last, the token it was exchanged for, and when.
+    previous: Option<(String, String, Instant)>,
     issued: u32,
     grants: Vec<Grant>,
 }
 
+impl Chain {
+    /// The refresh token answered for `token`, if the endpoint accepts it now.
+    fn accepted(&self, token: &str) -> Option<String> {
+        if token == self.current {
+            return None;
+        }
+        match &self.previous {
+            Some((spent, next, at)) if spent == token && at.elapsed() < GRACE => Some(next.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Fitbit is reported to answer a refresh token presented again within two minutes with
+/// the same new pair (the reference marks it UNCONFIRMED): that is what lets a client
+/// killed between the rotation and saving its answer continue the chain.
+const GRACE: Duration = Duration::from_secs(120);
+
 /// A token endpoint whose refresh tokens are single-use, as Fitbit's are: a refresh
-/// spends the token and issues the next one; a spent token gets `invalid_grant`.
+/// spends the token and issues the next one; a spent token gets `invalid_grant`, except
+/// the one spent last within [`GRACE`], which gets the same answer again.
 ///
 /// Each request is processed `delay` after it arrived (the time a real server takes),
 /// and only if its client is still connected then, as an async server drops the request
@@ -126,6 +150,7 @@ impl SingleUseTokens {
         let addr = listener.local_addr().unwrap();
         let chain = Arc::new(Mutex::new(Chain {
             current: first.to_string(),
+            previous: None,
             issued: 0,
             grants: Vec::new(),
         }));
@@ -161,20 +186,10 @@ impl SingleUseTokens {
         self.chain.lock().unwrap().grants.clone()
     }
 
-    /// When `token` was last spent, if it was.
-    pub(crate) fn spent_at(&self, token: &str) -> Option<Instant> {
-        self.grants()
-            .into_iter()
-            .rev()
-            .find_map(|grant| match grant {
-                Grant::Rotated { from, at, .. } if from == token => Some(at),
-                _ => None,
-            })
-    }
-
-    /// What authorizing again does: the chain restarts from `token`.
-    pub(crate) fn restart_from(&self, token: &str) {
-        self.chain.lock().unwrap().current = token.to_string();
+    /// Whether a refresh with `token` would succeed now.
+    pub(crate) fn accepts(&self, token: &str) -> bool {
+        let chain = self.chain.lock().unwrap();
+        token == chain.current || chain.accepted(token).is_some()
     }
 }
 
@@ -189,20 +204,18 @@ fn serve(mut stream: TcpStream, chain: &Mutex<Chain>, access_token: &str, delay:
         return;
     }
     let token = form.get("refresh_token").cloned().unwrap_or_default();
-    let (status, body) = if form.get("grant_type").map(String::as_str) == Some("refresh_token")
-        && token == chain.current
-    {
+    let refresh = form.get("grant_type").map(String::as_str) == Some("refresh_token");
+    let granted = |next: &str| json!({"access_token": access_token, "refresh_token": next, "expires_in": 3599, "token_type": "Bearer"});
+    let (status, body) = if refresh && token == chain.current {
         chain.issued += 1;
         let next = format!("1//single-use-{}", chain.issued);
-        chain.grants.push(Grant::Rotated {
-            from: token,
-            at: Instant::now(),
-        });
+        chain.previous = Some((token.clone(), next.clone(), Instant::now()));
+        chain.grants.push(Grant::Rotated);
         chain.current = next.clone();
-        (
-            "200 OK",
-            json!({"access_token": access_token, "refresh_token": next, "expires_in": 3599, "token_type": "Bearer"}),
-        )
+        ("200 OK", granted(&next))
+    } else if let Some(next) = refresh.then(|| chain.accepted(&token)).flatten() {
+        chain.grants.push(Grant::Replayed);
+        ("200 OK", granted(&next))
     } else {
         chain.grants.push(Grant::Refused { token });
         (
