@@ -2,59 +2,36 @@
 //! endpoints, with bodies from the API reference: `auth google` in both modes (the test
 //! plays the browser), `refresh` and `fetch`.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use wiremock::matchers::{
-    body_json, header, method, path, path_regex, query_param, query_param_is_missing,
-};
+use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::mocks::google::{
+    ACTIVITY, ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, HEALTH_METRICS, NEW_TOKEN, NUTRITION,
+    OLD_TOKEN, REFRESH_TOKEN, SETTINGS, SLEEP, credentials, expired_credentials, fixture,
+    fixture_path, token_body, valid_credentials,
+};
 use crate::mocks::{Fault, FaultKind};
 use crate::support::{
     AuthRun, Issued, TestEnv, assert_one_line_error, browse, directory_without_room_for_new_files,
     form, form_has, stderr_of, stdout_of,
 };
 
-pub(crate) const DAY: &str = "2026-11-25";
-pub(crate) const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
-pub(crate) const CLIENT_SECRET: &str = "GOCSPX-test-secret";
-pub(crate) const REFRESH_TOKEN: &str = "1//refresh-token";
-pub(crate) const OLD_TOKEN: &str = "ya29.old";
-pub(crate) const NEW_TOKEN: &str = "ya29.new";
 pub(crate) const CODE: &str = "4/0Ab-test_code";
-
-const ACTIVITY: &str = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly";
-const SLEEP: &str = "https://www.googleapis.com/auth/googlehealth.sleep.readonly";
-const SETTINGS: &str = "https://www.googleapis.com/auth/googlehealth.settings.readonly";
-const HEALTH_METRICS: &str =
-    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly";
-const NUTRITION: &str = "https://www.googleapis.com/auth/googlehealth.nutrition.readonly";
-pub(crate) const ALL_SCOPES: [&str; 5] = [ACTIVITY, SLEEP, SETTINGS, HEALTH_METRICS, NUTRITION];
 
 // ---------------------------------------------------------------------------------
 // The environment
-
-fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/google")
-        .join(name)
-}
-
-pub(crate) fn fixture(name: &str) -> Value {
-    serde_json::from_str(&fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
-}
 
 /// A test home whose config points every Google endpoint at a fresh mock; `top` holds
 /// top-level config keys.
@@ -68,52 +45,8 @@ async fn setup(top: &str) -> (TestEnv, MockServer) {
     (env, server)
 }
 
-fn credentials(
-    access_token: &str,
-    expires_at: DateTime<Utc>,
-    authorized_at: DateTime<Utc>,
-    scopes: &[&str],
-) -> String {
-    let scopes: Vec<String> = scopes.iter().map(|s| format!("\"{s}\"")).collect();
-    format!(
-        "[google]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\naccess_token = \"{access_token}\"\nrefresh_token = \"{REFRESH_TOKEN}\"\nexpires_at = \"{}\"\nauthorized_at = \"{}\"\nscopes = [{}]\n",
-        expires_at.to_rfc3339(),
-        authorized_at.to_rfc3339(),
-        scopes.join(", ")
-    )
-}
-
-/// An access token good for another hour.
-pub(crate) fn valid_credentials() -> String {
-    credentials(
-        OLD_TOKEN,
-        Utc::now() + TimeDelta::hours(1),
-        Utc::now() - TimeDelta::days(1),
-        &ALL_SCOPES,
-    )
-}
-
-/// An access token that has expired, from an authorization `days` old.
-pub(crate) fn expired_credentials(days: i64) -> String {
-    credentials(
-        OLD_TOKEN,
-        Utc::now() - TimeDelta::minutes(1),
-        Utc::now() - TimeDelta::days(days) - TimeDelta::hours(2),
-        &ALL_SCOPES,
-    )
-}
-
 // ---------------------------------------------------------------------------------
 // The token endpoint
-
-pub(crate) fn token_body(access: &str, refresh: Option<&str>, scope: &str) -> ResponseTemplate {
-    let mut body =
-        json!({"access_token": access, "expires_in": 3599, "token_type": "Bearer", "scope": scope});
-    if let Some(refresh) = refresh {
-        body["refresh_token"] = json!(refresh);
-    }
-    ResponseTemplate::new(200).set_body_json(body)
-}
 
 /// The refresh grant with the stored client and refresh token, answered `times` times.
 pub(crate) async fn mount_refresh(server: &MockServer, response: ResponseTemplate, times: u64) {
@@ -142,192 +75,6 @@ pub(crate) async fn forbid_token_requests(server: &MockServer) {
 
 // ---------------------------------------------------------------------------------
 // The data endpoints
-
-fn civil(date: &str) -> Value {
-    let parts: Vec<u32> = date.split('-').map(|p| p.parse().unwrap()).collect();
-    json!({"date": {"year": parts[0], "month": parts[1], "day": parts[2]}})
-}
-
-fn day_filter(field: &str) -> String {
-    format!("{field} >= \"2026-11-25\" AND {field} < \"2026-11-26\"")
-}
-
-/// One day as the mock serves it: per data type the rollup point's value fields (an
-/// empty object for "no value"), and the list bodies.
-pub(crate) struct Day {
-    rollups: BTreeMap<&'static str, Value>,
-    basal_pages: Vec<Value>,
-    pub(crate) sleep: Value,
-    resting_heart_rate: Value,
-    pub(crate) devices: Value,
-    delay: Duration,
-}
-
-impl Day {
-    /// Every value present, from the reference's example bodies.
-    pub(crate) fn standard() -> Self {
-        let rollups = BTreeMap::from([
-            ("steps", json!({"steps": {"countSum": "9876"}})),
-            (
-                "distance",
-                json!({"distance": {"millimetersSum": "7123400"}}),
-            ),
-            (
-                "total-calories",
-                json!({"totalCalories": {"kcalSum": 2142.5}}),
-            ),
-            (
-                "active-energy-burned",
-                json!({"activeEnergyBurned": {"kcalSum": 512.0}}),
-            ),
-            (
-                "activity-level",
-                json!({"activityLevel": {"activityLevelRollupsByActivityLevelType": [
-                    {"activityLevelType": "SEDENTARY", "totalDuration": "43200s"},
-                    {"activityLevelType": "LIGHTLY_ACTIVE", "totalDuration": "12000s"},
-                    {"activityLevelType": "MODERATELY_ACTIVE", "totalDuration": "1800s"},
-                    {"activityLevelType": "VERY_ACTIVE", "totalDuration": "900s"}]}}),
-            ),
-            (
-                "sedentary-period",
-                json!({"sedentaryPeriod": {"durationSum": "42000s"}}),
-            ),
-            (
-                "active-minutes",
-                json!({"activeMinutes": {"activeMinutesRollupByActivityLevel": [
-                    {"activityLevel": "LIGHT", "activeMinutesSum": "180"},
-                    {"activityLevel": "MODERATE", "activeMinutesSum": "25"},
-                    {"activityLevel": "VIGOROUS", "activeMinutesSum": "12"}]}}),
-            ),
-            (
-                "hydration-log",
-                json!({"hydrationLog": {"amountConsumed": {"millilitersSum": 1500.0, "userProvidedUnitLast": "MILLILITER"}}}),
-            ),
-            ("weight", json!({"weight": {"weightGramsAvg": 71234.5}})),
-            (
-                "body-fat",
-                json!({"bodyFat": {"bodyFatPercentageAvg": 22.5}}),
-            ),
-        ]);
-        Day {
-            rollups,
-            basal_pages: vec![
-                basal_page(&[600.25, 500.5]),
-                basal_page(&[400.0]),
-                basal_page(&[60.0]),
-            ],
-            sleep: fixture("sleep_main.json"),
-            resting_heart_rate: fixture("resting_heart_rate.json"),
-            devices: fixture("paired_devices.json"),
-            delay: Duration::ZERO,
-        }
-    }
-
-    pub(crate) fn with_rollup(mut self, data_type: &'static str, value: Value) -> Self {
-        self.rollups.insert(data_type, value);
-        self
-    }
-
-    /// Serves this day to requests that carry `token`; every request is expected.
-    pub(crate) async fn mount(self, server: &MockServer, token: &str) {
-        let auth = format!("Bearer {token}");
-        let range = json!({"range": {"start": civil("2026-11-25"), "end": civil("2026-11-26")}, "windowSizeDays": 1});
-        for (data_type, value) in self.rollups {
-            let mut point =
-                json!({"civilStartTime": civil("2026-11-25"), "civilEndTime": civil("2026-11-26")});
-            point
-                .as_object_mut()
-                .unwrap()
-                .extend(value.as_object().unwrap().clone());
-            Mock::given(method("POST"))
-                .and(path(format!(
-                    "/v4/users/me/dataTypes/{data_type}/dataPoints:dailyRollUp"
-                )))
-                .and(header("authorization", auth.as_str()))
-                .and(body_json(&range))
-                .respond_with(
-                    ResponseTemplate::new(200)
-                        .set_body_json(json!({"rollupDataPoints": [point]}))
-                        .set_delay(self.delay),
-                )
-                .mount(server)
-                .await;
-        }
-        let pages = self.basal_pages.len();
-        for (i, mut page) in self.basal_pages.into_iter().enumerate() {
-            if i + 1 < pages {
-                page["nextPageToken"] = json!(format!("page{}", i + 1));
-            }
-            let mock = list_mock(
-                "basal-energy-burned",
-                &day_filter("basal_energy_burned.interval.civil_start_time"),
-                "1440",
-                &auth,
-            );
-            let mock = if i == 0 {
-                mock.and(query_param_is_missing("pageToken"))
-            } else {
-                mock.and(query_param("pageToken", format!("page{i}")))
-            };
-            mock.respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(page)
-                    .set_delay(self.delay),
-            )
-            .mount(server)
-            .await;
-        }
-        for (data_type, filter, body) in [
-            (
-                "sleep",
-                day_filter("sleep.interval.civil_end_time"),
-                self.sleep,
-            ),
-            (
-                "daily-resting-heart-rate",
-                day_filter("daily_resting_heart_rate.date"),
-                self.resting_heart_rate,
-            ),
-        ] {
-            list_mock(data_type, &filter, "25", &auth)
-                .respond_with(
-                    ResponseTemplate::new(200)
-                        .set_body_json(body)
-                        .set_delay(self.delay),
-                )
-                .mount(server)
-                .await;
-        }
-        Mock::given(method("GET"))
-            .and(path("/v4/users/me/pairedDevices"))
-            .and(header("authorization", auth.as_str()))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(self.devices)
-                    .set_delay(self.delay),
-            )
-            .mount(server)
-            .await;
-    }
-}
-
-fn basal_page(kcals: &[f64]) -> Value {
-    let points: Vec<Value> = kcals
-        .iter()
-        .map(|k| json!({"basalEnergyBurned": {"interval": {"startTime": "2026-11-25T10:00:00Z", "endTime": "2026-11-25T10:01:00Z"}, "kcal": k}}))
-        .collect();
-    json!({"dataPoints": points})
-}
-
-fn list_mock(data_type: &str, filter: &str, page_size: &str, auth: &str) -> wiremock::MockBuilder {
-    Mock::given(method("GET"))
-        .and(path(format!(
-            "/v4/users/me/dataTypes/{data_type}/dataPoints"
-        )))
-        .and(query_param("filter", filter))
-        .and(query_param("pageSize", page_size))
-        .and(header("authorization", auth))
-}
 
 pub(crate) async fn mount_settings(server: &MockServer, token: &str, times: u64) {
     Mock::given(method("GET"))

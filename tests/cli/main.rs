@@ -1,7 +1,7 @@
 //! Integration tests: the real binary, in a temporary HOME and XDG tree, against
 //! loopback mock servers. One test binary, so it links once.
 
-mod mocks;
+pub mod mocks;
 mod support;
 
 mod completions;

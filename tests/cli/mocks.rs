@@ -1,6 +1,10 @@
-//! Loopback servers that misbehave in ways wiremock cannot: connections that hang, drop
-//! or break off mid-answer, and a token endpoint whose refresh tokens are single-use
-//! and that can tell whether its client was still there to receive an answer.
+//! Loopback servers: mocks of Google and X (shared with the benchmark, which includes
+//! them by path), and servers that misbehave in ways wiremock cannot: connections that
+//! hang, drop or break off mid-answer, and a token endpoint whose refresh tokens are
+//! single-use and that can tell whether its client was still there to receive an answer.
+
+pub mod google;
+pub mod x;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};

@@ -11,7 +11,7 @@ use rand::{Rng as _, SeedableRng as _};
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::google::{Day, REFRESH_TOKEN, expired_credentials};
+use crate::mocks::google::{Day, REFRESH_TOKEN, expired_credentials};
 use crate::mocks::{Grant, SingleUseTokens};
 use crate::run::setup_custom;
 use crate::support::TestEnv;

@@ -7,14 +7,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::google::{
-    Day, OLD_TOKEN, REFRESH_TOKEN, expired_credentials, forbid_token_requests, valid_credentials,
+use crate::google::forbid_token_requests;
+use crate::mocks::google::{
+    DAY, Day, OLD_TOKEN, REFRESH_TOKEN, expired_credentials, valid_credentials,
+};
+use crate::mocks::x::{
+    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
 };
 use crate::mocks::{Grant, SingleUseTokens};
 use crate::support::{TestEnv, stderr_of, stdout_of};
-use crate::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created};
-
-const DAY: &str = "2026-11-25";
 
 const ACTIVITY_EN: &str = "Activity on 2026-11-25 from Fitbit
 
