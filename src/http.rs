@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use url::Url;
 
 use crate::config::HttpConfig;
@@ -127,7 +127,13 @@ pub async fn send_once(request: RequestBuilder) -> Result<Reply, SendError> {
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let mut body = Vec::new();
+    // one allocation of the announced length, rather than regrowing (and copying) the
+    // buffer chunk by chunk
+    let announced = response.content_length().unwrap_or(0);
+    if announced > MAX_BODY_BYTES as u64 {
+        return Err(SendError::TooLarge);
+    }
+    let mut body = Vec::with_capacity(announced as usize);
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(SendError::TooLarge);
@@ -258,8 +264,9 @@ pub fn with_trailing_slash(mut url: Url) -> Url {
     url
 }
 
-/// A successful answer's JSON body as `T`; `api` and `what` name it in the error.
-pub fn parse_json<T: DeserializeOwned>(reply: &Reply, api: &str, what: &str) -> Result<T> {
+/// A successful answer's JSON body as `T` (which may borrow from it); `api` and `what`
+/// name it in the error.
+pub fn parse_json<'a, T: Deserialize<'a>>(reply: &'a Reply, api: &str, what: &str) -> Result<T> {
     serde_json::from_slice(&reply.body).map_err(|err| {
         Error::other(format!(
             "{api} sent an unreadable answer for {what} ({err}: {}); check api_base in the config, or report it with the output of -vv",

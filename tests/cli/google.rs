@@ -586,6 +586,18 @@ async fn a_value_of_another_type_is_1_naming_it() {
 }
 
 #[tokio::test]
+async fn a_list_value_of_another_type_is_1_naming_it() {
+    let (output, _server) = fetch_failing(
+        "basal-energy-burned",
+        ResponseTemplate::new(200).set_body_json(json!({"dataPoints": [
+            {"dataSource": {"platform": "FITBIT"}, "basalEnergyBurned": {"kcal": "plenty"}}
+        ]})),
+    )
+    .await;
+    assert_one_line_error(&output, 1, "unexpected basal calories value");
+}
+
+#[tokio::test]
 async fn an_answer_over_4_mib_is_1() {
     let too_large = vec![b' '; 4 * 1024 * 1024 + 1];
     let (output, _server) = fetch_failing(

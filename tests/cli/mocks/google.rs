@@ -199,7 +199,7 @@ impl Day {
             let mock = list_mock(
                 "basal-energy-burned",
                 &day_filter("basal_energy_burned.interval.civil_start_time"),
-                "1440",
+                "2000",
                 &auth,
             );
             let mock = if i == 0 {
