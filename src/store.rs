@@ -422,8 +422,8 @@ mod tests {
         let mut seen_new = 0;
         for iteration in 0..120u64 {
             let mut child = spawn_child(dir.path(), "unused", true);
-            // vary the moment of death from 'before the first write' to 'many writes in'
-            std::thread::sleep(Duration::from_millis(5 + (iteration * 37) % 60));
+            // a random moment of death, from 'before the first write' to 'many writes in'
+            std::thread::sleep(Duration::from_millis(rand::random_range(5..65)));
             child.kill().unwrap();
             child.wait().unwrap();
             let map = store.load().unwrap();
