@@ -16,6 +16,7 @@ mod post_length;
 mod provider;
 mod render;
 mod secret;
+mod sinks;
 mod state;
 mod store;
 mod summary;
