@@ -1,6 +1,9 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
+mod auth_bluesky;
 mod auth_google;
+mod auth_mastodon;
+mod auth_webhook;
 mod auth_x;
 mod completions;
 mod config;
@@ -18,7 +21,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::cli::{AuthService, Cli, Command};
-use crate::config::{Config, Paths, ProviderKind};
+use crate::config::{Config, Paths, ProviderKind, SinkKind};
 use crate::error::Error;
 use crate::google_health::GoogleHealth;
 use crate::http;
@@ -35,6 +38,22 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Auth {
             service: AuthService::X { pin },
         } => auth_x::run(explicit, pin),
+        Command::Auth {
+            service: AuthService::Mastodon(args),
+        } => auth_mastodon::run(explicit, &args),
+        Command::Auth {
+            service: AuthService::Bluesky(args),
+        } => auth_bluesky::run(explicit, &args),
+        Command::Auth {
+            service: AuthService::Discord,
+        } => auth_webhook::run(explicit, SinkKind::Discord, "DISCORD_WEBHOOK_URL", |c| {
+            &mut c.discord
+        }),
+        Command::Auth {
+            service: AuthService::Slack,
+        } => auth_webhook::run(explicit, SinkKind::Slack, "SLACK_WEBHOOK_URL", |c| {
+            &mut c.slack
+        }),
         Command::Tweet(args) => tweet::run(explicit, &args),
         Command::Run(args) => run::run(explicit, &args),
         Command::Completions { shell } => completions::run(shell),
@@ -74,6 +93,17 @@ impl Env {
             paths: loaded.paths,
             client,
         })
+    }
+}
+
+/// After `auth` of a sink: how to have `run` post there, unless it already does.
+pub fn hint_enable(env: &Env, kind: SinkKind) {
+    if !env.config.sinks.enabled.contains(&kind) {
+        println!(
+            "To post there, add \"{}\" to [sinks] enabled in {}.",
+            kind.name(),
+            env.paths.config.display()
+        );
     }
 }
 
