@@ -7,5 +7,6 @@ mod completions;
 mod config;
 mod google;
 mod run;
+mod sinks;
 mod templates;
 mod x;

@@ -10,9 +10,9 @@ use crate::google::{Day, OLD_TOKEN, forbid_token_requests, valid_credentials};
 use crate::support::TestEnv;
 use crate::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created};
 
-const DAY: &str = "2026-11-25";
+pub(crate) const DAY: &str = "2026-11-25";
 
-const ACTIVITY_EN: &str = "Activity on 2026-11-25 from Fitbit
+pub(crate) const ACTIVITY_EN: &str = "Activity on 2026-11-25 from Fitbit
 
 Sedentary: 720 min
 Lightly active: 200 min
@@ -23,7 +23,7 @@ Walked: 9876 steps (7.123 km)
 
 Calories burned: 2143 kcal (BMR: 1561 kcal)";
 
-const SLEEP_EN: &str = "Sleep on 2026-11-25 from Fitbit
+pub(crate) const SLEEP_EN: &str = "Sleep on 2026-11-25 from Fitbit
 
 Time asleep: 6.700 hours";
 
