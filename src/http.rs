@@ -253,6 +253,31 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
     }
 
+    #[tokio::test]
+    async fn a_secret_url_stays_out_of_transport_errors() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/hooks/secret-token");
+        let client = reqwest::Client::new();
+        let config = HttpConfig {
+            attempts: 1,
+            ..HttpConfig::default()
+        };
+        for secret_url in [false, true] {
+            let retry = Retry {
+                secret_url,
+                ..Retry::once_only(&config)
+            };
+            let err = send(|| client.post(&url), retry).await.unwrap_err();
+            assert!(matches!(err, SendError::NotSent(_)), "{err:?}");
+            let detail = err.into_error("Slack").to_string();
+            assert_eq!(detail.contains("secret-token"), !secret_url, "{detail}");
+        }
+    }
+
     #[test]
     fn snippets_are_one_short_line() {
         let reply = Reply {
