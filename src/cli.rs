@@ -10,7 +10,7 @@ use crate::dates::DateArg;
 #[command(
     name = "fitbit-notifier",
     version,
-    about = "Posts yesterday's Fitbit activity and sleep to X, once a day from cron or a systemd timer",
+    about = "Posts yesterday's Fitbit activity and sleep to X, Mastodon, Bluesky, Discord or Slack, once a day from cron or a systemd timer",
     after_help = "Exit status: 0 ok, 1 failure, 2 usage, 75 try later, 77 authorize again, 78 fix the configuration."
 )]
 pub struct Cli {
@@ -48,7 +48,7 @@ pub enum Command {
     Refresh,
     /// Print one day's activity and sleep summary from the data provider
     Fetch(FetchArgs),
-    /// Post a day's messages, or a text, to X
+    /// Post a day's messages to every enabled sink, or a text to X
     Tweet(TweetArgs),
     /// The daily job: fetch a day, render its messages and post what is not posted yet
     Run(RunArgs),
@@ -83,6 +83,34 @@ pub enum AuthService {
     },
     /// Legacy Fitbit Web API (provider fitbit-legacy, turned off 2026-11-02): OAuth 2.0 with PKCE
     Fitbit(AuthFitbitArgs),
+    /// Store a Mastodon instance and an access token with the write:statuses scope, the
+    /// token read from MASTODON_ACCESS_TOKEN or asked for without echo
+    Mastodon(AuthMastodonArgs),
+    /// Store a Bluesky handle and an app password, the password read from
+    /// BLUESKY_APP_PASSWORD or asked for without echo; checked by signing in
+    Bluesky(AuthBlueskyArgs),
+    /// Store a Discord channel's incoming webhook URL, read from DISCORD_WEBHOOK_URL or
+    /// asked for without echo
+    Discord,
+    /// Store a Slack incoming webhook URL, read from SLACK_WEBHOOK_URL or asked for
+    /// without echo
+    Slack,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthMastodonArgs {
+    /// The instance's address, such as https://mastodon.social [default: env
+    /// MASTODON_INSTANCE, else a prompt]
+    #[arg(long, env = "MASTODON_INSTANCE", value_name = "URL")]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthBlueskyArgs {
+    /// The account's handle (such as alice.bsky.social) or DID [default: env
+    /// BLUESKY_HANDLE, else a prompt]
+    #[arg(long, env = "BLUESKY_HANDLE", value_name = "HANDLE")]
+    pub handle: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -129,11 +157,13 @@ pub struct TweetArgs {
     #[arg(long, value_name = "TEXT|-")]
     pub text: Option<String>,
 
-    /// Post this day's messages (yesterday, today or YYYY-MM-DD), whatever the ledger says
+    /// Post this day's messages (yesterday, today or YYYY-MM-DD) to every enabled sink,
+    /// whatever the ledger says
     #[arg(long, value_name = "DAY")]
     pub date: Option<DateArg>,
 
-    /// Print the text and its weighted length as X counts it; send nothing
+    /// Print the text and its weighted length as X counts it (with --date, each sink's
+    /// verdict on each message); send nothing
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -144,7 +174,9 @@ pub struct RunArgs {
     #[arg(long, default_value = "yesterday", value_name = "DAY")]
     pub date: DateArg,
 
-    /// Print the messages exactly as they would be posted; post and record nothing
+    /// Print the messages exactly as they would be posted and each sink's verdict on
+    /// each (already posted, its length by that sink's rule, or too long); post and record
+    /// nothing
     #[arg(long)]
     pub dry_run: bool,
 

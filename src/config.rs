@@ -69,6 +69,10 @@ pub struct Config {
     pub x: XConfig,
     #[serde(default)]
     pub templates: TemplatesConfig,
+    #[serde(default)]
+    pub sinks: SinksConfig,
+    #[serde(default)]
+    pub bluesky: BlueskyConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +167,89 @@ impl Default for XConfig {
     }
 }
 
+/// A destination for the day's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkKind {
+    X,
+    Mastodon,
+    Bluesky,
+    Discord,
+    Slack,
+}
+
+impl SinkKind {
+    /// The sink's name in `[sinks] enabled`, in the posted ledger and in `auth <name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::X => "x",
+            SinkKind::Mastodon => "mastodon",
+            SinkKind::Bluesky => "bluesky",
+            SinkKind::Discord => "discord",
+            SinkKind::Slack => "slack",
+        }
+    }
+
+    /// The service's own name, as messages to the user spell it.
+    pub fn title(self) -> &'static str {
+        match self {
+            SinkKind::X => "X",
+            SinkKind::Mastodon => "Mastodon",
+            SinkKind::Bluesky => "Bluesky",
+            SinkKind::Discord => "Discord",
+            SinkKind::Slack => "Slack",
+        }
+    }
+}
+
+/// Where `run` and `tweet --date` post.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SinksConfig {
+    pub enabled: Vec<SinkKind>,
+}
+
+impl Default for SinksConfig {
+    fn default() -> Self {
+        SinksConfig {
+            enabled: vec![SinkKind::X],
+        }
+    }
+}
+
+impl SinksConfig {
+    /// What is wrong with the list, if anything: posting nowhere, or twice to one sink.
+    fn problem(&self) -> Option<String> {
+        if self.enabled.is_empty() {
+            return Some("is empty, so nothing would be posted; name at least one sink".into());
+        }
+        let repeated = self
+            .enabled
+            .iter()
+            .enumerate()
+            .find(|(i, kind)| self.enabled[..*i].contains(kind))?;
+        Some(format!(
+            "names \"{}\" twice; name each sink once",
+            repeated.1.name()
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlueskyConfig {
+    /// Where sessions are created and posts written: the PDS (or the bsky.social entryway).
+    pub service: Url,
+}
+
+impl Default for BlueskyConfig {
+    fn default() -> Self {
+        BlueskyConfig {
+            service: Url::parse("https://bsky.social/").expect("built-in URL"),
+        }
+    }
+}
+
 /// The user's own message templates; a message without one uses the locale's built-in.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -220,6 +307,12 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
             )));
         }
     };
+    if let Some(problem) = config.sinks.problem() {
+        return Err(Error::config(format!(
+            "{}: [sinks] enabled {problem}; fix the file and run again",
+            path.display()
+        )));
+    }
     let paths = resolve_paths(&path, &config)?;
     Ok(Loaded {
         config,
@@ -282,6 +375,25 @@ mod tests {
             "https://oauth2.googleapis.com/token"
         );
         assert_eq!(config.x.api_base.as_str(), "https://api.x.com/");
+        assert_eq!(config.sinks.enabled, [SinkKind::X]);
+        assert_eq!(config.bluesky.service.as_str(), "https://bsky.social/");
+        assert_eq!(config.sinks.problem(), None);
+    }
+
+    #[test]
+    fn sinks_are_named_once_each_and_unknown_ones_are_named() {
+        let config = parse("[sinks]\nenabled = [\"x\", \"mastodon\", \"slack\"]\n").unwrap();
+        assert_eq!(
+            config.sinks.enabled,
+            [SinkKind::X, SinkKind::Mastodon, SinkKind::Slack]
+        );
+        assert_eq!(config.sinks.problem(), None);
+        let err = parse("[sinks]\nenabled = [\"x\", \"myspace\"]\n").unwrap_err();
+        assert!(err.to_string().contains("myspace"), "{err}");
+        let twice = parse("[sinks]\nenabled = [\"slack\", \"x\", \"slack\"]\n").unwrap();
+        assert!(twice.sinks.problem().unwrap().contains("\"slack\" twice"));
+        let none = parse("[sinks]\nenabled = []\n").unwrap();
+        assert!(none.sinks.problem().unwrap().contains("empty"));
     }
 
     #[test]

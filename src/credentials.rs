@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use crate::config::Paths;
 use crate::secret::Secret;
@@ -14,6 +15,10 @@ pub struct Credentials {
     pub google: Option<OAuthCredentials>,
     pub fitbit: Option<OAuthCredentials>,
     pub x: Option<XCredentials>,
+    pub mastodon: Option<MastodonCredentials>,
+    pub bluesky: Option<BlueskyCredentials>,
+    pub discord: Option<WebhookCredentials>,
+    pub slack: Option<WebhookCredentials>,
 }
 
 /// An OAuth 2.0 client and the tokens it was granted.
@@ -41,6 +46,31 @@ pub struct XCredentials {
     pub api_secret: Secret,
     pub access_token: Secret,
     pub access_token_secret: Secret,
+}
+
+/// A Mastodon account: its instance (the base of every API call) and an access token
+/// with the `write:statuses` scope. Mastodon tokens do not expire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonCredentials {
+    pub instance: Url,
+    pub access_token: Secret,
+}
+
+/// A Bluesky account: a handle (or DID) and an app password, exchanged for a session
+/// on every run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueskyCredentials {
+    pub handle: String,
+    pub app_password: Secret,
+}
+
+/// An incoming webhook (Discord, Slack): its URL is the whole credential, so it is a secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookCredentials {
+    pub webhook_url: Secret,
 }
 
 pub type CredentialStore = TomlStore<Credentials>;
@@ -72,6 +102,20 @@ mod tests {
                 access_token: Secret::new("xtoken"),
                 access_token_secret: Secret::new("xtokensecret"),
             }),
+            mastodon: Some(MastodonCredentials {
+                instance: Url::parse("https://mastodon.example/").unwrap(),
+                access_token: Secret::new("mastodon-token"),
+            }),
+            bluesky: Some(BlueskyCredentials {
+                handle: "walker.bsky.social".into(),
+                app_password: Secret::new("abcd-efgh-ijkl-mnop"),
+            }),
+            discord: Some(WebhookCredentials {
+                webhook_url: Secret::new("https://discord.com/api/webhooks/1/discord-token"),
+            }),
+            slack: Some(WebhookCredentials {
+                webhook_url: Secret::new("https://hooks.slack.com/services/T1/B1/slack-token"),
+            }),
         };
         let shown = format!("{creds:?}");
         for secret in [
@@ -81,6 +125,10 @@ mod tests {
             "xkey",
             "xsecret",
             "xtoken",
+            "mastodon-token",
+            "abcd-efgh",
+            "discord-token",
+            "slack-token",
         ] {
             assert!(!shown.contains(secret), "{secret} leaked in {shown}");
         }

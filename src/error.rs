@@ -72,11 +72,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The exit status for an error that reached `main`: the kind of the first typed
 /// error in the chain, or 1 when none is typed.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
-    let kind = err
-        .chain()
+    ExitCode::from(kind_of(err).exit_status())
+}
+
+/// The kind of the first typed error in the chain, or `Other` when none is typed.
+pub fn kind_of(err: &anyhow::Error) -> Kind {
+    err.chain()
         .find_map(|cause| cause.downcast_ref::<Error>())
-        .map_or(Kind::Other, Error::kind);
-    ExitCode::from(kind.exit_status())
+        .map_or(Kind::Other, Error::kind)
 }
 
 #[cfg(test)]

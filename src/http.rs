@@ -123,7 +123,14 @@ impl SendError {
 }
 
 /// Sends one request and reads the whole (capped) body.
-pub async fn send_once(request: RequestBuilder) -> Result<Reply, SendError> {
+async fn send_once(request: RequestBuilder, secret_url: bool) -> Result<Reply, SendError> {
+    let classify = |err: reqwest::Error| {
+        if secret_url {
+            classify(err.without_url())
+        } else {
+            classify(err)
+        }
+    };
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -182,6 +189,8 @@ pub struct Retry {
     pub idempotent: bool,
     /// Reads how long a 429 asks us to wait; `None` when the answer does not say.
     pub rate_limit_wait: fn(&HeaderMap) -> Option<Duration>,
+    /// Keeps the URL out of transport errors, for a URL that is itself a secret (a webhook).
+    pub secret_url: bool,
 }
 
 impl Retry {
@@ -190,6 +199,7 @@ impl Retry {
             attempts: config.attempts.max(1),
             idempotent: true,
             rate_limit_wait: retry_after,
+            secret_url: false,
         }
     }
 
@@ -207,7 +217,7 @@ impl Retry {
 pub async fn send(make: impl Fn() -> RequestBuilder, retry: Retry) -> Result<Reply, SendError> {
     let mut attempt = 1;
     loop {
-        let outcome = send_once(make()).await;
+        let outcome = send_once(make(), retry.secret_url).await;
         let last = attempt >= retry.attempts;
         let wait = match &outcome {
             Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
@@ -246,9 +256,17 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(base.min(8_000) + jitter)
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by the services we call).
+/// `Retry-After` in seconds, whole or fractional as Discord sends it (the HTTP-date form
+/// is not used by the services we call).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header_u64(headers, "retry-after").map(Duration::from_secs)
+    let seconds: f64 = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
@@ -294,6 +312,35 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert("retry-after", "7".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert("retry-after", "0.25".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+        headers.insert("retry-after", "-1".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[tokio::test]
+    async fn a_secret_url_stays_out_of_transport_errors() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/hooks/secret-token");
+        let client = reqwest::Client::new();
+        let config = HttpConfig {
+            attempts: 1,
+            ..HttpConfig::default()
+        };
+        for secret_url in [false, true] {
+            let retry = Retry {
+                secret_url,
+                ..Retry::once_only(&config)
+            };
+            let err = send(|| client.post(&url), retry).await.unwrap_err();
+            assert!(matches!(err, SendError::NotSent(_)), "{err:?}");
+            let detail = err.into_error("Slack").to_string();
+            assert_eq!(detail.contains("secret-token"), !secret_url, "{detail}");
+        }
     }
 
     #[test]

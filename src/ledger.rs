@@ -15,7 +15,8 @@ pub struct Ledger(BTreeMap<NaiveDate, BTreeMap<String, BTreeMap<String, Posted>>
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Posted {
-    /// The post's id, or `None` when the service answered that it already had this text.
+    /// The post's id; `None` when the service tells none (a Slack webhook), answered that
+    /// it already had this text, or did not answer a post that may have landed.
     pub id: Option<String>,
     pub at: DateTime<Utc>,
 }

@@ -19,6 +19,7 @@ mod post_length;
 mod provider;
 mod render;
 mod secret;
+mod sinks;
 mod state;
 mod store;
 mod summary;

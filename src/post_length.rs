@@ -71,6 +71,12 @@ pub fn weighted_length(text: &str) -> usize {
     length
 }
 
+/// Byte ranges of the URLs in `text` as twitter-text finds them: with a protocol, or a
+/// bare domain such as `example.com/path`.
+pub fn urls(text: &str) -> Vec<std::ops::Range<usize>> {
+    urls::find(text)
+}
+
 /// Checks that X would accept `text`, returning its weighted length.
 pub fn check(text: &str) -> Result<usize, LengthError> {
     if let Some(c) = text.chars().find(|c| INVALID_CHARACTERS.contains(c)) {

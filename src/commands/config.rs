@@ -37,6 +37,8 @@ pub fn run(explicit: Option<&Path>) -> Result<()> {
         None => println!("timezone          the account's own"),
     }
     println!("messages          {}", describe_messages(cfg));
+    let sinks: Vec<&str> = cfg.sinks.enabled.iter().map(|kind| kind.name()).collect();
+    println!("sinks             {}", sinks.join(", "));
     Ok(())
 }
 
@@ -68,6 +70,21 @@ fn describe(creds: &Credentials) -> String {
     }
     if creds.x.is_some() {
         parts.push("x: keys stored".to_string());
+    }
+    if let Some(mastodon) = &creds.mastodon {
+        parts.push(format!(
+            "mastodon: token for {}",
+            mastodon.instance.host_str().unwrap_or("an instance")
+        ));
+    }
+    if let Some(bluesky) = &creds.bluesky {
+        parts.push(format!("bluesky: @{}", bluesky.handle));
+    }
+    if creds.discord.is_some() {
+        parts.push("discord: webhook stored".to_string());
+    }
+    if creds.slack.is_some() {
+        parts.push("slack: webhook stored".to_string());
     }
     if parts.is_empty() {
         "nothing stored yet".to_string()

@@ -1,7 +1,10 @@
 //! One function per subcommand; each loads what it needs and nothing more.
 
+mod auth_bluesky;
 mod auth_fitbit;
 mod auth_google;
+mod auth_mastodon;
+mod auth_webhook;
 mod auth_x;
 mod authorize;
 mod completions;
@@ -23,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::cli::{AuthService, Cli, Command};
-use crate::config::{Config, Paths, ProviderKind};
+use crate::config::{Config, Paths, ProviderKind, SinkKind};
 use crate::error::Error;
 use crate::fitbit_legacy::FitbitLegacy;
 use crate::google_health::GoogleHealth;
@@ -46,6 +49,22 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Auth {
             service: AuthService::X { pin },
         } => auth_x::run(explicit, pin),
+        Command::Auth {
+            service: AuthService::Mastodon(args),
+        } => auth_mastodon::run(explicit, &args),
+        Command::Auth {
+            service: AuthService::Bluesky(args),
+        } => auth_bluesky::run(explicit, &args),
+        Command::Auth {
+            service: AuthService::Discord,
+        } => auth_webhook::run(explicit, SinkKind::Discord, "DISCORD_WEBHOOK_URL", |c| {
+            &mut c.discord
+        }),
+        Command::Auth {
+            service: AuthService::Slack,
+        } => auth_webhook::run(explicit, SinkKind::Slack, "SLACK_WEBHOOK_URL", |c| {
+            &mut c.slack
+        }),
         Command::Tweet(args) => tweet::run(explicit, &args),
         Command::Run(args) => run::run(explicit, &args),
         Command::Completions { shell } => completions::run(shell),
@@ -85,6 +104,17 @@ impl Env {
             paths: loaded.paths,
             client,
         })
+    }
+}
+
+/// After `auth` of a sink: how to have `run` post there, unless it already does.
+pub fn hint_enable(env: &Env, kind: SinkKind) {
+    if !env.config.sinks.enabled.contains(&kind) {
+        println!(
+            "To post there, add \"{}\" to [sinks] enabled in {}.",
+            kind.name(),
+            env.paths.config.display()
+        );
     }
 }
 

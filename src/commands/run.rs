@@ -1,30 +1,36 @@
 //! `run` (and `tweet --date`): the daily job. Fetch a day from the provider, render
-//! its messages, check their length, post what has not been posted yet, and record
-//! each post in the ledger as soon as it is made.
+//! its messages, check their length for every sink, post what each sink has not had
+//! yet, and record each post in the ledger as soon as it is made.
+//!
+//! The order is sink-major: every sink gets the day's messages in order (activity, then
+//! sleep), and the sinks post side by side, each on its own. A failure stops only the
+//! sink it happened on (its later messages wait for the next run, so they never arrive
+//! out of order); the others post everything they can. The run then exits with the
+//! status of the failure that matters most: 75 when a retry may help any sink (a re-run
+//! posts only what is missing), else 77, 78 or 1.
 
+use std::cmp::Reverse;
 use std::path::Path;
 
 use anyhow::Result;
 use chrono::Utc;
+use futures_util::future::join_all;
 
 use super::fetch::{checked_day, fetch_day};
 use super::{Env, provider};
 use crate::cli::RunArgs;
-use crate::credentials::{self, XCredentials};
+use crate::config::SinkKind;
+use crate::credentials::{self, Credentials};
 use crate::dates::{self, DateArg};
 use crate::demo;
-use crate::error::Error;
+use crate::error::{self, Error, Kind};
 use crate::ledger::Posted;
-use crate::post_length;
 use crate::provider::Provider;
 use crate::render::{Message, Rendered, Renderer};
+use crate::sinks::{self, Outcome, Outgoing, Sink};
 use crate::state::{self, State};
 use crate::store::Locked;
 use crate::summary::DaySummary;
-use crate::x::{self, Posted as XPosted};
-
-/// The ledger's name for X; every destination gets its own entries.
-const SINK: &str = "x";
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
 const LEDGER_DAYS: u64 = 60;
@@ -33,12 +39,12 @@ const LEDGER_DAYS: u64 = 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The scheduled job: posts only what the ledger lacks, only once the tracker has
-    /// synced past the day's end; a duplicate answer from X means "already posted".
+    /// synced past the day's end; a duplicate answer (X) means "already posted".
     Scheduled,
     /// `run --force`: posts every message again, synced or not.
     Forced,
     /// `tweet --date`: an explicit request to post the day's messages now; a duplicate
-    /// answer from X is an error the user should see.
+    /// answer (X) is an error the user should see.
     Explicit,
 }
 
@@ -56,19 +62,26 @@ pub fn run(explicit: Option<&Path>, args: &RunArgs) -> Result<()> {
     post_day(explicit, args.date, mode, args.dry_run)
 }
 
-/// Fetches, renders and (unless `dry_run`) posts the messages of the day `date` names.
+/// Fetches, renders and (unless `dry_run`) posts the messages of the day `date` names
+/// to every enabled sink.
 pub fn post_day(explicit: Option<&Path>, date: DateArg, mode: Mode, dry_run: bool) -> Result<()> {
     let env = Env::load(explicit)?;
     // a broken template is a configuration error before any request is made
     let renderer = Renderer::from_config(&env.config)?;
     let provider = provider(&env)?;
-    env.block_on_with_deadline(async {
-        if dry_run {
+    let credentials = credentials::store(&env.paths).load()?;
+    if dry_run {
+        return env.block_on_with_deadline(async {
             let day = fetch_day(&env, &provider, date).await?;
             warn_if_incomplete(&day);
-            return print_messages(&render(&renderer, &day)?);
-        }
-        let keys = x_keys(&env)?;
+            let rendered = render(&renderer, &day)?;
+            print_messages(&rendered)?;
+            report_sinks(&env, &credentials, &day, &rendered.messages, mode).await
+        });
+    }
+    // so is a sink without credentials, before anything is fetched
+    let sinks = Sink::enabled(&env.client, &env.config, &env.paths, &credentials)?;
+    env.block_on_with_deadline(async {
         let states = state::store(&env.paths);
         // one run at a time posts a day: a second one waits here, then finds the
         // ledger updated and posts nothing twice
@@ -76,7 +89,8 @@ pub fn post_day(explicit: Option<&Path>, date: DateArg, mode: Mode, dry_run: boo
         let job = Job {
             env: &env,
             renderer: &renderer,
-            keys: &keys,
+            credentials: &credentials,
+            sinks: &sinks,
             locked: &locked,
             mode,
         };
@@ -87,9 +101,16 @@ pub fn post_day(explicit: Option<&Path>, date: DateArg, mode: Mode, dry_run: boo
 struct Job<'a> {
     env: &'a Env,
     renderer: &'a Renderer,
-    keys: &'a XCredentials,
+    credentials: &'a Credentials,
+    sinks: &'a [Sink<'a>],
     locked: &'a Locked<'a, State>,
     mode: Mode,
+}
+
+/// The messages one sink is to get in this run, in order.
+struct Delivery<'a> {
+    sink: &'a Sink<'a>,
+    messages: Vec<&'a Message>,
 }
 
 impl Job<'_> {
@@ -105,72 +126,129 @@ impl Job<'_> {
             ensure_synced(&day)?;
         }
         let rendered = render(self.renderer, &day)?;
-        check_lengths(&rendered.messages)?;
-        let x = x::Client::new(&self.env.client, &self.env.config);
-        for message in &rendered.messages {
-            if self.mode == Mode::Scheduled && self.is_posted(&day, message)? {
-                log::info!(
-                    "{} of {} was posted before; skipped",
-                    message.kind.name(),
-                    day.date
-                );
-                continue;
-            }
-            let outcome = x.post(self.keys, &message.text).await?;
-            self.record(&day, message, &outcome)?;
-        }
-        Ok(())
+        let deliveries = self.deliveries(&day, &rendered.messages)?;
+        self.check_lengths(&deliveries).await?;
+        let results = join_all(
+            deliveries
+                .iter()
+                .map(|delivery| self.deliver(&day, delivery)),
+        )
+        .await;
+        worst_failure(results)
     }
 
     fn everything_posted(&self, date: chrono::NaiveDate) -> Result<bool> {
         let ledger = self.locked.read()?.posted;
-        Ok(crate::render::MessageKind::ALL
-            .iter()
-            .all(|kind| ledger.is_posted(date, SINK, kind.name())))
+        Ok(self.sinks.iter().all(|sink| {
+            crate::render::MessageKind::ALL
+                .iter()
+                .all(|kind| ledger.is_posted(date, sink.kind().name(), kind.name()))
+        }))
     }
 
-    fn is_posted(&self, day: &DaySummary, message: &Message) -> Result<bool> {
-        Ok(self
-            .locked
-            .read()?
-            .posted
-            .is_posted(day.date, SINK, message.kind.name()))
+    /// What each sink is to get: every message, or in a scheduled run the ones its
+    /// ledger entries lack. Sinks with nothing to get are left out.
+    fn deliveries<'a>(&self, day: &DaySummary, messages: &'a [Message]) -> Result<Vec<Delivery<'a>>>
+    where
+        Self: 'a,
+    {
+        let ledger = self.locked.read()?.posted;
+        let mut deliveries = Vec::new();
+        for sink in self.sinks {
+            let name = sink.kind().name();
+            let (posted, missing): (Vec<&Message>, Vec<&Message>) =
+                messages.iter().partition(|message| {
+                    self.mode == Mode::Scheduled
+                        && ledger.is_posted(day.date, name, message.kind.name())
+                });
+            for message in posted {
+                log::info!(
+                    "{} of {} was posted to {name} before; skipped",
+                    message.kind.name(),
+                    day.date
+                );
+            }
+            if !missing.is_empty() {
+                deliveries.push(Delivery {
+                    sink,
+                    messages: missing,
+                });
+            }
+        }
+        Ok(deliveries)
+    }
+
+    /// Every message is checked against every sink it is for before the first is
+    /// posted, so a day is never half posted because one message was too long for one
+    /// sink.
+    async fn check_lengths(&self, deliveries: &[Delivery<'_>]) -> Result<(), Error> {
+        for delivery in deliveries {
+            let kind = delivery.sink.kind();
+            let rule =
+                sinks::rule(kind, &self.env.client, &self.env.config, self.credentials).await;
+            for message in &delivery.messages {
+                rule.measure(&message.text)
+                    .map_err(|why| too_long(message, kind, &why))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts a sink's messages in order, recording each; the first failure ends this
+    /// sink's turn.
+    async fn deliver(&self, day: &DaySummary, delivery: &Delivery<'_>) -> Result<()> {
+        for message in &delivery.messages {
+            let post = Outgoing {
+                date: day.date,
+                kind: message.kind,
+                text: &message.text,
+            };
+            let outcome = delivery.sink.post(&post).await?;
+            self.record(delivery.sink.kind(), day, message, outcome)?;
+        }
+        Ok(())
     }
 
     /// Writes the post to the ledger at once, so a failure on a later message leaves
     /// this one recorded and a re-run posts only what is missing.
-    fn record(&self, day: &DaySummary, message: &Message, outcome: &XPosted) -> Result<()> {
+    fn record(
+        &self,
+        sink: SinkKind,
+        day: &DaySummary,
+        message: &Message,
+        outcome: Outcome,
+    ) -> Result<()> {
+        let what = format!("{} message of {}", message.kind.name(), day.date);
+        let mut unanswered = None;
         let id = match outcome {
-            XPosted::New(id) => {
-                log::info!(
-                    "posted {} of {}: {}",
-                    message.kind.name(),
-                    day.date,
-                    id.url()
-                );
-                Some(id.to_string())
+            Outcome::New { id, url } => {
+                let link = url.or_else(|| id.clone()).unwrap_or_default();
+                log::info!("posted the {what} to {}: {link}", sink.title());
+                id
             }
-            XPosted::AlreadyPosted if self.mode == Mode::Explicit => {
+            Outcome::AlreadyPosted if self.mode == Mode::Explicit => {
                 return Err(Error::other(format!(
-                    "X refused the {} message of {} as a duplicate (403): it is already on the account",
-                    message.kind.name(),
-                    day.date
+                    "{} refused the {what} as a duplicate (403): it is already on the account",
+                    sink.title()
                 ))
                 .into());
             }
-            XPosted::AlreadyPosted => {
+            Outcome::AlreadyPosted => {
                 log::info!(
-                    "X already has the {} message of {}; recorded as posted",
-                    message.kind.name(),
-                    day.date
+                    "{} already has the {what}; recorded as posted",
+                    sink.title()
                 );
+                None
+            }
+            Outcome::Unanswered(detail) => {
+                unanswered = Some(detail);
                 None
             }
         };
         let mut state = self.locked.read()?;
         state.posted.record(
             day.date,
-            SINK,
+            sink.name(),
             message.kind.name(),
             Posted { id, at: Utc::now() },
         );
@@ -178,7 +256,55 @@ impl Job<'_> {
             .posted
             .prune_before(day.date - chrono::Days::new(LEDGER_DAYS));
         self.locked.write(&state)?;
-        Ok(())
+        match unanswered {
+            None => Ok(()),
+            Some(detail) => Err(Error::other(format!(
+                "{title} did not answer after the {what} was sent ({detail}), so it may have been \
+                 published; {title} cannot tell a repeat from a new post, so it is recorded as posted and \
+                 no run sends it again: look at {title}, and if it is missing, delete \
+                 posted.\"{date}\".{name}.{message} from {state} and run again",
+                title = sink.title(),
+                date = day.date,
+                name = sink.name(),
+                message = message.kind.name(),
+                state = self.env.paths.state.display()
+            ))
+            .into()),
+        }
+    }
+}
+
+fn too_long(message: &Message, sink: SinkKind, why: &str) -> Error {
+    Error::other(format!(
+        "the {} message is too long for {}: {why}",
+        message.kind.name(),
+        sink.title()
+    ))
+}
+
+/// The run's outcome: success, or the failure whose exit status fits the run best (each
+/// other failure is logged on a line of its own). A temporary failure comes first: the
+/// retry it asks for posts only what is missing and cannot hurt the other sinks.
+fn worst_failure(results: Vec<Result<()>>) -> Result<()> {
+    let mut failures: Vec<anyhow::Error> = results.into_iter().filter_map(Result::err).collect();
+    // stable: among equals, the sink first in [sinks] enabled
+    failures.sort_by_key(|err| Reverse(precedence(error::kind_of(err))));
+    let mut failures = failures.into_iter();
+    let Some(first) = failures.next() else {
+        return Ok(());
+    };
+    for other in failures {
+        log::error!("{other:#}");
+    }
+    Err(first)
+}
+
+fn precedence(kind: Kind) -> u8 {
+    match kind {
+        Kind::TryLater => 3,
+        Kind::Reauth => 2,
+        Kind::Config => 1,
+        Kind::Other => 0,
     }
 }
 
@@ -218,44 +344,53 @@ fn warn_if_incomplete(day: &DaySummary) {
     }
 }
 
-/// Every message is checked before the first is posted, so a day is never half posted
-/// because its second message was too long.
-fn check_lengths(messages: &[Message]) -> Result<(), Error> {
-    for message in messages {
-        post_length::check(&message.text).map_err(|err| {
-            Error::other(format!(
-                "the {} message is too long for X: {}",
-                message.kind.name(),
-                Error::from(err)
-            ))
-        })?;
-    }
-    Ok(())
-}
-
-fn x_keys(env: &Env) -> Result<XCredentials, Error> {
-    let store = credentials::store(&env.paths);
-    store.load()?.x.ok_or_else(|| {
-        Error::config(format!(
-            "no X keys are stored in {}; run `fitbit-notifier auth x` first",
-            store.path().display()
-        ))
-    })
-}
-
 /// The messages exactly as they would be posted, separated by a line `---`.
 fn print_messages(rendered: &Rendered) -> Result<()> {
     let texts: Vec<&str> = rendered.messages.iter().map(|m| m.text.as_str()).collect();
     if !texts.is_empty() {
         println!("{}", texts.join("\n---\n"));
     }
-    for message in &rendered.messages {
-        log::info!(
-            "{}: weighted length {} of {}",
-            message.kind.name(),
-            post_length::weighted_length(&message.text),
-            post_length::MAX_WEIGHTED_LENGTH
-        );
-    }
     Ok(())
+}
+
+/// The dry run's verdict per sink and message, one line each on stderr (the messages
+/// themselves are on stdout): already posted, or would be posted at this length, or
+/// too long. A message that is too long for an enabled sink fails the dry run as it
+/// would fail the run.
+async fn report_sinks(
+    env: &Env,
+    credentials: &Credentials,
+    day: &DaySummary,
+    messages: &[Message],
+    mode: Mode,
+) -> Result<()> {
+    let ledger = state::store(&env.paths).load()?.posted;
+    let mut refused = None;
+    for &kind in &env.config.sinks.enabled {
+        let rule = sinks::rule(kind, &env.client, &env.config, credentials).await;
+        for message in messages {
+            let verdict = if mode == Mode::Scheduled
+                && ledger.is_posted(day.date, kind.name(), message.kind.name())
+            {
+                "already posted".to_string()
+            } else {
+                match rule.measure(&message.text) {
+                    Ok(length) => format!("would be posted ({length})"),
+                    Err(why) => {
+                        let verdict = format!("too long: {why}");
+                        refused.get_or_insert_with(|| too_long(message, kind, &why));
+                        verdict
+                    }
+                }
+            };
+            // a dry run is for a person: its report shows without -v, but not with -q
+            if log::log_enabled!(log::Level::Warn) {
+                eprintln!("{}: {}: {verdict}", kind.name(), message.kind.name());
+            }
+        }
+    }
+    match refused {
+        Some(err) => Err(err.into()),
+        None => Ok(()),
+    }
 }

@@ -1,5 +1,5 @@
-//! `tweet`: post a text, or a day's messages, to X; with `--dry-run` show them and how
-//! X would count them.
+//! `tweet`: post a text to X, or a day's messages to every enabled sink; with
+//! `--dry-run` show them and how each sink would count them.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -9,9 +9,11 @@ use anyhow::{Context as _, Result};
 use super::Env;
 use super::run::{Mode, post_day};
 use crate::cli::TweetArgs;
+use crate::config::SinkKind;
 use crate::credentials::{self, XCredentials};
 use crate::error::Error;
 use crate::post_length;
+use crate::sinks;
 use crate::x::{self, Posted};
 
 pub fn run(explicit: Option<&Path>, args: &TweetArgs) -> Result<()> {
@@ -67,12 +69,9 @@ fn dry_run(text: &str) -> Result<()> {
 }
 
 fn stored_keys(env: &Env) -> Result<XCredentials> {
-    let store = credentials::store(&env.paths);
-    let keys = store.load()?.x.ok_or_else(|| {
-        Error::config(format!(
-            "no X keys are stored in {}; run `fitbit-notifier auth x` first",
-            store.path().display()
-        ))
-    })?;
+    let keys = credentials::store(&env.paths)
+        .load()?
+        .x
+        .ok_or_else(|| sinks::not_authorized(SinkKind::X, &env.paths))?;
     Ok(keys)
 }

@@ -11,5 +11,6 @@ mod google;
 mod reliability;
 mod run;
 mod secrets;
+mod sinks;
 mod templates;
 mod x;

@@ -17,7 +17,7 @@ use crate::mocks::x::{
 use crate::mocks::{Grant, SingleUseTokens};
 use crate::support::{TestEnv, stderr_of, stdout_of};
 
-const ACTIVITY_EN: &str = "Activity on 2026-11-25 from Fitbit
+pub(crate) const ACTIVITY_EN: &str = "Activity on 2026-11-25 from Fitbit
 
 Sedentary: 720 min
 Lightly active: 200 min
@@ -28,7 +28,7 @@ Walked: 9876 steps (7.123 km)
 
 Calories burned: 2143 kcal (BMR: 1561 kcal)";
 
-const SLEEP_EN: &str = "Sleep on 2026-11-25 from Fitbit
+pub(crate) const SLEEP_EN: &str = "Sleep on 2026-11-25 from Fitbit
 
 Time asleep: 6.700 hours";
 

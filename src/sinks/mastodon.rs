@@ -1,0 +1,471 @@
+//! Mastodon: `POST /api/v1/statuses` on the account's instance with a bearer token that
+//! has the `write:statuses` scope.
+//!
+//! Every post carries an `Idempotency-Key` made of the day, the sink, the message and a
+//! hash of its text. Mastodon keeps a key for an hour and answers a repeat with the post
+//! it already made, so a post whose answer was lost is safely sent again, by a retry in
+//! this run or by a re-run within that hour.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use chrono::{DateTime, Local, Utc};
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use unicode_segmentation::UnicodeSegmentation;
+use url::Url;
+
+use super::{Outcome, Outgoing, endpoint, has_protocol};
+use crate::config::{Config, HttpConfig};
+use crate::credentials::MastodonCredentials;
+use crate::error::{Error, Result};
+use crate::http::{self, Reply, Retry, SendError};
+use crate::post_length;
+
+const TITLE: &str = "Mastodon";
+
+/// What an instance allows in one post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_characters: usize,
+    /// What every link counts, whatever its length.
+    pub characters_reserved_per_url: usize,
+}
+
+/// Mastodon's own defaults, for an instance that does not say.
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_characters: 500,
+            characters_reserved_per_url: 23,
+        }
+    }
+}
+
+/// The instance's limits from `GET /api/v2/instance` (public, no token). A field the
+/// answer lacks keeps Mastodon's default.
+pub async fn instance_limits(
+    http: &reqwest::Client,
+    config: &HttpConfig,
+    instance: &Url,
+) -> Result<Limits> {
+    #[derive(Deserialize)]
+    struct Instance {
+        configuration: Configuration,
+    }
+    #[derive(Deserialize)]
+    struct Configuration {
+        statuses: Statuses,
+    }
+    #[derive(Deserialize)]
+    struct Statuses {
+        max_characters: Option<usize>,
+        characters_reserved_per_url: Option<usize>,
+    }
+    let url = instance_endpoint(instance, "api/v2/instance")?;
+    // one attempt: a run falls back to the default rather than wait for it
+    let once = Retry {
+        attempts: 1,
+        ..Retry::idempotent(config)
+    };
+    let reply = http::send(|| http.get(url.clone()), once)
+        .await
+        .map_err(|err| err.into_error(&format!("{TITLE} ({})", host(instance))))?;
+    if !reply.status.is_success() {
+        return Err(Error::other(format!(
+            "{} answered {} to /api/v2/instance: {}",
+            host(instance),
+            reply.status,
+            reply.snippet()
+        )));
+    }
+    let statuses = serde_json::from_slice::<Instance>(&reply.body)
+        .map_err(|_| {
+            Error::other(format!(
+                "{} does not describe itself as a Mastodon instance (/api/v2/instance: {})",
+                host(instance),
+                reply.snippet()
+            ))
+        })?
+        .configuration
+        .statuses;
+    let default = Limits::default();
+    Ok(Limits {
+        max_characters: statuses.max_characters.unwrap_or(default.max_characters),
+        characters_reserved_per_url: statuses
+            .characters_reserved_per_url
+            .unwrap_or(default.characters_reserved_per_url),
+    })
+}
+
+/// The instance's limits, or Mastodon's defaults when it cannot tell them now (a post
+/// that is then too long is refused by the instance with its own message).
+pub async fn limits_or_default(http: &reqwest::Client, config: &Config, instance: &Url) -> Limits {
+    instance_limits(http, &config.http, instance)
+        .await
+        .unwrap_or_else(|err| {
+            log::info!("{err}; counting with Mastodon's default of 500 characters");
+            Limits::default()
+        })
+}
+
+/// Mastodon's count: grapheme clusters, with every link that has its `http(s)://`
+/// counting `characters_reserved_per_url`. Mentions would count without their domain;
+/// counting it in full can only err on the safe side.
+fn length(limits: &Limits, text: &str) -> usize {
+    let links = post_length::urls(text)
+        .into_iter()
+        .filter(|url| has_protocol(&text[url.clone()]));
+    let mut length = 0;
+    let mut at = 0;
+    for link in links {
+        length += text[at..link.start].graphemes(true).count() + limits.characters_reserved_per_url;
+        at = link.end;
+    }
+    length + text[at..].graphemes(true).count()
+}
+
+pub fn measure(limits: &Limits, text: &str) -> Result<String, String> {
+    let length = length(limits, text);
+    let max = limits.max_characters;
+    if length > max {
+        let over = length - max;
+        return Err(format!(
+            "the post is {length} characters as Mastodon counts them (a link counts {}), {over} over \
+             the instance's limit of {max}: shorten it by {over}",
+            limits.characters_reserved_per_url
+        ));
+    }
+    Ok(format!("{length} of {max} characters"))
+}
+
+/// The same for the same post of the same day on every attempt and every run, and
+/// different for any other text: `fitbit-notifier-2026-11-25-mastodon-activity-<hash>`.
+fn idempotency_key(post: &Outgoing<'_>) -> String {
+    let digest = Sha256::digest(post.text.as_bytes());
+    let mut key = format!(
+        "fitbit-notifier-{}-mastodon-{}-",
+        post.date,
+        post.kind.name()
+    );
+    for byte in &digest[..8] {
+        let _ = write!(key, "{byte:02x}");
+    }
+    key
+}
+
+#[derive(Serialize)]
+struct CreateStatus<'a> {
+    status: &'a str,
+    /// ISO 639-1, from the config's `locale`; the visibility is left to the account's
+    /// default.
+    language: &'a str,
+}
+
+pub struct MastodonSink<'a> {
+    http: &'a reqwest::Client,
+    config: &'a Config,
+    credentials: MastodonCredentials,
+}
+
+impl<'a> MastodonSink<'a> {
+    pub fn new(
+        http: &'a reqwest::Client,
+        config: &'a Config,
+        credentials: MastodonCredentials,
+    ) -> Self {
+        MastodonSink {
+            http,
+            config,
+            credentials,
+        }
+    }
+
+    pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
+        let instance = &self.credentials.instance;
+        let url = instance_endpoint(instance, "api/v1/statuses")?;
+        let key = idempotency_key(post);
+        let body = CreateStatus {
+            status: post.text,
+            language: self.config.locale.name(),
+        };
+        log::info!("posting to {url} with Idempotency-Key {key}");
+        // the key makes a repeat harmless, so even a request that may have landed is resent
+        let retry = Retry {
+            rate_limit_wait,
+            ..Retry::idempotent(&self.config.http)
+        };
+        let reply = http::send(
+            || {
+                self.http
+                    .post(url.clone())
+                    .bearer_auth(self.credentials.access_token.expose())
+                    .header("Idempotency-Key", &key)
+                    .json(&body)
+            },
+            retry,
+        )
+        .await
+        .map_err(unanswered)?;
+        log::debug!("{TITLE} answered {}", reply.status);
+        outcome(&reply, instance)
+    }
+}
+
+fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
+    endpoint(instance, path, "the Mastodon instance")
+}
+
+fn host(instance: &Url) -> &str {
+    instance.host_str().unwrap_or("the instance")
+}
+
+fn unanswered(err: SendError) -> Error {
+    match err {
+        SendError::NoAnswer | SendError::Broken(_) => Error::try_later(format!(
+            "{TITLE} did not answer the post ({err}); the next run sends it again with the same \
+             Idempotency-Key, which Mastodon honours for an hour, so it cannot be posted twice within that hour"
+        )),
+        other => other.into_error(TITLE),
+    }
+}
+
+fn outcome(reply: &Reply, instance: &Url) -> Result<Outcome> {
+    #[derive(Deserialize)]
+    struct Status {
+        id: String,
+        url: Option<String>,
+    }
+    if !reply.status.is_success() {
+        return Err(failure(reply, instance));
+    }
+    let status: Status = serde_json::from_slice(&reply.body).map_err(|_| {
+        Error::other(format!(
+            "{TITLE} accepted the post ({}) but its answer has no status id ({}); it is probably \
+             published: look at the account",
+            reply.status,
+            reply.snippet()
+        ))
+    })?;
+    Ok(Outcome::New {
+        id: Some(status.id),
+        url: status.url,
+    })
+}
+
+/// What an error answer means for the user, with what to do.
+fn failure(reply: &Reply, instance: &Url) -> Error {
+    #[derive(Deserialize)]
+    struct Problem {
+        error: String,
+    }
+    let status = reply.status;
+    let detail = serde_json::from_slice::<Problem>(&reply.body)
+        .map(|problem| problem.error)
+        .unwrap_or_else(|_| reply.snippet());
+    let host = host(instance);
+    match status.as_u16() {
+        401 => Error::reauth(format!(
+            "{TITLE} refused the access token (401: {detail}); it was revoked or mistyped: copy the token \
+             of your application under Preferences > Development on {host} and run `fitbit-notifier auth mastodon`"
+        )),
+        403 => Error::reauth(format!(
+            "{TITLE} refused the post (403: {detail}); the token lacks the write:statuses scope: give the \
+             application that scope on {host} (Preferences > Development) and run `fitbit-notifier auth mastodon`"
+        )),
+        404 => Error::reauth(format!(
+            "{host} has no Mastodon API at /api/v1/statuses (404); the stored instance address is wrong: \
+             run `fitbit-notifier auth mastodon --instance https://<your instance>`"
+        )),
+        422 => Error::other(format!(
+            "{TITLE} refused the post as invalid (422: {detail}); change the template or report it if it is a bug"
+        )),
+        429 => rate_limited(&reply.headers),
+        _ if status.is_server_error() => Error::try_later(format!(
+            "{TITLE} ({host}) had a server error ({status}) on every attempt; the next run will try again"
+        )),
+        _ => Error::other(format!("{TITLE} answered {status}: {detail}")),
+    }
+}
+
+fn rate_limited(headers: &HeaderMap) -> Error {
+    match rate_limit_reset(headers) {
+        Some(reset) => Error::try_later(format!(
+            "{TITLE}'s rate limit is reached (429); it resets at {}: try again after that",
+            reset.with_timezone(&Local).format("%Y-%m-%d %H:%M %:z")
+        )),
+        None => Error::try_later(format!(
+            "{TITLE}'s rate limit is reached (429); try again later"
+        )),
+    }
+}
+
+/// `X-RateLimit-Reset` is a timestamp (ISO 8601), not seconds.
+fn rate_limit_reset(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    let reset = headers.get("x-ratelimit-reset")?.to_str().ok()?;
+    DateTime::parse_from_rfc3339(reset.trim())
+        .ok()
+        .map(|reset| reset.with_timezone(&Utc))
+}
+
+/// For [`http::send`]: until the reset, or `Retry-After` when there is no reset.
+fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
+    match rate_limit_reset(headers) {
+        Some(reset) => Some((reset - Utc::now()).to_std().unwrap_or(Duration::ZERO)),
+        None => http::retry_after(headers),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+    use crate::error::Kind;
+    use crate::render::MessageKind;
+
+    fn limits(max: usize) -> Limits {
+        Limits {
+            max_characters: max,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn graphemes_count_one_and_links_with_a_protocol_count_23() {
+        let limits = Limits::default();
+        assert_eq!(length(&limits, "歩数 8,532歩"), 9);
+        // a family emoji is one grapheme of five code points
+        assert_eq!(length(&limits, "👨‍👩‍👧‍👦 ok"), 4);
+        let link = format!("see https://example.com/{}", "a".repeat(100));
+        assert_eq!(length(&limits, &link), 4 + 23);
+        // without the protocol Mastodon does not make a link of it, so it counts in full
+        assert_eq!(length(&limits, "see example.com/abc"), 19);
+    }
+
+    #[test]
+    fn the_instance_limit_decides() {
+        assert_eq!(
+            measure(&limits(10), "0123456789").unwrap(),
+            "10 of 10 characters"
+        );
+        let err = measure(&limits(10), "0123456789ab").unwrap_err();
+        assert!(err.contains("12 characters"), "{err}");
+        assert!(err.contains("shorten it by 2"), "{err}");
+    }
+
+    fn post(text: &str) -> Outgoing<'_> {
+        Outgoing {
+            date: "2026-11-25".parse().unwrap(),
+            kind: MessageKind::Activity,
+            text,
+        }
+    }
+
+    #[test]
+    fn the_idempotency_key_depends_on_day_message_and_text_only() {
+        let key = idempotency_key(&post("Steps: 9876"));
+        assert!(
+            key.starts_with("fitbit-notifier-2026-11-25-mastodon-activity-"),
+            "{key}"
+        );
+        assert_eq!(
+            key.len(),
+            "fitbit-notifier-2026-11-25-mastodon-activity-".len() + 16
+        );
+        assert_eq!(key, idempotency_key(&post("Steps: 9876")));
+        assert_ne!(key, idempotency_key(&post("Steps: 9877")));
+        let sleep = Outgoing {
+            kind: MessageKind::Sleep,
+            ..post("Steps: 9876")
+        };
+        assert_ne!(key, idempotency_key(&sleep));
+    }
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn instance() -> Url {
+        Url::parse("https://mastodon.example/").unwrap()
+    }
+
+    #[test]
+    fn a_status_yields_its_id_and_link() {
+        let answer = r#"{"id":"103254962155278888","url":"https://mastodon.example/@walker/103254962155278888","content":"<p>hi</p>"}"#;
+        assert_eq!(
+            outcome(&reply(200, answer), &instance()).unwrap(),
+            Outcome::New {
+                id: Some("103254962155278888".into()),
+                url: Some("https://mastodon.example/@walker/103254962155278888".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn refusals_map_to_what_to_do() {
+        for (status, body, kind, needle) in [
+            (
+                401,
+                r#"{"error":"The access token is invalid"}"#,
+                Kind::Reauth,
+                "The access token is invalid",
+            ),
+            (
+                403,
+                r#"{"error":"This action is outside the authorized scopes"}"#,
+                Kind::Reauth,
+                "write:statuses",
+            ),
+            (404, "<html>Not Found</html>", Kind::Reauth, "--instance"),
+            (
+                422,
+                r#"{"error":"Validation failed: Text can't be blank"}"#,
+                Kind::Other,
+                "Text can't be blank",
+            ),
+            (503, "<html>down</html>", Kind::TryLater, "server error"),
+            (418, "teapot", Kind::Other, "teapot"),
+        ] {
+            let err = outcome(&reply(status, body), &instance()).unwrap_err();
+            assert_eq!(err.kind(), kind, "{status}: {err}");
+            assert!(err.to_string().contains(needle), "{status}: {err}");
+            assert!(
+                err.to_string().contains("Mastodon")
+                    || err.to_string().contains("mastodon.example"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rate_limit_says_when_it_resets_and_is_waited_for_when_near() {
+        let reset = Utc::now() + chrono::Duration::seconds(30);
+        let mut limited = reply(429, r#"{"error":"Too many requests"}"#);
+        limited.headers.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&reset.to_rfc3339()).unwrap(),
+        );
+        let err = outcome(&limited, &instance()).unwrap_err();
+        assert_eq!(err.kind(), Kind::TryLater);
+        assert!(err.to_string().contains("resets at"), "{err}");
+        let wait = rate_limit_wait(&limited.headers).unwrap();
+        assert!(
+            wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn a_lost_answer_is_retried_by_the_next_run_with_the_same_key() {
+        let err = unanswered(SendError::NoAnswer);
+        assert_eq!(err.kind(), Kind::TryLater);
+        assert!(err.to_string().contains("same Idempotency-Key"), "{err}");
+    }
+}

@@ -1,0 +1,320 @@
+//! Where the day's messages go. A sink is one destination (X, Mastodon, Bluesky, a
+//! Discord or a Slack incoming webhook) with its own credentials, its own length rule
+//! and its own reading of the service's answers, mapped to the exit kinds every command
+//! uses: authorize again (77), try later (75), anything else (1). Every error a sink
+//! returns names its service.
+
+mod bluesky;
+mod discord;
+mod mastodon;
+mod slack;
+mod x;
+
+use chrono::NaiveDate;
+use url::{Host, Url};
+
+use crate::config::{Config, Paths, SinkKind};
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::http::SendError;
+use crate::render::MessageKind;
+use crate::secret::Secret;
+
+pub use bluesky::create_session;
+pub use mastodon::instance_limits;
+
+/// One message of one day, on its way to a sink.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub date: NaiveDate,
+    pub kind: MessageKind,
+    pub text: &'a str,
+}
+
+/// What became of a post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new post, with its id and link when the service tells them (a Slack webhook
+    /// tells neither).
+    New {
+        id: Option<String>,
+        url: Option<String>,
+    },
+    /// The service refused the text as a duplicate of a post it already has (X).
+    AlreadyPosted,
+    /// The request was sent and no answer came, so the post may be published; the service
+    /// cannot tell a repeat from a new post, so sending it again could post it twice.
+    Unanswered(String),
+}
+
+/// How a sink measures a text before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    X,
+    Mastodon(mastodon::Limits),
+    Bluesky,
+    Discord,
+    Slack,
+}
+
+impl Rule {
+    /// The length of `text` by this rule ("180 of 280 weighted characters"), or why the
+    /// sink would refuse it, with how much to cut.
+    pub fn measure(&self, text: &str) -> Result<String, String> {
+        match self {
+            Rule::X => x::measure(text),
+            Rule::Mastodon(limits) => mastodon::measure(limits, text),
+            Rule::Bluesky => bluesky::measure(text),
+            Rule::Discord => discord::measure(text),
+            Rule::Slack => slack::measure(text),
+        }
+    }
+}
+
+/// The rule of `kind`. Mastodon's limit is the instance's own, asked for when the
+/// instance is known (else Mastodon's default), so this may make one request.
+pub async fn rule(
+    kind: SinkKind,
+    http: &reqwest::Client,
+    config: &Config,
+    credentials: &Credentials,
+) -> Rule {
+    match kind {
+        SinkKind::X => Rule::X,
+        SinkKind::Mastodon => Rule::Mastodon(match &credentials.mastodon {
+            Some(mastodon) => mastodon::limits_or_default(http, config, &mastodon.instance).await,
+            None => mastodon::Limits::default(),
+        }),
+        SinkKind::Bluesky => Rule::Bluesky,
+        SinkKind::Discord => Rule::Discord,
+        SinkKind::Slack => Rule::Slack,
+    }
+}
+
+/// A sink with its credentials, ready to post.
+pub enum Sink<'a> {
+    X(x::XSink<'a>),
+    Mastodon(mastodon::MastodonSink<'a>),
+    Bluesky(bluesky::BlueskySink<'a>),
+    Discord(discord::DiscordSink<'a>),
+    Slack(slack::SlackSink<'a>),
+}
+
+impl<'a> Sink<'a> {
+    /// Every sink `[sinks] enabled` names, in that order. A sink without stored
+    /// credentials is a configuration error that names the `auth` command to run.
+    pub fn enabled(
+        http: &'a reqwest::Client,
+        config: &'a Config,
+        paths: &Paths,
+        credentials: &Credentials,
+    ) -> Result<Vec<Sink<'a>>> {
+        config
+            .sinks
+            .enabled
+            .iter()
+            .map(|&kind| {
+                Self::with_credentials(kind, http, config, credentials).ok_or_else(|| {
+                    Error::config(format!(
+                        "{}, or take \"{}\" out of [sinks] enabled in {}",
+                        not_authorized(kind, paths),
+                        kind.name(),
+                        paths.config.display()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    fn with_credentials(
+        kind: SinkKind,
+        http: &'a reqwest::Client,
+        config: &'a Config,
+        credentials: &Credentials,
+    ) -> Option<Self> {
+        Some(match kind {
+            SinkKind::X => Sink::X(x::XSink::new(http, config, credentials.x.clone()?)),
+            SinkKind::Mastodon => Sink::Mastodon(mastodon::MastodonSink::new(
+                http,
+                config,
+                credentials.mastodon.clone()?,
+            )),
+            SinkKind::Bluesky => Sink::Bluesky(bluesky::BlueskySink::new(
+                http,
+                config,
+                credentials.bluesky.clone()?,
+            )),
+            SinkKind::Discord => Sink::Discord(discord::DiscordSink::new(
+                http,
+                config,
+                credentials.discord.clone()?.webhook_url,
+            )),
+            SinkKind::Slack => Sink::Slack(slack::SlackSink::new(
+                http,
+                config,
+                credentials.slack.clone()?.webhook_url,
+            )),
+        })
+    }
+
+    pub fn kind(&self) -> SinkKind {
+        match self {
+            Sink::X(_) => SinkKind::X,
+            Sink::Mastodon(_) => SinkKind::Mastodon,
+            Sink::Bluesky(_) => SinkKind::Bluesky,
+            Sink::Discord(_) => SinkKind::Discord,
+            Sink::Slack(_) => SinkKind::Slack,
+        }
+    }
+
+    /// Posts one message. The length is the caller's to check first, for every sink
+    /// before the first post.
+    pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
+        match self {
+            Sink::X(sink) => sink.post(post).await,
+            Sink::Mastodon(sink) => sink.post(post).await,
+            Sink::Bluesky(sink) => sink.post(post).await,
+            Sink::Discord(sink) => sink.post(post).await,
+            Sink::Slack(sink) => sink.post(post).await,
+        }
+    }
+}
+
+/// "nothing is stored for X in …; run `fitbit-notifier auth x` first".
+pub fn not_authorized(kind: SinkKind, paths: &Paths) -> Error {
+    Error::config(format!(
+        "no {} credentials are stored in {}; run `fitbit-notifier auth {}` first",
+        kind.title(),
+        paths.credentials.display(),
+        kind.name()
+    ))
+}
+
+/// Whether requests to `url` are private on the way: https, or plain http to this
+/// machine (a local proxy, the tests' mock servers).
+pub fn is_private_in_transit(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// A stored webhook URL, checked. No message ever shows it: the URL is the secret.
+pub fn webhook_url(secret: &Secret, kind: SinkKind) -> Result<Url> {
+    let refused = |why: &str| {
+        Error::reauth(format!(
+            "the {} webhook URL {why}; copy it again and run `fitbit-notifier auth {}`",
+            kind.title(),
+            kind.name()
+        ))
+    };
+    let url = Url::parse(secret.expose()).map_err(|_| refused("is not a URL"))?;
+    if !is_private_in_transit(&url) {
+        return Err(refused("does not start with https://"));
+    }
+    Ok(url)
+}
+
+/// `path` under `base`, whether or not the base ends in a slash (`Url::join` would drop
+/// the base's last segment without one).
+fn endpoint(base: &Url, path: &str, what: &str) -> Result<Url> {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    base.join(path).map_err(|err| {
+        Error::config(format!(
+            "{what} \"{base}\" cannot lead to {path}: {err}; give an https:// address"
+        ))
+    })
+}
+
+/// Whether a URL found in a text starts with its protocol (`example.com` does not).
+fn has_protocol(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// A post that got no answer from a service that cannot tell a repeat from a new post is
+/// [`Outcome::Unanswered`]; a post that never left is the usual temporary failure.
+fn unanswered(err: SendError, kind: SinkKind) -> Result<Outcome> {
+    match err {
+        SendError::NoAnswer => Ok(Outcome::Unanswered(err.to_string())),
+        SendError::Broken(detail) => Ok(Outcome::Unanswered(format!(
+            "the connection broke: {detail}"
+        ))),
+        other => Err(other.into_error(kind.title())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_is_private() {
+        for (url, private) in [
+            ("https://hooks.slack.com/services/T/B/X", true),
+            ("http://127.0.0.1:8080/hook", true),
+            ("http://localhost/hook", true),
+            ("http://[::1]:9/hook", true),
+            ("http://hooks.slack.com/services/T/B/X", false),
+            ("ftp://example.com/", false),
+            ("mailto:someone@example.com", false),
+        ] {
+            assert_eq!(
+                is_private_in_transit(&Url::parse(url).unwrap()),
+                private,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_webhook_url_is_refused_without_showing_it() {
+        for stored in [
+            "hooks.slack.com/services/T/B/sekrit",
+            "http://example.com/sekrit",
+        ] {
+            let err = webhook_url(&Secret::new(stored), SinkKind::Slack).unwrap_err();
+            assert_eq!(err.kind(), crate::error::Kind::Reauth);
+            assert!(err.to_string().contains("auth slack"), "{err}");
+            assert!(!err.to_string().contains("sekrit"), "{err}");
+        }
+    }
+
+    #[test]
+    fn endpoints_hang_under_the_base_with_or_without_a_slash() {
+        let base = Url::parse("https://social.example/mastodon").unwrap();
+        assert_eq!(
+            endpoint(&base, "api/v1/statuses", "instance")
+                .unwrap()
+                .as_str(),
+            "https://social.example/mastodon/api/v1/statuses"
+        );
+        let base = Url::parse("https://social.example").unwrap();
+        assert_eq!(
+            endpoint(&base, "api/v1/statuses", "instance")
+                .unwrap()
+                .as_str(),
+            "https://social.example/api/v1/statuses"
+        );
+    }
+
+    #[test]
+    fn lost_answers_are_unanswered_and_unsent_requests_are_temporary() {
+        assert!(matches!(
+            unanswered(SendError::NoAnswer, SinkKind::Discord),
+            Ok(Outcome::Unanswered(_))
+        ));
+        let err = unanswered(SendError::NotSent("refused".into()), SinkKind::Discord).unwrap_err();
+        assert_eq!(err.kind(), crate::error::Kind::TryLater);
+        assert!(err.to_string().starts_with("Discord"), "{err}");
+    }
+}

@@ -1,0 +1,45 @@
+//! X as a sink: the client of `crate::x` with the stored keys. X counts a text by
+//! twitter-text's weighted length and refuses a text the account already posted, which
+//! is how a re-run recognizes a post that landed without an answer.
+
+use super::{Outcome, Outgoing};
+use crate::config::Config;
+use crate::credentials::XCredentials;
+use crate::error::Result;
+use crate::post_length;
+use crate::x::{Client, Posted};
+
+pub struct XSink<'a> {
+    client: Client<'a>,
+    keys: XCredentials,
+}
+
+impl<'a> XSink<'a> {
+    pub fn new(http: &'a reqwest::Client, config: &'a Config, keys: XCredentials) -> Self {
+        XSink {
+            client: Client::new(http, config),
+            keys,
+        }
+    }
+
+    pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
+        Ok(match self.client.post(&self.keys, post.text).await? {
+            Posted::New(id) => Outcome::New {
+                url: Some(id.url()),
+                id: Some(id.to_string()),
+            },
+            Posted::AlreadyPosted => Outcome::AlreadyPosted,
+        })
+    }
+}
+
+pub fn measure(text: &str) -> Result<String, String> {
+    post_length::check(text)
+        .map(|length| {
+            format!(
+                "{length} of {} weighted characters",
+                post_length::MAX_WEIGHTED_LENGTH
+            )
+        })
+        .map_err(|err| err.to_string())
+}

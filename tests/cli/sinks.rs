@@ -1,0 +1,1157 @@
+//! Posting to several sinks: `run`, `tweet --date` and `auth` against loopback mocks of
+//! Mastodon, Bluesky and the Discord and Slack webhooks, next to the signature-checking
+//! mock X: the exact requests, the per-sink ledger, length limits, error mapping, dry
+//! runs, and secrets that are never printed.
+
+use std::net::TcpListener;
+use std::process::Output;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::google::forbid_token_requests;
+use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
+use crate::mocks::x::{
+    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
+};
+use crate::run::{ACTIVITY_EN, SLEEP_EN};
+use crate::support::TestEnv;
+
+const MASTODON_TOKEN: &str = "mastodon-token-Qx81vT";
+const STATUS_ID: &str = "109348573495";
+const BLUESKY_HANDLE: &str = "walker.bsky.social";
+const BLUESKY_PASSWORD: &str = "abcd-2fgh-ijk3-mnop";
+const BLUESKY_DID: &str = "did:plc:walker7xq";
+const ACCESS_JWT: &str = "bluesky-access-jwt-Ms4q";
+const REFRESH_JWT: &str = "bluesky-refresh-jwt-Hn2w";
+const RECORD_URI: &str = "at://did:plc:walker7xq/app.bsky.feed.post/3k4duaz5vfs2b";
+const DISCORD_PATH: &str = "/api/webhooks/1234567/discord-webhook-token-Zp9";
+const DISCORD_MESSAGE_ID: &str = "1187654321098765432";
+const SLACK_PATH: &str = "/services/T0001/B0001/slack-webhook-secret-Yk2";
+
+/// What must never appear in any output: tokens, passwords and the secret parts of the
+/// webhook URLs.
+const SECRETS: [&str; 7] = [
+    MASTODON_TOKEN,
+    BLUESKY_PASSWORD,
+    ACCESS_JWT,
+    REFRESH_JWT,
+    "discord-webhook-token-Zp9",
+    "slack-webhook-secret-Yk2",
+    ACCESS_TOKEN_SECRET,
+];
+
+const CREATE_SESSION: &str = "/xrpc/com.atproto.server.createSession";
+const CREATE_RECORD: &str = "/xrpc/com.atproto.repo.createRecord";
+const STATUSES: &str = "/api/v1/statuses";
+
+/// A home with credentials for Google and every sink, the config pointing at a mock of
+/// each, and the standard day served by Google. Every sink answers success unless a
+/// test mounts another answer.
+struct Setup {
+    env: TestEnv,
+    google: MockServer,
+    x: MockX,
+    mastodon: MockServer,
+    bluesky: MockServer,
+    discord: MockServer,
+    slack: MockServer,
+}
+
+/// Fallback answers lose to the ones a test mounts (priority 1).
+const FALLBACK: u8 = 10;
+
+async fn setup(enabled: &[&str]) -> Setup {
+    setup_with(enabled, 5, "").await
+}
+
+async fn setup_with(enabled: &[&str], timeout: u64, extra_config: &str) -> Setup {
+    let google = MockServer::start().await;
+    let (x, mastodon, bluesky, discord, slack) = tokio::join!(
+        MockX::start(),
+        MockServer::start(),
+        MockServer::start(),
+        MockServer::start(),
+        MockServer::start()
+    );
+    let env = TestEnv::new();
+    let enabled: Vec<String> = enabled.iter().map(|name| format!("\"{name}\"")).collect();
+    env.write_config(&format!(
+        "timezone = \"Europe/Berlin\"\n\n[http]\nattempts = 2\ntimeout = {timeout}\n\n\
+         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{g}/token\"\n\n\
+         [x]\napi_base = \"{x}/\"\n\n[bluesky]\nservice = \"{b}\"\n\n[sinks]\nenabled = [{enabled}]\n\n{extra_config}\n",
+        g = google.uri(),
+        x = x.uri(),
+        b = bluesky.uri(),
+        enabled = enabled.join(", ")
+    ));
+    env.write_credentials(&format!(
+        "{}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\n\
+         access_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n\n\
+         [mastodon]\ninstance = \"{m}/\"\naccess_token = \"{MASTODON_TOKEN}\"\n\n\
+         [bluesky]\nhandle = \"{BLUESKY_HANDLE}\"\napp_password = \"{BLUESKY_PASSWORD}\"\n\n\
+         [discord]\nwebhook_url = \"{d}{DISCORD_PATH}\"\n\n[slack]\nwebhook_url = \"{s}{SLACK_PATH}\"\n",
+        valid_credentials(),
+        m = mastodon.uri(),
+        d = discord.uri(),
+        s = slack.uri()
+    ));
+    forbid_token_requests(&google).await;
+    Day::standard().mount(&google, OLD_TOKEN).await;
+    x.answer_posts(created(), None).await;
+    let s = Setup {
+        env,
+        google,
+        x,
+        mastodon,
+        bluesky,
+        discord,
+        slack,
+    };
+    answer(
+        &s.mastodon,
+        "POST",
+        STATUSES,
+        status_created(),
+        None,
+        FALLBACK,
+    )
+    .await;
+    answer(
+        &s.bluesky,
+        "POST",
+        CREATE_SESSION,
+        session_created(),
+        None,
+        FALLBACK,
+    )
+    .await;
+    answer(
+        &s.bluesky,
+        "POST",
+        CREATE_RECORD,
+        record_created(),
+        None,
+        FALLBACK,
+    )
+    .await;
+    answer(
+        &s.discord,
+        "POST",
+        DISCORD_PATH,
+        message_saved(),
+        None,
+        FALLBACK,
+    )
+    .await;
+    answer(&s.slack, "POST", SLACK_PATH, slack_ok(), None, FALLBACK).await;
+    s
+}
+
+/// Answers `verb path` on `server` with `response`, `times` times when given.
+async fn answer(
+    server: &MockServer,
+    verb: &str,
+    at: &str,
+    response: ResponseTemplate,
+    times: Option<u64>,
+    priority: u8,
+) {
+    let mock = Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(response)
+        .with_priority(priority);
+    match times {
+        Some(times) => mock.up_to_n_times(times),
+        None => mock,
+    }
+    .mount(server)
+    .await;
+}
+
+/// An answer that takes precedence over the fallback, `times` times when given.
+async fn answer_first(
+    server: &MockServer,
+    at: &str,
+    response: ResponseTemplate,
+    times: Option<u64>,
+) {
+    answer(server, "POST", at, response, times, 1).await;
+}
+
+fn status_created() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": STATUS_ID,
+        "url": format!("https://mastodon.example/@walker/{STATUS_ID}"),
+        "created_at": "2026-11-26T07:30:00.000Z",
+        "content": "<p>…</p>"
+    }))
+}
+
+fn session_created() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "accessJwt": ACCESS_JWT, "refreshJwt": REFRESH_JWT,
+        "handle": BLUESKY_HANDLE, "did": BLUESKY_DID, "active": true
+    }))
+}
+
+fn record_created() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"uri": RECORD_URI, "cid": "bafyreib2rxk3ryblouj3fxza5jvx6psmwewwessc4m6g6e7pqhhkwqomfi"}))
+}
+
+fn message_saved() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": DISCORD_MESSAGE_ID, "type": 0, "channel_id": "1100000000000000000", "content": "…"
+    }))
+}
+
+fn slack_ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_string("ok")
+}
+
+async fn requests_to(server: &MockServer, at: &str) -> Vec<Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|request| request.url.path() == at)
+        .collect()
+}
+
+fn run(s: &Setup, args: &[&str]) -> Output {
+    s.env.cmd().args(args).output().unwrap()
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_no_secret(output: &Output) {
+    let printed = format!("{}{}", stdout_of(output), stderr_of(output));
+    for secret in SECRETS {
+        assert!(
+            !printed.contains(secret),
+            "{secret} was printed:\n{printed}"
+        );
+    }
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers
+        .get(name)
+        .map(|value| value.to_str().unwrap())
+}
+
+fn body(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+/// The ledger entries of `DAY` for `sink`.
+fn ledger(env: &TestEnv, sink: &str) -> toml::Table {
+    let text = std::fs::read_to_string(env.state_path()).unwrap_or_default();
+    let state: toml::Table = toml::from_str(&text).unwrap();
+    state
+        .get("posted")
+        .and_then(|posted| posted.get(DAY))
+        .and_then(|day| day.get(sink))
+        .and_then(|entries| entries.as_table().cloned())
+        .unwrap_or_default()
+}
+
+fn texts(requests: &[Request], field: &str) -> Vec<String> {
+    requests
+        .iter()
+        .map(|request| body(request)[field].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The key the sink must send: the day, the sink, the message and the text's hash.
+fn idempotency_key(message: &str, text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("fitbit-notifier-{DAY}-mastodon-{message}-{hash}")
+}
+
+/// Ends a case of a loop that starts mock servers. A dropped `MockServer` verifies its
+/// mocks with a nested `block_on`, which never finishes once this task has used up
+/// tokio's cooperative budget (its wake-up is deferred until the task yields): yielding
+/// between cases renews the budget.
+async fn next_case() {
+    tokio::task::yield_now().await;
+}
+
+async fn data_requests(google: &MockServer) -> usize {
+    google
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("/dataTypes/"))
+        .count()
+}
+
+#[tokio::test]
+async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
+    let s = setup(&["x", "mastodon", "bluesky", "discord", "slack"]).await;
+    let started = Utc::now();
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "", "a successful run is silent");
+    assert_eq!(stderr_of(&output), "", "a successful run is silent");
+
+    let x_posts = s.x.posts().await;
+    assert_eq!(texts(&x_posts, "text"), [ACTIVITY_EN, SLEEP_EN]);
+
+    let statuses = requests_to(&s.mastodon, STATUSES).await;
+    assert_eq!(statuses.len(), 2);
+    for (status, (message, text)) in statuses
+        .iter()
+        .zip([("activity", ACTIVITY_EN), ("sleep", SLEEP_EN)])
+    {
+        assert_eq!(
+            header(status, "authorization"),
+            Some(format!("Bearer {MASTODON_TOKEN}").as_str())
+        );
+        assert_eq!(
+            header(status, "idempotency-key"),
+            Some(idempotency_key(message, text).as_str())
+        );
+        assert_eq!(header(status, "content-type"), Some("application/json"));
+        assert_eq!(body(status), json!({"status": text, "language": "en"}));
+    }
+
+    let sessions = requests_to(&s.bluesky, CREATE_SESSION).await;
+    assert_eq!(sessions.len(), 1, "one session per run");
+    assert_eq!(header(&sessions[0], "authorization"), None);
+    assert_eq!(
+        body(&sessions[0]),
+        json!({"identifier": BLUESKY_HANDLE, "password": BLUESKY_PASSWORD})
+    );
+    let records = requests_to(&s.bluesky, CREATE_RECORD).await;
+    assert_eq!(records.len(), 2);
+    for (record, text) in records.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+        assert_eq!(
+            header(record, "authorization"),
+            Some(format!("Bearer {ACCESS_JWT}").as_str())
+        );
+        let mut sent = body(record);
+        let created_at = sent["record"]
+            .as_object_mut()
+            .unwrap()
+            .remove("createdAt")
+            .unwrap();
+        let created_at: DateTime<Utc> = created_at.as_str().unwrap().parse().unwrap();
+        assert!(
+            created_at >= started - chrono::Duration::seconds(1) && created_at <= Utc::now(),
+            "{created_at}"
+        );
+        // no link in the text, so no facets
+        assert_eq!(
+            sent,
+            json!({
+                "repo": BLUESKY_DID,
+                "collection": "app.bsky.feed.post",
+                "record": {"$type": "app.bsky.feed.post", "text": text, "langs": ["en"]}
+            })
+        );
+    }
+
+    let executions = requests_to(&s.discord, DISCORD_PATH).await;
+    assert_eq!(executions.len(), 2);
+    for (execution, text) in executions.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+        assert_eq!(execution.url.query(), Some("wait=true"));
+        assert_eq!(header(execution, "authorization"), None);
+        assert_eq!(header(execution, "content-type"), Some("application/json"));
+        assert_eq!(
+            body(execution),
+            json!({"content": text, "allowed_mentions": {"parse": []}})
+        );
+    }
+
+    let messages = requests_to(&s.slack, SLACK_PATH).await;
+    assert_eq!(messages.len(), 2);
+    for (message, text) in messages.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+        assert_eq!(header(message, "authorization"), None);
+        assert_eq!(header(message, "content-type"), Some("application/json"));
+        assert_eq!(body(message), json!({ "text": text }));
+    }
+
+    for (sink, id) in [
+        ("x", Some(POST_ID)),
+        ("mastodon", Some(STATUS_ID)),
+        ("bluesky", Some(RECORD_URI)),
+        ("discord", Some(DISCORD_MESSAGE_ID)),
+        ("slack", None),
+    ] {
+        let entries = ledger(&s.env, sink);
+        for message in ["activity", "sleep"] {
+            let entry = entries
+                .get(message)
+                .unwrap_or_else(|| panic!("{sink} {message}"));
+            assert_eq!(entry.get("id").and_then(|id| id.as_str()), id, "{sink}");
+        }
+    }
+
+    // everything is posted everywhere: a re-run neither fetches nor posts
+    let fetched = data_requests(&s.google).await;
+    let again = run(&s, &["run", "--date", DAY]);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert_eq!(data_requests(&s.google).await, fetched);
+    assert_eq!(s.x.posts().await.len(), 2);
+    assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
+    assert_eq!(requests_to(&s.bluesky, CREATE_SESSION).await.len(), 1);
+    assert_eq!(requests_to(&s.discord, DISCORD_PATH).await.len(), 2);
+    assert_eq!(requests_to(&s.slack, SLACK_PATH).await.len(), 2);
+}
+
+#[tokio::test]
+async fn secrets_are_never_printed_even_in_debug_output() {
+    let s = setup(&["x", "mastodon", "bluesky", "discord", "slack"]).await;
+    let output = run(&s, &["-vv", "run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("posted the activity message of 2026-11-25 to Bluesky"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_no_secret(&output);
+}
+
+#[tokio::test]
+async fn when_x_fails_and_mastodon_succeeds_the_rerun_posts_only_to_x() {
+    let s = setup(&["x", "mastodon"]).await;
+    s.x.answer_posts(ResponseTemplate::new(503), Some(2)).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("X had a server error"), "{stderr}");
+    assert!(ledger(&s.env, "x").is_empty());
+    let mastodon = ledger(&s.env, "mastodon");
+    assert!(mastodon.contains_key("activity") && mastodon.contains_key("sleep"));
+
+    let rerun = run(&s, &["run", "--date", DAY]);
+    assert!(rerun.status.success(), "{}", stderr_of(&rerun));
+    let x_texts = texts(&s.x.posts().await, "text");
+    // the two refused attempts at the activity message, then both messages
+    assert_eq!(x_texts, [ACTIVITY_EN, ACTIVITY_EN, ACTIVITY_EN, SLEEP_EN]);
+    assert_eq!(
+        requests_to(&s.mastodon, STATUSES).await.len(),
+        2,
+        "nothing posted to Mastodon again"
+    );
+    let x = ledger(&s.env, "x");
+    assert!(x.contains_key("activity") && x.contains_key("sleep"));
+}
+
+#[tokio::test]
+async fn a_failure_stops_only_that_sinks_later_messages() {
+    let s = setup(&["discord", "slack"]).await;
+    answer_first(&s.discord, DISCORD_PATH, message_saved(), Some(1)).await;
+    answer_first(
+        &s.discord,
+        DISCORD_PATH,
+        ResponseTemplate::new(400)
+            .set_body_json(json!({"message": "Invalid Form Body", "code": 50035})),
+        Some(1),
+    )
+    .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains(
+            "Discord refused the message as invalid (400: Invalid Form Body, code 50035)"
+        ),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(
+        texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
+        [ACTIVITY_EN, SLEEP_EN]
+    );
+    let discord = ledger(&s.env, "discord");
+    assert!(discord.contains_key("activity") && !discord.contains_key("sleep"));
+
+    let rerun = run(&s, &["run", "--date", DAY]);
+    assert!(rerun.status.success(), "{}", stderr_of(&rerun));
+    assert_eq!(
+        texts(&requests_to(&s.discord, DISCORD_PATH).await, "content"),
+        [ACTIVITY_EN, SLEEP_EN, SLEEP_EN]
+    );
+    assert_eq!(requests_to(&s.slack, SLACK_PATH).await.len(), 2);
+}
+
+#[tokio::test]
+async fn mastodon_resends_a_post_with_the_same_idempotency_key_within_a_run_and_across_runs() {
+    // the first answer comes after the 1 s timeout: resent at once, with the same key
+    let s = setup_with(&["mastodon"], 1, "").await;
+    answer_first(
+        &s.mastodon,
+        STATUSES,
+        status_created().set_delay(Duration::from_secs(3)),
+        Some(1),
+    )
+    .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let keys = |requests: &[Request]| -> Vec<String> {
+        requests
+            .iter()
+            .map(|r| header(r, "idempotency-key").unwrap().to_string())
+            .collect()
+    };
+    let activity = idempotency_key("activity", ACTIVITY_EN);
+    let sleep = idempotency_key("sleep", SLEEP_EN);
+    assert_eq!(
+        keys(&requests_to(&s.mastodon, STATUSES).await),
+        [activity.clone(), activity.clone(), sleep.clone()]
+    );
+
+    // a run that gets only server errors leaves the post to the next run, same key
+    let s = setup(&["mastodon"]).await;
+    answer_first(&s.mastodon, STATUSES, ResponseTemplate::new(502), Some(2)).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("Mastodon (127.0.0.1) had a server error (502 Bad Gateway)"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(run(&s, &["run", "--date", DAY]).status.success());
+    assert_eq!(
+        keys(&requests_to(&s.mastodon, STATUSES).await),
+        [activity.clone(), activity.clone(), activity, sleep]
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_post_left_unanswered_is_recorded_and_never_sent_twice() {
+    let s = setup_with(&["discord"], 1, "").await;
+    answer_first(
+        &s.discord,
+        DISCORD_PATH,
+        message_saved().set_delay(Duration::from_secs(3)),
+        Some(1),
+    )
+    .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("Discord did not answer after the activity message of 2026-11-25 was sent")
+            && stderr.contains("may have been published")
+            && stderr.contains(&format!(
+                "delete posted.\"2026-11-25\".discord.activity from {}",
+                s.env.state_path().display()
+            )),
+        "{stderr}"
+    );
+    assert_no_secret(&output);
+    assert_eq!(
+        requests_to(&s.discord, DISCORD_PATH).await.len(),
+        1,
+        "not resent, and the sleep message waits"
+    );
+    let discord = ledger(&s.env, "discord");
+    assert!(discord["activity"].get("id").is_none());
+
+    let rerun = run(&s, &["run", "--date", DAY]);
+    assert!(rerun.status.success(), "{}", stderr_of(&rerun));
+    assert_eq!(
+        texts(&requests_to(&s.discord, DISCORD_PATH).await, "content"),
+        [ACTIVITY_EN, SLEEP_EN]
+    );
+}
+
+#[tokio::test]
+async fn a_message_too_long_for_one_sink_stops_the_run_before_any_sink_posts() {
+    // a link counts 23 on X, but every character on Bluesky
+    let long_link = format!(
+        "[templates]\nactivity = \"{{{{ date }}}} https://example.com/{}\"\n",
+        "a".repeat(300)
+    );
+    let s = setup_with(&["x", "bluesky"], 5, &long_link).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("the activity message is too long for Bluesky")
+            && stderr.contains("shorten it by 31"),
+        "{stderr}"
+    );
+    assert!(s.x.posts().await.is_empty());
+    assert!(s.bluesky.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn each_sink_refuses_a_message_one_over_its_own_limit() {
+    // "{{ date }}" renders 10 characters; each template is one over the sink's limit
+    let cases = [
+        ("x", 281, "too long for X"),
+        ("mastodon", 101, "too long for Mastodon"),
+        ("bluesky", 301, "too long for Bluesky"),
+        ("discord", 2001, "too long for Discord"),
+        ("slack", 40_001, "too long for Slack"),
+    ];
+    for (sink, length, needle) in cases {
+        let template = format!(
+            "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
+            "a".repeat(length - 10)
+        );
+        let s = setup_with(&[sink], 5, &template).await;
+        // this instance takes 100 characters
+        Mock::given(method("GET"))
+            .and(path("/api/v2/instance"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "domain": "mastodon.example",
+                "configuration": {"statuses": {"max_characters": 100, "characters_reserved_per_url": 23}}
+            })))
+            .mount(&s.mastodon)
+            .await;
+        let output = run(&s, &["run", "--date", DAY]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{sink}: {}",
+            stderr_of(&output)
+        );
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains(needle) && stderr.contains("shorten it by 1"),
+            "{sink}: {stderr}"
+        );
+        assert!(s.x.posts().await.is_empty(), "{sink}");
+        assert!(
+            requests_to(&s.mastodon, STATUSES).await.is_empty(),
+            "{sink}"
+        );
+        assert!(
+            s.bluesky.received_requests().await.unwrap().is_empty(),
+            "{sink}"
+        );
+        assert!(
+            s.discord.received_requests().await.unwrap().is_empty(),
+            "{sink}"
+        );
+        assert!(
+            s.slack.received_requests().await.unwrap().is_empty(),
+            "{sink}"
+        );
+        next_case().await;
+    }
+}
+
+#[tokio::test]
+async fn without_the_instance_limit_mastodon_counts_against_500() {
+    let template = format!(
+        "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
+        "a".repeat(490)
+    );
+    let s = setup_with(&["mastodon"], 5, &template).await;
+    // no /api/v2/instance on this server: a 404
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(requests_to(&s.mastodon, "/api/v2/instance").await.len(), 1);
+    assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
+}
+
+/// One sink enabled, answering `response` where it posts (Bluesky: where it signs in
+/// when `at` says so).
+struct Refusal {
+    sink: &'static str,
+    at: &'static str,
+    response: ResponseTemplate,
+    code: i32,
+    needle: &'static str,
+}
+
+fn refusal(
+    sink: &'static str,
+    at: &'static str,
+    response: ResponseTemplate,
+    code: i32,
+    needle: &'static str,
+) -> Refusal {
+    Refusal {
+        sink,
+        at,
+        response,
+        code,
+        needle,
+    }
+}
+
+#[tokio::test]
+async fn every_sinks_refusals_exit_with_what_to_do_naming_the_sink() {
+    let json = |status: u16, body: Value| ResponseTemplate::new(status).set_body_json(body);
+    let text = |status: u16, body: &str| ResponseTemplate::new(status).set_body_string(body);
+    let cases = [
+        refusal("discord", DISCORD_PATH, json(404, json!({"message": "Unknown Webhook", "code": 10015})), 77, "run `fitbit-notifier auth discord`"),
+        refusal("mastodon", STATUSES, json(401, json!({"error": "The access token is invalid"})), 77, "run `fitbit-notifier auth mastodon`"),
+        refusal("mastodon", STATUSES, json(403, json!({"error": "This action is outside the authorized scopes"})), 77, "write:statuses"),
+        refusal("mastodon", STATUSES, json(422, json!({"error": "Validation failed: Text character limit of 500 exceeded"})), 1, "Validation failed"),
+        refusal(
+            "mastodon",
+            STATUSES,
+            json(429, json!({"error": "Too many requests"})).insert_header("x-ratelimit-reset", "2099-01-01T00:00:00.000Z"),
+            75,
+            "Mastodon's rate limit is reached (429); it resets at 2099-01-0",
+        ),
+        refusal("bluesky", CREATE_SESSION, json(401, json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"})), 77, "run `fitbit-notifier auth bluesky`"),
+        refusal("bluesky", CREATE_RECORD, json(400, json!({"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"})), 1, "Bluesky refused the post as invalid"),
+        refusal("bluesky", CREATE_RECORD, json(429, json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"})).insert_header("ratelimit-reset", "4102444800"), 75, "Bluesky's rate limit is reached"),
+        refusal("discord", DISCORD_PATH, json(429, json!({"message": "You are being rate limited.", "retry_after": 3600.5, "global": false})).insert_header("retry-after", "3601"), 75, "Discord's rate limit is reached"),
+        refusal("slack", SLACK_PATH, text(403, "invalid_token"), 77, "run `fitbit-notifier auth slack`"),
+        refusal("slack", SLACK_PATH, text(410, "channel_is_archived"), 77, "channel_is_archived"),
+        refusal("slack", SLACK_PATH, text(400, "invalid_payload"), 1, "Slack refused the message as invalid (400 invalid_payload)"),
+        refusal("slack", SLACK_PATH, text(500, "rollup_error"), 75, "Slack had a server error"),
+    ];
+    for case in cases {
+        let s = setup(&[case.sink]).await;
+        let server = match case.sink {
+            "mastodon" => &s.mastodon,
+            "bluesky" => &s.bluesky,
+            "discord" => &s.discord,
+            _ => &s.slack,
+        };
+        answer_first(server, case.at, case.response, None).await;
+        let output = run(&s, &["run", "--date", DAY]);
+        let stderr = stderr_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(case.code),
+            "{}: {stderr}",
+            case.needle
+        );
+        assert!(stderr.contains(case.needle), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_no_secret(&output);
+        assert!(ledger(&s.env, case.sink).is_empty(), "{}", case.needle);
+        next_case().await;
+    }
+}
+
+#[tokio::test]
+async fn a_run_exits_75_while_any_sink_may_succeed_on_a_retry_and_reports_every_failure() {
+    let s = setup(&["x", "slack"]).await;
+    s.x.answer_posts(
+        ResponseTemplate::new(401).set_body_json(json!({"title": "Unauthorized", "status": 401})),
+        Some(10),
+    )
+    .await;
+    answer_first(
+        &s.slack,
+        SLACK_PATH,
+        ResponseTemplate::new(500).set_body_string("rollup_error"),
+        None,
+    )
+    .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(stderr.contains("run `fitbit-notifier auth x`"), "{stderr}");
+    assert!(stderr.contains("Slack had a server error"), "{stderr}");
+
+    // once Slack is fine, only X's refusal is left: authorize again
+    let s = setup(&["x", "slack"]).await;
+    s.x.answer_posts(
+        ResponseTemplate::new(401).set_body_json(json!({"title": "Unauthorized", "status": 401})),
+        Some(10),
+    )
+    .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(77), "{}", stderr_of(&output));
+    assert_eq!(requests_to(&s.slack, SLACK_PATH).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_webhook_that_cannot_be_reached_is_75_without_showing_its_url() {
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = setup(&["discord", "slack"]).await;
+    let credentials = s
+        .env
+        .read_credentials()
+        .replace(&s.discord.uri(), &format!("http://127.0.0.1:{closed}"))
+        .replace(&s.slack.uri(), &format!("http://127.0.0.1:{closed}"));
+    s.env.write_credentials(&credentials);
+    let output = run(&s, &["-vv", "run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("Discord: could not connect")
+            && stderr.contains("Slack: could not connect"),
+        "{stderr}"
+    );
+    assert_no_secret(&output);
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_messages_once_and_each_sinks_verdict_and_sends_nothing() {
+    let s = setup(&["x", "mastodon", "bluesky", "discord", "slack"]).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "configuration": {"statuses": {"max_characters": 1000, "characters_reserved_per_url": 23}}
+        })))
+        .mount(&s.mastodon)
+        .await;
+    // Slack already has the activity message
+    std::fs::create_dir_all(s.env.state_path().parent().unwrap()).unwrap();
+    std::fs::write(
+        s.env.state_path(),
+        format!("[posted.\"{DAY}\".slack.activity]\nat = \"2026-11-26T07:30:00Z\"\n"),
+    )
+    .unwrap();
+    let output = run(&s, &["run", "--date", DAY, "--dry-run"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        stdout_of(&output),
+        format!("{ACTIVITY_EN}\n---\n{SLEEP_EN}\n")
+    );
+    let activity = ACTIVITY_EN.chars().count();
+    let sleep = SLEEP_EN.chars().count();
+    assert_eq!(
+        stderr_of(&output),
+        format!(
+            "x: activity: would be posted ({activity} of 280 weighted characters)\n\
+             x: sleep: would be posted ({sleep} of 280 weighted characters)\n\
+             mastodon: activity: would be posted ({activity} of 1000 characters)\n\
+             mastodon: sleep: would be posted ({sleep} of 1000 characters)\n\
+             bluesky: activity: would be posted ({activity} of 300 characters, {activity} of 3000 bytes)\n\
+             bluesky: sleep: would be posted ({sleep} of 300 characters, {sleep} of 3000 bytes)\n\
+             discord: activity: would be posted ({activity} of 2000 characters)\n\
+             discord: sleep: would be posted ({sleep} of 2000 characters)\n\
+             slack: activity: already posted\n\
+             slack: sleep: would be posted ({sleep} of 40000 characters)\n"
+        )
+    );
+    assert!(s.x.posts().await.is_empty());
+    assert!(requests_to(&s.mastodon, STATUSES).await.is_empty());
+    assert!(s.bluesky.received_requests().await.unwrap().is_empty());
+    assert!(s.discord.received_requests().await.unwrap().is_empty());
+    assert!(s.slack.received_requests().await.unwrap().is_empty());
+    assert_eq!(ledger(&s.env, "x").len(), 0, "a dry run records nothing");
+
+    // with --force every message would go out again
+    let forced = run(&s, &["run", "--date", DAY, "--dry-run", "--force"]);
+    assert!(
+        stderr_of(&forced).contains(&format!(
+            "slack: activity: would be posted ({activity} of 40000 characters)"
+        )),
+        "{}",
+        stderr_of(&forced)
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_fails_as_the_run_would_on_a_message_too_long_for_a_sink() {
+    let template = format!(
+        "[templates]\nsleep = \"{{{{ date }}}}{}\"\n",
+        "a".repeat(291)
+    );
+    let s = setup_with(&["x", "discord"], 5, &template).await;
+    let output = run(&s, &["run", "--date", DAY, "--dry-run"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("x: sleep: too long: the post weighs 301 characters")
+            && stderr.contains("discord: sleep: would be posted (301 of 2000 characters)")
+            && stderr.contains("error: the sleep message is too long for X"),
+        "{stderr}"
+    );
+    assert!(s.discord.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_link_gets_a_bluesky_facet_indexed_in_bytes() {
+    let template = "[templates]\nactivity = \"歩数 {{ date }} https://example.com/fitbit\"\n";
+    let s = setup_with(&["bluesky"], 5, template).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let records = requests_to(&s.bluesky, CREATE_RECORD).await;
+    let activity = &body(&records[0])["record"];
+    let text = "歩数 2026-11-25 https://example.com/fitbit";
+    assert_eq!(activity["text"], text);
+    let start = text.find("https://").unwrap();
+    assert_eq!(
+        start, 18,
+        "two 3-byte characters, a space, the date, a space"
+    );
+    assert_eq!(
+        activity["facets"],
+        json!([{
+            "index": {"byteStart": start, "byteEnd": text.len()},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/fitbit"}]
+        }])
+    );
+    assert!(body(&records[1])["record"].get("facets").is_none());
+}
+
+#[tokio::test]
+async fn tweet_date_posts_to_every_enabled_sink_whatever_the_ledger_says() {
+    let s = setup(&["x", "slack"]).await;
+    assert!(run(&s, &["run", "--date", DAY]).status.success());
+    let output = run(&s, &["tweet", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(s.x.posts().await.len(), 4);
+    assert_eq!(
+        texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
+        [ACTIVITY_EN, SLEEP_EN, ACTIVITY_EN, SLEEP_EN]
+    );
+}
+
+#[tokio::test]
+async fn an_enabled_sink_without_credentials_is_78_before_anything_is_fetched() {
+    let s = setup(&["x", "bluesky"]).await;
+    let without_bluesky: String = s
+        .env
+        .read_credentials()
+        .split("\n[")
+        .filter(|table| !table.starts_with("bluesky]"))
+        .collect::<Vec<_>>()
+        .join("\n[");
+    s.env.write_credentials(&without_bluesky);
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(78), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("no Bluesky credentials are stored")
+            && stderr.contains("run `fitbit-notifier auth bluesky` first")
+            && stderr.contains("or take \"bluesky\" out of [sinks] enabled"),
+        "{stderr}"
+    );
+    assert_eq!(data_requests(&s.google).await, 0);
+    assert!(s.x.posts().await.is_empty());
+}
+
+#[test]
+fn config_names_an_unknown_or_repeated_sink_and_lists_the_enabled_ones() {
+    let env = TestEnv::new();
+    env.write_config("[sinks]\nenabled = [\"x\", \"myspace\"]\n");
+    let output = env.cmd().arg("config").output().unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr_of(&output).contains("myspace"),
+        "{}",
+        stderr_of(&output)
+    );
+
+    env.write_config("[sinks]\nenabled = [\"slack\", \"slack\"]\n");
+    let output = env.cmd().arg("config").output().unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    assert!(
+        stderr_of(&output).contains("[sinks] enabled names \"slack\" twice"),
+        "{}",
+        stderr_of(&output)
+    );
+
+    env.write_config("[sinks]\nenabled = [\"mastodon\", \"x\"]\n");
+    let output = env.cmd().arg("config").output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stdout_of(&output).contains("sinks             mastodon, x"),
+        "{}",
+        stdout_of(&output)
+    );
+}
+
+#[tokio::test]
+async fn auth_mastodon_reads_the_instance_limit_and_stores_the_token_privately() {
+    let mastodon = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "domain": "mastodon.example",
+            "configuration": {"statuses": {"max_characters": 5000, "characters_reserved_per_url": 23}}
+        })))
+        .expect(1)
+        .mount(&mastodon)
+        .await;
+    let env = TestEnv::new();
+    let output = env
+        .cmd()
+        .args(["-vv", "auth", "mastodon", "--instance", &mastodon.uri()])
+        .env("MASTODON_ACCESS_TOKEN", MASTODON_TOKEN)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("takes posts of up to 5000 characters"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("add \"mastodon\" to [sinks] enabled"),
+        "{stdout}"
+    );
+    assert_no_secret(&output);
+    let stored: toml::Table = toml::from_str(&env.read_credentials()).unwrap();
+    assert_eq!(
+        stored["mastodon"]["instance"].as_str(),
+        Some(format!("{}/", mastodon.uri()).as_str())
+    );
+    assert_eq!(
+        stored["mastodon"]["access_token"].as_str(),
+        Some(MASTODON_TOKEN)
+    );
+    assert_eq!(credentials_mode(&env), 0o600);
+}
+
+#[test]
+fn auth_mastodon_stores_nothing_when_the_instance_cannot_be_reached() {
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = TestEnv::new();
+    let output = env
+        .cmd()
+        .args(["auth", "mastodon"])
+        .env("MASTODON_INSTANCE", format!("http://127.0.0.1:{closed}"))
+        .env("MASTODON_ACCESS_TOKEN", MASTODON_TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("could not connect"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(env.read_credentials(), "");
+}
+
+#[tokio::test]
+async fn auth_bluesky_signs_in_before_storing_and_stores_nothing_when_refused() {
+    let bluesky = MockServer::start().await;
+    let env = TestEnv::new();
+    env.write_config(&format!("[bluesky]\nservice = \"{}/\"\n", bluesky.uri()));
+    answer_first(
+        &bluesky,
+        CREATE_SESSION,
+        ResponseTemplate::new(401).set_body_json(
+            json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"}),
+        ),
+        Some(1),
+    )
+    .await;
+    answer_first(&bluesky, CREATE_SESSION, session_created(), None).await;
+    let auth = || {
+        env.cmd()
+            .args(["auth", "bluesky", "--handle", &format!("@{BLUESKY_HANDLE}")])
+            .env("BLUESKY_APP_PASSWORD", BLUESKY_PASSWORD)
+            .output()
+            .unwrap()
+    };
+    let refused = auth();
+    assert_eq!(refused.status.code(), Some(77), "{}", stderr_of(&refused));
+    assert!(
+        stderr_of(&refused).contains("Invalid identifier or password"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert_eq!(env.read_credentials(), "");
+
+    let output = auth();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stdout_of(&output).contains(&format!(
+            "Signed in to Bluesky as @{BLUESKY_HANDLE} ({BLUESKY_DID})"
+        )),
+        "{}",
+        stdout_of(&output)
+    );
+    assert_no_secret(&output);
+    let sessions = requests_to(&bluesky, CREATE_SESSION).await;
+    assert_eq!(
+        body(&sessions[1]),
+        json!({"identifier": BLUESKY_HANDLE, "password": BLUESKY_PASSWORD})
+    );
+    let stored: toml::Table = toml::from_str(&env.read_credentials()).unwrap();
+    assert_eq!(stored["bluesky"]["handle"].as_str(), Some(BLUESKY_HANDLE));
+    assert_eq!(
+        stored["bluesky"]["app_password"].as_str(),
+        Some(BLUESKY_PASSWORD)
+    );
+    assert_eq!(credentials_mode(&env), 0o600);
+}
+
+#[test]
+fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
+    let env = TestEnv::new();
+    let discord = format!("https://discord.com{DISCORD_PATH}");
+    let output = env
+        .cmd()
+        .args(["-vv", "auth", "discord"])
+        .env("DISCORD_WEBHOOK_URL", &discord)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_no_secret(&output);
+    // from standard input when it is not a terminal
+    let slack = format!("https://hooks.slack.com{SLACK_PATH}");
+    let output = env
+        .cmd()
+        .args(["auth", "slack"])
+        .write_stdin(format!("{slack}\n"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_no_secret(&output);
+    let stored: toml::Table = toml::from_str(&env.read_credentials()).unwrap();
+    assert_eq!(
+        stored["discord"]["webhook_url"].as_str(),
+        Some(discord.as_str())
+    );
+    assert_eq!(
+        stored["slack"]["webhook_url"].as_str(),
+        Some(slack.as_str())
+    );
+    assert_eq!(credentials_mode(&env), 0o600);
+
+    // a webhook over plain http would send its secret in the clear
+    let output = env
+        .cmd()
+        .args(["auth", "slack"])
+        .env(
+            "SLACK_WEBHOOK_URL",
+            format!("http://hooks.slack.com{SLACK_PATH}"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr_of(&output).contains("does not start with https://"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_no_secret(&output);
+    assert!(
+        env.read_credentials().contains(&slack),
+        "the stored URL is kept"
+    );
+}
+
+fn credentials_mode(env: &TestEnv) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(env.credentials_path())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
