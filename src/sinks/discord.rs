@@ -102,7 +102,6 @@ fn failure(reply: &Reply) -> Error {
         message: String,
         code: Option<u64>,
     }
-    let status = reply.status;
     let detail = match serde_json::from_slice::<Problem>(&reply.body) {
         Ok(Problem {
             message,
@@ -111,27 +110,18 @@ fn failure(reply: &Reply) -> Error {
         Ok(Problem { message, .. }) => message,
         Err(_) => reply.snippet(),
     };
-    match status.as_u16() {
-        401 | 404 => Error::reauth(format!(
-            "{TITLE} refused the webhook ({status}: {detail}); it was deleted or its URL is wrong: {NEW_WEBHOOK}"
-        )),
-        400 => Error::other(format!(
-            "{TITLE} refused the message as invalid (400: {detail}); change the template or report it if it is a bug"
-        )),
-        429 => Error::try_later(format!(
-            "{TITLE}'s rate limit is reached (429: {detail}); the next run will try again"
-        )),
-        _ if status.is_server_error() => Error::try_later(format!(
-            "{TITLE} had a server error ({status}) on every attempt; the next run will try again"
-        )),
-        _ => Error::other(format!("{TITLE} answered {status}: {detail}")),
-    }
+    super::webhook_failure(
+        TITLE,
+        reply,
+        &detail,
+        &[401, 404],
+        "it was deleted or its URL is wrong",
+        NEW_WEBHOOK,
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use reqwest::StatusCode;
-    use reqwest::header::HeaderMap;
 
     use super::*;
     use crate::error::Kind;
@@ -147,11 +137,7 @@ mod tests {
     }
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, &[], body)
     }
 
     #[test]

@@ -16,7 +16,7 @@ use url::{Host, Url};
 use crate::config::{Config, Paths, SinkKind};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::http::SendError;
+use crate::http::{Reply, SendError};
 use crate::render::MessageKind;
 use crate::secret::Secret;
 
@@ -250,6 +250,35 @@ fn unanswered(err: SendError, kind: SinkKind) -> Result<Outcome> {
             "the connection broke: {detail}"
         ))),
         other => Err(other.into_error(kind.title())),
+    }
+}
+
+/// What a webhook's error answer means for the user, with what to do. `gone` lists the
+/// statuses that mean the webhook itself no longer works, `why_gone` says how that
+/// happens, and `fix` how to get a new one.
+fn webhook_failure(
+    title: &str,
+    reply: &Reply,
+    detail: &str,
+    gone: &[u16],
+    why_gone: &str,
+    fix: &str,
+) -> Error {
+    let status = reply.status;
+    match status.as_u16() {
+        code if gone.contains(&code) => Error::reauth(format!(
+            "{title} refused the webhook ({status}: {detail}); {why_gone}: {fix}"
+        )),
+        400 => Error::other(format!(
+            "{title} refused the message as invalid (400: {detail}); change the template or report it if it is a bug"
+        )),
+        429 => Error::try_later(format!(
+            "{title}'s rate limit is reached (429: {detail}); the next run will try again"
+        )),
+        _ if status.is_server_error() => Error::try_later(format!(
+            "{title} had a server error ({status}: {detail}) on every attempt; the next run will try again"
+        )),
+        _ => Error::other(format!("{title} answered {status}: {detail}")),
     }
 }
 

@@ -95,31 +95,19 @@ fn outcome(reply: &Reply) -> Result<Outcome> {
 
 /// What an error answer means for the user, with what to do.
 fn failure(reply: &Reply) -> Error {
-    let status = reply.status;
-    let code = reply.snippet();
-    match status.as_u16() {
-        // invalid_token, action_prohibited; channel_not_found, no_service; channel_is_archived
-        403 | 404 | 410 => Error::reauth(format!(
-            "{TITLE} refused the webhook ({status} {code}): it was revoked, the app removed, or its channel \
-             archived or deleted; {NEW_WEBHOOK}"
-        )),
-        400 => Error::other(format!(
-            "{TITLE} refused the message as invalid (400 {code}); change the template or report it if it is a bug"
-        )),
-        429 => Error::try_later(format!(
-            "{TITLE}'s rate limit is reached (429 {code}); the next run will try again"
-        )),
-        _ if status.is_server_error() => Error::try_later(format!(
-            "{TITLE} had a server error ({status} {code}) on every attempt; the next run will try again"
-        )),
-        _ => Error::other(format!("{TITLE} answered {status}: {code}")),
-    }
+    // invalid_token, action_prohibited; channel_not_found, no_service; channel_is_archived
+    super::webhook_failure(
+        TITLE,
+        reply,
+        &reply.snippet(),
+        &[403, 404, 410],
+        "it was revoked, the app removed, or its channel archived or deleted",
+        NEW_WEBHOOK,
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use reqwest::StatusCode;
-    use reqwest::header::HeaderMap;
 
     use super::*;
     use crate::error::Kind;
@@ -141,11 +129,7 @@ mod tests {
     }
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, &[], body)
     }
 
     #[test]

@@ -713,7 +713,7 @@ async fn every_sinks_refusals_exit_with_what_to_do_naming_the_sink() {
         refusal("discord", DISCORD_PATH, json(429, json!({"message": "You are being rate limited.", "retry_after": 3600.5, "global": false})).insert_header("retry-after", "3601"), 75, "Discord's rate limit is reached"),
         refusal("slack", SLACK_PATH, text(403, "invalid_token"), 77, "run `fitbit-notifier auth slack`"),
         refusal("slack", SLACK_PATH, text(410, "channel_is_archived"), 77, "channel_is_archived"),
-        refusal("slack", SLACK_PATH, text(400, "invalid_payload"), 1, "Slack refused the message as invalid (400 invalid_payload)"),
+        refusal("slack", SLACK_PATH, text(400, "invalid_payload"), 1, "Slack refused the message as invalid (400: invalid_payload)"),
         refusal("slack", SLACK_PATH, text(500, "rollup_error"), 75, "Slack had a server error"),
     ];
     for case in cases {
