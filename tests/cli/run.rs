@@ -94,18 +94,19 @@ fn posted_texts(posts: &[Request]) -> Vec<String> {
         .collect()
 }
 
-fn ledger(env: &TestEnv) -> toml::Table {
+/// The ledger entries of `DAY` for `sink`, by message.
+pub(crate) fn ledger(env: &TestEnv, sink: &str) -> toml::Table {
     let text = std::fs::read_to_string(env.state_path()).unwrap_or_default();
     let state: toml::Table = toml::from_str(&text).unwrap();
     state
         .get("posted")
-        .and_then(|p| p.get(DAY))
-        .and_then(|d| d.get("x"))
-        .and_then(|x| x.as_table().cloned())
+        .and_then(|posted| posted.get(DAY))
+        .and_then(|day| day.get(sink))
+        .and_then(|entries| entries.as_table().cloned())
         .unwrap_or_default()
 }
 
-async fn data_requests(google: &MockServer) -> usize {
+pub(crate) async fn data_requests(google: &MockServer) -> usize {
     google
         .received_requests()
         .await
@@ -125,7 +126,7 @@ async fn dry_run_prints_the_messages_exactly_and_posts_and_records_nothing() {
         format!("{ACTIVITY_EN}\n---\n{SLEEP_EN}\n")
     );
     assert!(s.x.posts().await.is_empty());
-    assert!(ledger(&s.env).is_empty());
+    assert!(ledger(&s.env, "x").is_empty());
 }
 
 #[tokio::test]
@@ -137,7 +138,7 @@ async fn run_posts_both_messages_in_order_and_a_rerun_posts_and_fetches_nothing(
     assert_eq!(stdout_of(&output), "", "a successful run is silent");
     assert_eq!(stderr_of(&output), "", "a successful run is silent");
     assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN, SLEEP_EN]);
-    let ledger = ledger(&s.env);
+    let ledger = ledger(&s.env, "x");
     assert_eq!(ledger["activity"]["id"].as_str(), Some(POST_ID));
     assert_eq!(ledger["sleep"]["id"].as_str(), Some(POST_ID));
 
@@ -170,7 +171,7 @@ async fn after_a_partial_failure_a_rerun_posts_only_the_missing_message() {
         "{}",
         stderr_of(&output)
     );
-    let ledger_after_failure = ledger(&s.env);
+    let ledger_after_failure = ledger(&s.env, "x");
     assert!(ledger_after_failure.contains_key("activity"));
     assert!(!ledger_after_failure.contains_key("sleep"));
 
@@ -180,7 +181,7 @@ async fn after_a_partial_failure_a_rerun_posts_only_the_missing_message() {
     let texts = posted_texts(&s.x.posts().await);
     assert_eq!(texts.iter().filter(|t| *t == ACTIVITY_EN).count(), 1);
     assert_eq!(texts.last().map(String::as_str), Some(SLEEP_EN));
-    assert!(ledger(&s.env).contains_key("sleep"));
+    assert!(ledger(&s.env, "x").contains_key("sleep"));
 }
 
 #[tokio::test]
@@ -193,7 +194,7 @@ async fn a_duplicate_answer_counts_as_posted_for_run_but_fails_an_explicit_tweet
     s.x.answer_posts(duplicate, None).await;
     let output = run(&s, &["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let ledger = ledger(&s.env);
+    let ledger = ledger(&s.env, "x");
     assert!(ledger.contains_key("activity") && ledger.contains_key("sleep"));
     assert!(ledger["activity"].get("id").is_none());
 
@@ -424,7 +425,10 @@ async fn a_post_left_unanswered_is_reported_not_resent_and_not_doubled_by_the_re
     assert_eq!(output.status.code(), Some(75), "{stderr}");
     assert!(stderr.contains("may have been published"), "{stderr}");
     assert_eq!(s.x.posts().await.len(), 1, "sent once, not retried");
-    assert!(ledger(&s.env).is_empty(), "not recorded as posted either");
+    assert!(
+        ledger(&s.env, "x").is_empty(),
+        "not recorded as posted either"
+    );
 
     // it had landed: X now refuses the repeat, which the rerun records as posted
     s.x.answer_posts(
@@ -442,6 +446,6 @@ async fn a_post_left_unanswered_is_reported_not_resent_and_not_doubled_by_the_re
         posted_texts(&s.x.posts().await),
         [ACTIVITY_EN, ACTIVITY_EN, SLEEP_EN]
     );
-    let ledger = ledger(&s.env);
+    let ledger = ledger(&s.env, "x");
     assert!(ledger.contains_key("activity") && ledger.contains_key("sleep"));
 }

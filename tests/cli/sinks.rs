@@ -18,7 +18,7 @@ use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
 };
-use crate::run::{ACTIVITY_EN, SLEEP_EN};
+use crate::run::{ACTIVITY_EN, SLEEP_EN, data_requests, ledger};
 use crate::support::TestEnv;
 
 const MASTODON_TOKEN: &str = "mastodon-token-Qx81vT";
@@ -257,17 +257,6 @@ fn body(request: &Request) -> Value {
 }
 
 /// The ledger entries of `DAY` for `sink`.
-fn ledger(env: &TestEnv, sink: &str) -> toml::Table {
-    let text = std::fs::read_to_string(env.state_path()).unwrap_or_default();
-    let state: toml::Table = toml::from_str(&text).unwrap();
-    state
-        .get("posted")
-        .and_then(|posted| posted.get(DAY))
-        .and_then(|day| day.get(sink))
-        .and_then(|entries| entries.as_table().cloned())
-        .unwrap_or_default()
-}
-
 fn texts(requests: &[Request], field: &str) -> Vec<String> {
     requests
         .iter()
@@ -288,16 +277,6 @@ fn idempotency_key(message: &str, text: &str) -> String {
 /// between cases renews the budget.
 async fn next_case() {
     tokio::task::yield_now().await;
-}
-
-async fn data_requests(google: &MockServer) -> usize {
-    google
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().contains("/dataTypes/"))
-        .count()
 }
 
 #[tokio::test]
