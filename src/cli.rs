@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::dates::DateArg;
+use crate::day::dates::DateArg;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -130,7 +130,7 @@ pub struct AuthGoogleArgs {
 pub struct AuthFitbitArgs {
     /// The app's registered callback URL, which Fitbit requires exactly; fitbit-notifier
     /// listens there (it must be http://127.0.0.1:<port>/... or http://localhost:<port>/...)
-    #[arg(long, value_name = "URL", default_value = crate::fitbit_legacy::DEFAULT_REDIRECT_URI)]
+    #[arg(long, value_name = "URL", default_value = crate::providers::fitbit_legacy::DEFAULT_REDIRECT_URI)]
     pub redirect_uri: String,
 
     /// Do not open a browser or listen for the redirect: print the URL, then read the

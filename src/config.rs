@@ -290,14 +290,14 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 
 /// Loads the config. A missing file at the default path means defaults; a missing
 /// file that the user named explicitly is an error.
-pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
-    let path = match explicit {
+pub fn load(config_file: Option<&Path>) -> Result<Loaded> {
+    let path = match config_file {
         Some(path) => path.to_path_buf(),
         None => default_config_path()?,
     };
     let (config, file_present) = match fs::read_to_string(&path) {
         Ok(text) => (parse_toml::<Config>(&path, &text)?, true),
-        Err(err) if err.kind() == io::ErrorKind::NotFound && explicit.is_none() => {
+        Err(err) if err.kind() == io::ErrorKind::NotFound && config_file.is_none() => {
             (Config::default(), false)
         }
         Err(err) => {

@@ -1,29 +1,26 @@
 //! fitbit-notifier: parse the command line, dispatch, map errors to exit statuses.
+//!
+//! The pipeline, one folder a stage: `providers` → `day` → `render` → `sinks`, composed
+//! by `job`; `net` and `store` serve them; `commands` are the entry points (see the
+//! README's "Architecture").
 
 #[cfg(test)]
 mod arbitrary;
 mod cli;
 mod commands;
 mod config;
-mod credentials;
-mod dates;
-mod demo;
+mod context;
+mod day;
 mod error;
-mod fitbit_legacy;
-mod google_health;
-mod http;
-mod ledger;
+mod job;
 mod logging;
-mod oauth;
-mod post_length;
-mod provider;
+mod net;
+mod output;
+mod providers;
 mod render;
 mod secret;
 mod sinks;
-mod state;
 mod store;
-mod summary;
-mod x;
 
 use std::process::ExitCode;
 
@@ -34,6 +31,8 @@ fn main() -> ExitCode {
     logging::init(cli.verbose, cli.quiet);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // the reader of stdout went away (`| head`): what it wanted, it got
+        Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             log::error!("{err:#}");
             error::exit_code_for(&err)

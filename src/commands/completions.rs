@@ -11,5 +11,5 @@ pub fn run(shell: Shell) -> Result<()> {
     let name = cmd.get_name().to_string();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, name, &mut script);
-    super::print_bytes(&script)
+    crate::output::write_bytes(&script)
 }

@@ -5,11 +5,13 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::config::{self, Config};
-use crate::credentials::{self, Credentials};
-use crate::render::{self, MessageKind};
+use crate::day::MessageKind;
+use crate::output::outln;
+use crate::render;
+use crate::store::credentials::{self, Credentials};
 
-pub fn run(explicit: Option<&Path>) -> Result<()> {
-    let loaded = config::load(explicit)?;
+pub fn run(config_file: Option<&Path>) -> Result<()> {
+    let loaded = config::load(config_file)?;
     render::validate(&loaded.config).with_context(|| loaded.paths.config.display().to_string())?;
     let creds = credentials::store(&loaded.paths).load()?;
     let paths = &loaded.paths;
@@ -19,32 +21,32 @@ pub fn run(explicit: Option<&Path>) -> Result<()> {
         "not present: defaults in use"
     };
     let cfg = &loaded.config;
-    println!(
+    outln!(
         "config            {} ({config_note})",
         paths.config.display()
-    );
-    println!(
+    )?;
+    outln!(
         "credentials       {} ({})",
         paths.credentials.display(),
         describe(&creds)
-    );
-    println!("credentials lock  {}", paths.credentials_lock.display());
-    println!("state             {}", paths.state.display());
-    println!("state lock        {}", paths.state_lock.display());
-    println!("provider          {}", cfg.provider.name());
+    )?;
+    outln!("credentials lock  {}", paths.credentials_lock.display())?;
+    outln!("state             {}", paths.state.display())?;
+    outln!("state lock        {}", paths.state_lock.display())?;
+    outln!("provider          {}", cfg.provider.name())?;
     match cfg.timezone {
-        Some(tz) => println!("timezone          {tz} (from the config)"),
-        None => println!("timezone          the account's own"),
+        Some(tz) => outln!("timezone          {tz} (from the config)")?,
+        None => outln!("timezone          the account's own")?,
     }
-    println!("messages          {}", describe_messages(cfg));
+    outln!("messages          {}", describe_messages(cfg))?;
     let sinks: Vec<&str> = cfg.sinks.enabled.iter().map(|kind| kind.name()).collect();
-    println!("sinks             {}", sinks.join(", "));
+    outln!("sinks             {}", sinks.join(", "))?;
     Ok(())
 }
 
 fn describe_messages(cfg: &Config) -> String {
     let templates = MessageKind::ALL.map(|kind| {
-        let source = if kind.user_template(cfg).is_some() {
+        let source = if render::user_template(kind, cfg).is_some() {
             "your template"
         } else {
             "built-in"

@@ -3,47 +3,25 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use chrono::{NaiveDate, Utc};
-use chrono_tz::Tz;
 
-use super::{Env, provider};
 use crate::cli::FetchArgs;
-use crate::dates;
-use crate::dates::DateArg;
-use crate::provider::Provider;
-use crate::state;
-use crate::summary::DaySummary;
+use crate::context::Context;
+use crate::day::DaySummary;
+use crate::job;
+use crate::output::outln;
+use crate::providers;
 
-pub fn run(explicit: Option<&Path>, args: &FetchArgs) -> Result<()> {
-    let env = Env::load(explicit)?;
-    let provider = provider(&env)?;
-    let summary = env.block_on_with_deadline(fetch_day(&env, &provider, args.date))?;
+pub fn run(config_file: Option<&Path>, args: &FetchArgs) -> Result<()> {
+    let env = Context::load(config_file)?;
+    let provider = providers::from_config(&env);
+    let summary = env.block_on_with_deadline(job::fetch_day(&env, &provider, args.date))?;
     if args.json {
         let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
-        println!("{json}");
+        outln!("{json}")?;
     } else {
-        print!("{}", table(&summary));
+        crate::output::write(format_args!("{}", table(&summary)))?;
     }
     Ok(())
-}
-
-/// The summary of the day `date` names in the account's zone (the zone is cached).
-pub async fn fetch_day(env: &Env, provider: &impl Provider, date: DateArg) -> Result<DaySummary> {
-    let states = state::store(&env.paths);
-    let tz = state::timezone(env.config.timezone, &states.lock()?, provider).await?;
-    let date = dates::resolve(date, Utc::now(), tz)?;
-    checked_day(provider, date, tz).await
-}
-
-/// The provider's summary of `date` with every physically impossible value dropped
-/// (and a warning naming it), so that it reads "not recorded" rather than being shown
-/// or posted. Every command that shows or posts a day gets it from here.
-pub async fn checked_day(provider: &impl Provider, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
-    let mut day = provider.fetch_day(date, tz).await?;
-    for note in day.sanitize() {
-        log::warn!("{note}");
-    }
-    Ok(day)
 }
 
 const NO_DATA: &str = "no data";
@@ -149,7 +127,7 @@ fn round(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::Activity;
+    use crate::day::Activity;
 
     #[test]
     fn absent_values_read_no_data_and_zeros_read_zero() {

@@ -14,7 +14,7 @@ use crate::cli::Cli;
 use crate::error::Kind;
 
 pub fn run() -> Result<()> {
-    super::print_bytes(&page(Cli::command())?)
+    crate::output::write_bytes(&page(Cli::command())?)
 }
 
 fn page(cmd: Command) -> Result<Vec<u8>> {

@@ -6,19 +6,20 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use super::Env;
-use super::run::{Mode, post_day};
 use crate::cli::TweetArgs;
 use crate::config::SinkKind;
-use crate::credentials::{self, XCredentials};
+use crate::context::Context;
 use crate::error::Error;
-use crate::post_length;
+use crate::job::{Mode, post_day};
+use crate::output::outln;
 use crate::sinks;
-use crate::x::{self, Posted};
+use crate::sinks::post_length;
+use crate::sinks::x::{self, Posted};
+use crate::store::credentials::{self, XCredentials};
 
-pub fn run(explicit: Option<&Path>, args: &TweetArgs) -> Result<()> {
+pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
     if let Some(date) = args.date {
-        return post_day(explicit, date, Mode::Explicit, args.dry_run);
+        return post_day(config_file, date, Mode::Explicit, args.dry_run);
     }
     let Some(text) = args.text.as_deref() else {
         return Err(Error::other("give the text to post with --text, or a day with --date").into());
@@ -27,12 +28,12 @@ pub fn run(explicit: Option<&Path>, args: &TweetArgs) -> Result<()> {
     if args.dry_run {
         return dry_run(&text);
     }
-    let env = Env::load(explicit)?;
+    let env = Context::load(config_file)?;
     let keys = stored_keys(&env)?;
     let x = x::Client::new(&env.client, &env.config);
     match env.block_on_with_deadline(async { Ok(x.post(&keys, &text).await?) })? {
         Posted::New(id) => {
-            println!("Posted {id}: {}", id.url());
+            outln!("Posted {id}: {}", id.url())?;
             Ok(())
         }
         Posted::AlreadyPosted => Err(Error::other(
@@ -57,18 +58,18 @@ fn read_text(arg: &str) -> Result<String> {
 }
 
 fn dry_run(text: &str) -> Result<()> {
-    println!("{text}");
-    println!("--");
-    println!(
+    outln!("{text}")?;
+    outln!("--")?;
+    outln!(
         "weighted length {} of {}; nothing was sent (--dry-run)",
         post_length::weighted_length(text),
         post_length::MAX_WEIGHTED_LENGTH
-    );
+    )?;
     post_length::check(text).map_err(Error::from)?;
     Ok(())
 }
 
-fn stored_keys(env: &Env) -> Result<XCredentials> {
+fn stored_keys(env: &Context) -> Result<XCredentials> {
     let keys = credentials::store(&env.paths)
         .load()?
         .x

@@ -18,11 +18,11 @@ use url::Url;
 
 use super::{Outcome, Outgoing, endpoint, has_protocol, unanswered};
 use crate::config::{Config, SinkKind};
-use crate::credentials::BlueskyCredentials;
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry};
-use crate::post_length;
+use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
+use crate::sinks::post_length;
+use crate::store::credentials::BlueskyCredentials;
 
 const TITLE: &str = "Bluesky";
 

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{Outcome, Outgoing, unanswered, webhook_url};
 use crate::config::{Config, SinkKind};
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry};
+use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
 
 const TITLE: &str = "Discord";

@@ -18,10 +18,10 @@ use url::Url;
 
 use super::{Outcome, Outgoing, endpoint, has_protocol};
 use crate::config::{Config, HttpConfig};
-use crate::credentials::MastodonCredentials;
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry, SendError};
-use crate::post_length;
+use crate::net::http::{self, Reply, Retry, SendError};
+use crate::sinks::post_length;
+use crate::store::credentials::MastodonCredentials;
 
 const TITLE: &str = "Mastodon";
 
@@ -322,8 +322,8 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     use super::*;
+    use crate::day::MessageKind;
     use crate::error::Kind;
-    use crate::render::MessageKind;
 
     fn limits(max: usize) -> Limits {
         Limits {

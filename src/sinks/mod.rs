@@ -7,18 +7,19 @@
 mod bluesky;
 mod discord;
 mod mastodon;
+pub mod post_length;
 mod slack;
-mod x;
+pub mod x;
 
 use chrono::NaiveDate;
 use url::{Host, Url};
 
 use crate::config::{Config, Paths, SinkKind};
-use crate::credentials::Credentials;
+use crate::day::MessageKind;
 use crate::error::{Error, Result};
-use crate::http::{Reply, SendError};
-use crate::render::MessageKind;
+use crate::net::http::{Reply, SendError};
 use crate::secret::Secret;
+use crate::store::credentials::Credentials;
 
 pub use bluesky::create_session;
 pub use mastodon::instance_limits;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Outcome, Outgoing, unanswered, webhook_url};
 use crate::config::{Config, SinkKind};
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry};
+use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
 
 const TITLE: &str = "Slack";

@@ -18,55 +18,23 @@ use minijinja::value::{Object, ObjectRepr, Value};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::config::{Config, Locale};
-use crate::demo;
+use crate::day::demo;
+use crate::day::{Activity, DaySummary, MessageKind, Sleep, Stages};
 use crate::error::{Error, Result};
-use crate::summary::{Activity, DaySummary, Sleep, Stages};
 
-/// The messages of a day, in posting order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageKind {
-    Activity,
-    Sleep,
+/// The message's template as the config names it and errors show it.
+fn template_name(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Activity => "templates.activity",
+        MessageKind::Sleep => "templates.sleep",
+    }
 }
 
-impl MessageKind {
-    pub const ALL: [MessageKind; 2] = [MessageKind::Activity, MessageKind::Sleep];
-
-    /// The message's key in `[templates]` and in the posted ledger.
-    pub fn name(self) -> &'static str {
-        match self {
-            MessageKind::Activity => "activity",
-            MessageKind::Sleep => "sleep",
-        }
-    }
-
-    /// The template's name as the user sees it in the config and in errors.
-    fn template_name(self) -> &'static str {
-        match self {
-            MessageKind::Activity => "templates.activity",
-            MessageKind::Sleep => "templates.sleep",
-        }
-    }
-
-    /// The user's template for this message, when the config has one.
-    pub fn user_template(self, config: &Config) -> Option<&str> {
-        match self {
-            MessageKind::Activity => config.templates.activity.as_deref(),
-            MessageKind::Sleep => config.templates.sleep.as_deref(),
-        }
-    }
-
-    /// Why `day` has nothing for this message to say, if it has nothing.
-    fn missing_main_data(self, day: &DaySummary) -> Option<&'static str> {
-        match self {
-            MessageKind::Activity if day.activity.is_empty() => {
-                Some("no activity was recorded (tracker off-wrist or not synced)")
-            }
-            MessageKind::Sleep if day.sleep.as_ref().and_then(|s| s.minutes_asleep).is_none() => {
-                Some("no sleep ending that day was recorded")
-            }
-            _ => None,
-        }
+/// The user's template for `kind`, when the config has one.
+pub fn user_template(kind: MessageKind, config: &Config) -> Option<&str> {
+    match kind {
+        MessageKind::Activity => config.templates.activity.as_deref(),
+        MessageKind::Sleep => config.templates.sleep.as_deref(),
     }
 }
 
@@ -109,10 +77,8 @@ impl Renderer {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         for kind in MessageKind::ALL {
-            let source = kind
-                .user_template(config)
-                .unwrap_or_else(|| words.builtin(kind));
-            env.add_template_owned(kind.template_name(), source.to_owned())
+            let source = user_template(kind, config).unwrap_or_else(|| words.builtin(kind));
+            env.add_template_owned(template_name(kind), source.to_owned())
                 .map_err(|err| template_error(kind, &err))?;
         }
         let renderer = Renderer { env, words };
@@ -151,7 +117,7 @@ impl Renderer {
 
     fn render_one(&self, kind: MessageKind, context: &Value) -> Result<String> {
         self.env
-            .get_template(kind.template_name())
+            .get_template(template_name(kind))
             .and_then(|template| template.render(context))
             .map(|text| text.trim().to_owned())
             .map_err(|err| template_error(kind, &err))
@@ -166,7 +132,7 @@ impl Renderer {
         for kind in MessageKind::ALL {
             let template = self
                 .env
-                .get_template(kind.template_name())
+                .get_template(template_name(kind))
                 .map_err(|err| template_error(kind, &err))?;
             let unknown: BTreeSet<String> = template
                 .undeclared_variables(false)
@@ -187,7 +153,7 @@ impl Renderer {
                 return Err(Error::config(format!(
                     "{}: unknown {noun} {list}; use the placeholders listed under \
                      \"Messages and templates\" in the README",
-                    kind.template_name()
+                    template_name(kind)
                 )));
             }
         }
@@ -203,7 +169,7 @@ impl Renderer {
             return Err(Error::config(format!(
                 "{}: renders an empty message even for a day with every value recorded; \
                  give it some text",
-                skipped.kind.template_name()
+                template_name(skipped.kind)
             )));
         }
         self.render(&sparse_day(&full)).map(drop).map_err(|err| {
@@ -228,7 +194,7 @@ fn template_error(kind: MessageKind, err: &minijinja::Error) -> Error {
         .unwrap_or_default();
     Error::config(format!(
         "{}{line}: {}{detail}; fix the template in the config's [templates] table",
-        kind.template_name(),
+        template_name(kind),
         err.kind()
     ))
 }
@@ -378,8 +344,8 @@ const JA: Words = Words {
     steps: "歩",
     minutes: "分",
     hours: "時間",
-    activity_template: include_str!("../templates/ja/activity.txt"),
-    sleep_template: include_str!("../templates/ja/sleep.txt"),
+    activity_template: include_str!("../../templates/ja/activity.txt"),
+    sleep_template: include_str!("../../templates/ja/sleep.txt"),
 };
 
 const EN: Words = Words {
@@ -388,8 +354,8 @@ const EN: Words = Words {
     steps: "steps",
     minutes: "min",
     hours: "hours",
-    activity_template: include_str!("../templates/en/activity.txt"),
-    sleep_template: include_str!("../templates/en/sleep.txt"),
+    activity_template: include_str!("../../templates/en/activity.txt"),
+    sleep_template: include_str!("../../templates/en/sleep.txt"),
 };
 
 impl Words {
@@ -453,7 +419,7 @@ impl Object for NotRecorded {
 mod tests {
     use super::*;
     use crate::config::TemplatesConfig;
-    use crate::summary::Device;
+    use crate::day::Device;
 
     const JA_ACTIVITY: &str = "本日(2021-05-23)の運動 from Fitbit
 
@@ -864,7 +830,7 @@ Charge 4: 80% (2021-05-24 07:12)",
 
     #[test]
     fn the_readme_example_template_renders_the_demo_day() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         let example = readme
             .split("```toml\n[templates]")
             .nth(1)
@@ -889,7 +855,7 @@ Charge 4: 80% (2021-05-24 07:12)",
 
     #[test]
     fn the_readme_documents_every_placeholder() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         let section = readme
             .split("## Messages and templates")
             .nth(1)

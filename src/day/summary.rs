@@ -210,7 +210,7 @@ mod tests {
     use super::*;
 
     fn day_synced_at(last_sync: Option<&str>) -> DaySummary {
-        let mut day = crate::demo::sample_day();
+        let mut day = crate::day::demo::sample_day();
         day.date = "2026-11-25".parse().unwrap();
         day.device = last_sync.map(|t| Device {
             name: Some("Charge 6".into()),
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn impossible_values_are_dropped_and_named_and_possible_ones_kept() {
-        let mut day = crate::demo::sample_day();
+        let mut day = crate::day::demo::sample_day();
         day.activity.steps = Some(-5);
         day.activity.distance_km = Some(-0.1);
         day.activity.very_active_minutes = Some(1441);
@@ -253,7 +253,7 @@ mod tests {
         day.device.as_mut().unwrap().battery_percent = Some(250);
         let notes = day.sanitize();
 
-        let expected = crate::demo::sample_day();
+        let expected = crate::day::demo::sample_day();
         assert_eq!(day.activity.steps, None);
         assert_eq!(day.activity.distance_km, None);
         assert_eq!(day.activity.very_active_minutes, None);
@@ -292,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_possible_day_is_left_alone_including_its_extremes() {
-        let mut day = crate::demo::sample_day();
+        let mut day = crate::day::demo::sample_day();
         day.activity.steps = Some(0);
         day.activity.sedentary_minutes = Some(1440);
         day.device.as_mut().unwrap().battery_percent = Some(100);

@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::{Config, HttpConfig};
-use crate::credentials::XCredentials;
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry, SendError};
-use crate::post_length;
+use crate::net::http::{self, Reply, Retry, SendError};
 use crate::secret::Secret;
+use crate::sinks::post_length;
+use crate::store::credentials::XCredentials;
 
 const SERVICE: &str = "X";
 

@@ -6,8 +6,6 @@ use std::str::FromStr;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::error::{Error, Result};
-
 /// The `--date` argument: `today`, `yesterday` or `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateArg {
@@ -40,9 +38,18 @@ impl fmt::Display for DateArg {
     }
 }
 
+/// A day that has not begun yet in the account's zone, so it has no data.
+#[derive(Debug, thiserror::Error)]
+#[error("{date} is in the future in {tz} (today there is {today}); pass a past date or yesterday")]
+pub struct FutureDate {
+    date: NaiveDate,
+    tz: Tz,
+    today: NaiveDate,
+}
+
 /// The civil date `arg` names at instant `now` in zone `tz`. A day that has not begun
 /// there yet has no data and is refused.
-pub fn resolve(arg: DateArg, now: DateTime<Utc>, tz: Tz) -> Result<NaiveDate> {
+pub fn resolve(arg: DateArg, now: DateTime<Utc>, tz: Tz) -> Result<NaiveDate, FutureDate> {
     let today = now.with_timezone(&tz).date_naive();
     let date = match arg {
         DateArg::Today => today,
@@ -50,9 +57,7 @@ pub fn resolve(arg: DateArg, now: DateTime<Utc>, tz: Tz) -> Result<NaiveDate> {
         DateArg::On(date) => date,
     };
     if date > today {
-        return Err(Error::other(format!(
-            "{date} is in the future in {tz} (today there is {today}); pass a past date or yesterday"
-        )));
+        return Err(FutureDate { date, tz, today });
     }
     Ok(date)
 }

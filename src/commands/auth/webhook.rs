@@ -6,19 +6,23 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Env, hint_enable, prompt};
+use super::hint_enable;
+use super::prompt;
+use crate::context::Context;
+use crate::output::outln;
+
 use crate::config::SinkKind;
-use crate::credentials::{self, Credentials, WebhookCredentials};
 use crate::error::Error;
 use crate::sinks;
+use crate::store::credentials::{self, Credentials, WebhookCredentials};
 
 pub fn run(
-    explicit: Option<&Path>,
+    config_file: Option<&Path>,
     kind: SinkKind,
     env_var: &str,
     slot: fn(&mut Credentials) -> &mut Option<WebhookCredentials>,
 ) -> Result<()> {
-    let env = Env::load(explicit)?;
+    let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
     store.load()?;
@@ -29,10 +33,10 @@ pub fn run(
         *slot(stored) = Some(WebhookCredentials { webhook_url });
         Ok(())
     })?;
-    println!(
+    outln!(
         "Stored the {what} in {}; the first post checks it.",
         store.path().display()
-    );
-    hint_enable(&env, kind);
+    )?;
+    hint_enable(&env, kind)?;
     Ok(())
 }

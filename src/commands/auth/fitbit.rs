@@ -6,12 +6,13 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::authorize::{self, ClientSource, Consent};
-use super::{Env, block_on};
+use super::consent::{self, ClientSource, Consent};
+use crate::context::{Context, block_on};
+
 use crate::cli::AuthFitbitArgs;
-use crate::credentials::OAuthCredentials;
-use crate::fitbit_legacy::{self, FitbitLegacy, PROFILE, SCOPES};
-use crate::oauth;
+use crate::net::oauth;
+use crate::providers::fitbit_legacy::{self, FitbitLegacy, PROFILE, SCOPES};
+use crate::store::credentials::OAuthCredentials;
 
 const CLIENT: ClientSource = ClientSource {
     label: "Fitbit OAuth 2.0 client",
@@ -21,8 +22,8 @@ const CLIENT: ClientSource = ClientSource {
     found_in: "the app's page at dev.fitbit.com > Manage > My Apps",
 };
 
-pub fn run(explicit: Option<&Path>, args: &AuthFitbitArgs) -> Result<()> {
-    let env = Env::load(explicit)?;
+pub fn run(config_file: Option<&Path>, args: &AuthFitbitArgs) -> Result<()> {
+    let env = Context::load(config_file)?;
     let client = CLIENT.env_or_prompt()?;
     block_on(async {
         let service = fitbit_legacy::service(&env.config.fitbit, &env.paths.config);
@@ -34,17 +35,17 @@ pub fn run(explicit: Option<&Path>, args: &AuthFitbitArgs) -> Result<()> {
             redirect_uri: Some(&args.redirect_uri),
             instructions: "Open this address in a browser, sign in to Fitbit and allow access:",
         };
-        let creds = authorize::authorize(&env, &client, &consent, args.no_browser).await?;
+        let creds = consent::authorize(&env, &client, &consent, args.no_browser).await?;
         check_account(&env, &creds).await
     })
 }
 
 /// Reads the account's time zone when the profile scope allows it (see
-/// [`authorize::check_account`]).
-async fn check_account(env: &Env, creds: &OAuthCredentials) -> Result<()> {
+/// [`consent::check_account`]).
+async fn check_account(env: &Context, creds: &OAuthCredentials) -> Result<()> {
     if !oauth::is_granted(creds, &PROFILE) {
         return Ok(());
     }
     let provider = FitbitLegacy::new(&env.config, &env.paths, env.client.clone());
-    Ok(authorize::check_account(env, &provider, "Fitbit").await?)
+    consent::check_account(env, &provider, "Fitbit").await
 }

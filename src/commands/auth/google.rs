@@ -6,14 +6,15 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::authorize::{self, ClientSource, Consent, OAuthClient};
-use super::{Env, block_on};
+use super::consent::{self, ClientSource, Consent, OAuthClient};
+use crate::context::{Context, block_on};
+
 use crate::cli::AuthGoogleArgs;
-use crate::credentials::OAuthCredentials;
 use crate::error::Error;
-use crate::google_health::{self, GoogleHealth, SCOPES, SETTINGS};
-use crate::oauth;
+use crate::net::oauth;
+use crate::providers::google_health::{self, GoogleHealth, SCOPES, SETTINGS};
 use crate::secret::Secret;
+use crate::store::credentials::OAuthCredentials;
 
 const CLIENT: ClientSource = ClientSource {
     label: "Google OAuth client",
@@ -23,8 +24,8 @@ const CLIENT: ClientSource = ClientSource {
     found_in: "the Desktop app client's JSON",
 };
 
-pub fn run(explicit: Option<&Path>, args: &AuthGoogleArgs) -> Result<()> {
-    let env = Env::load(explicit)?;
+pub fn run(config_file: Option<&Path>, args: &AuthGoogleArgs) -> Result<()> {
+    let env = Context::load(config_file)?;
     let client = oauth_client(args.client_secret_file.as_deref())?;
     block_on(authorize(&env, &client, args.no_browser))
 }
@@ -73,7 +74,7 @@ fn client_from_file(path: &Path) -> Result<OAuthClient, Error> {
     }
 }
 
-async fn authorize(env: &Env, client: &OAuthClient, no_browser: bool) -> Result<()> {
+async fn authorize(env: &Context, client: &OAuthClient, no_browser: bool) -> Result<()> {
     let service = google_health::service(&env.config.google_health);
     let consent = Consent {
         service: &service,
@@ -83,16 +84,16 @@ async fn authorize(env: &Env, client: &OAuthClient, no_browser: bool) -> Result<
         redirect_uri: None,
         instructions: "Open this address in a browser, sign in with the Google account that holds your Fitbit data and allow access:",
     };
-    let creds = authorize::authorize(env, client, &consent, no_browser).await?;
+    let creds = consent::authorize(env, client, &consent, no_browser).await?;
     check_account(env, &creds).await
 }
 
 /// Reads the account's time zone when the settings scope allows it (see
-/// [`authorize::check_account`]).
-async fn check_account(env: &Env, creds: &OAuthCredentials) -> Result<()> {
+/// [`consent::check_account`]).
+async fn check_account(env: &Context, creds: &OAuthCredentials) -> Result<()> {
     if !oauth::is_granted(creds, &SETTINGS) {
         return Ok(());
     }
     let provider = GoogleHealth::new(&env.config, &env.paths, env.client.clone());
-    Ok(authorize::check_account(env, &provider, "Google Health").await?)
+    consent::check_account(env, &provider, "Google Health").await
 }

@@ -7,13 +7,16 @@ use std::process::{Command, Stdio};
 
 use url::Url;
 
-use super::{Env, prompt};
-use crate::credentials::{self, OAuthCredentials};
+use super::prompt;
+use crate::context::Context;
+use crate::output::outln;
+
 use crate::error::{Error, Result};
-use crate::oauth::{self, AuthorizeRequest, Loopback, Pkce, Scope, Service, TokenClient};
-use crate::provider::Provider;
+use crate::net::oauth::{self, AuthorizeRequest, Loopback, Pkce, Scope, Service, TokenClient};
+use crate::providers::Provider;
 use crate::secret::Secret;
-use crate::state;
+use crate::store::credentials::{self, OAuthCredentials};
+use crate::store::state;
 
 /// An OAuth client registered with the provider.
 pub struct OAuthClient {
@@ -106,11 +109,11 @@ pub struct Consent<'a> {
 /// Runs the consent, exchanges the code and stores the tokens in the provider's slot
 /// of the credentials file; returns what was stored.
 pub async fn authorize(
-    env: &Env,
+    env: &Context,
     client: &OAuthClient,
     consent: &Consent<'_>,
     no_browser: bool,
-) -> Result<OAuthCredentials> {
+) -> anyhow::Result<OAuthCredentials> {
     let store = credentials::store(&env.paths);
     // find out now, not after the consent, whether the tokens could be saved
     // (taking the lock creates the directory)
@@ -142,7 +145,7 @@ pub async fn authorize(
     }
     .url();
     eprintln!("{}", consent.instructions);
-    println!("{url}");
+    outln!("{url}")?;
 
     let code = match loopback {
         Some(listener) => {
@@ -177,11 +180,11 @@ pub async fn authorize(
         *(service.slot)(all) = Some(creds.clone());
         Ok(())
     })?;
-    println!(
+    outln!(
         "Authorized with {}; tokens saved to {}",
         service.name,
         store.path().display()
-    );
+    )?;
     warn_about_unticked(consent, &creds);
     Ok(creds)
 }
@@ -209,10 +212,14 @@ fn warn_about_unticked(consent: &Consent<'_>, creds: &OAuthCredentials) {
 /// account the API refuses shows up now, not at the first cron run) and refreshes the
 /// cached zone, which may differ for a different account. `account` names it for the
 /// output: "Google Health".
-pub async fn check_account(env: &Env, provider: &impl Provider, account: &str) -> Result<()> {
+pub async fn check_account(
+    env: &Context,
+    provider: &impl Provider,
+    account: &str,
+) -> anyhow::Result<()> {
     let tz = provider.timezone().await?;
     state::remember_timezone(&state::store(&env.paths), tz);
-    println!("{account} account time zone: {tz}");
+    outln!("{account} account time zone: {tz}")?;
     Ok(())
 }
 

@@ -23,13 +23,13 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::config::{Config, FitbitConfig, HttpConfig, Paths};
-use crate::credentials::{self, OAuthCredentials};
+use crate::day::{Activity, DaySummary, Device, Sleep, Stages};
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry};
-use crate::oauth::{ClientAuth, ErrorList, Scope, Service, Session, Shutdown, is_granted};
-use crate::provider::{self, Provider};
+use crate::net::http::{self, Reply, Retry};
+use crate::net::oauth::{ClientAuth, ErrorList, Scope, Service, Session, Shutdown, is_granted};
+use crate::providers::{self, Provider};
 use crate::secret::Secret;
-use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
+use crate::store::credentials::{self, OAuthCredentials};
 
 pub const PROVIDER_NAME: &str = "fitbit-legacy";
 pub const AUTH_COMMAND: &str = "fitbit-notifier auth fitbit";
@@ -127,7 +127,7 @@ fn shutdown(endpoint: &Url, config_path: &Path) -> Shutdown {
         notice: format!(
             "the Fitbit Web API was turned off on 2026-11-02 and its tokens cannot be moved to Google; to switch to the Google Health API, set provider = \"google-health\" in {}, create the Google OAuth client (README \"Google Health setup\"), then run `{}`",
             config_path.display(),
-            crate::google_health::AUTH_COMMAND
+            crate::providers::google_health::AUTH_COMMAND
         ),
     }
 }
@@ -317,7 +317,7 @@ impl Provider for FitbitLegacy {
         let (profile, _): (ProfileBody, Units) = self
             .get(&creds, "1/user/-/profile.json", "the profile", &PROFILE)
             .await?;
-        provider::account_zone("Fitbit", profile.user.timezone)
+        providers::account_zone("Fitbit", profile.user.timezone)
     }
 
     /// Fitbit reports local times in the account's own zone, so they are taken as they

@@ -6,10 +6,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Paths;
-use crate::error::Result;
-use crate::ledger::Ledger;
-use crate::provider::Provider;
-use crate::store::{Locked, TomlStore};
+use crate::store::TomlStore;
+use crate::store::ledger::Ledger;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
@@ -26,30 +24,6 @@ pub type StateStore = TomlStore<State>;
 
 pub fn store(paths: &Paths) -> StateStore {
     TomlStore::public(paths.state.clone(), paths.state_lock.clone())
-}
-
-/// The zone that decides which civil day is meant: the config's `timezone` when set,
-/// else the cached account zone, else the provider's answer (then cached). Takes the
-/// held state lock, because a caller that posts holds it for the whole run.
-pub async fn timezone(
-    configured: Option<Tz>,
-    locked: &Locked<'_, State>,
-    provider: &impl Provider,
-) -> Result<Tz> {
-    if let Some(tz) = configured {
-        return Ok(tz);
-    }
-    let mut state = locked.read()?;
-    if let Some(tz) = state.account_timezone {
-        return Ok(tz);
-    }
-    let tz = provider.timezone().await?;
-    state.account_timezone = Some(tz);
-    // failing to cache is not worth failing the run for: the next run asks again
-    if let Err(err) = locked.write(&state) {
-        log::warn!("cannot cache the account time zone: {err}");
-    }
-    Ok(tz)
 }
 
 /// Caches the account zone. Failing to is not worth failing a run for: the zone is

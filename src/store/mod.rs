@@ -6,6 +6,10 @@
 //! stable lock file (a lock on the data file itself would be lost when the rename
 //! swaps its inode), and every write replaces the file atomically.
 
+pub mod credentials;
+pub mod ledger;
+pub mod state;
+
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::marker::PhantomData;

@@ -19,13 +19,13 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::config::{Config, GoogleHealthConfig, HttpConfig, Paths};
-use crate::credentials::{self, OAuthCredentials};
+use crate::day::{Activity, DaySummary, Device, Sleep, Stages};
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry};
-use crate::oauth::{ClientAuth, Scope, Service, Session, is_granted};
-use crate::provider::{self, Provider};
+use crate::net::http::{self, Reply, Retry};
+use crate::net::oauth::{ClientAuth, Scope, Service, Session, is_granted};
+use crate::providers::{self, Provider};
 use crate::secret::Secret;
-use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
+use crate::store::credentials::{self, OAuthCredentials};
 
 pub const PROVIDER_NAME: &str = "google-health";
 pub const AUTH_COMMAND: &str = "fitbit-notifier auth google";
@@ -461,7 +461,7 @@ impl Provider for GoogleHealth {
             return Err(api_error(&reply, what, &SETTINGS));
         }
         let settings: SettingsBody = parse(&reply, what)?;
-        provider::account_zone("Google", settings.time_zone)
+        providers::account_zone("Google", settings.time_zone)
     }
 
     async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
@@ -1214,7 +1214,7 @@ mod tests {
             .map(|s| s.id.to_string())
             .collect();
         assert_eq!(
-            crate::oauth::unticked(&SCOPES, &granted),
+            crate::net::oauth::unticked(&SCOPES, &granted),
             vec![&HEALTH_METRICS, &NUTRITION]
         );
     }

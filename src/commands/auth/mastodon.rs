@@ -8,15 +8,19 @@ use std::path::Path;
 use anyhow::Result;
 use url::Url;
 
-use super::{Env, block_on, hint_enable, prompt};
+use super::hint_enable;
+use super::prompt;
+use crate::context::{Context, block_on};
+use crate::output::outln;
+
 use crate::cli::AuthMastodonArgs;
 use crate::config::SinkKind;
-use crate::credentials::{self, MastodonCredentials};
 use crate::error::{Error, Kind};
 use crate::sinks;
+use crate::store::credentials::{self, MastodonCredentials};
 
-pub fn run(explicit: Option<&Path>, args: &AuthMastodonArgs) -> Result<()> {
-    let env = Env::load(explicit)?;
+pub fn run(config_file: Option<&Path>, args: &AuthMastodonArgs) -> Result<()> {
+    let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
     store.load()?;
@@ -34,11 +38,11 @@ pub fn run(explicit: Option<&Path>, args: &AuthMastodonArgs) -> Result<()> {
         });
         Ok(())
     })?;
-    println!(
+    outln!(
         "Stored the Mastodon instance and access token in {}; the first post checks the token.",
         store.path().display()
-    );
-    hint_enable(&env, SinkKind::Mastodon);
+    )?;
+    hint_enable(&env, SinkKind::Mastodon)?;
     Ok(())
 }
 
@@ -68,18 +72,18 @@ fn instance_url(given: &str) -> Result<Url, Error> {
 /// Reads the instance's limits. An instance that cannot be reached is an error (a typo
 /// would otherwise fail every run); one that answers without the limits (an older or
 /// other server) is accepted with a warning, and posts are counted against 500.
-fn check_instance(env: &Env, instance: &Url) -> Result<()> {
+fn check_instance(env: &Context, instance: &Url) -> Result<()> {
     let limits = block_on(async {
         Ok(sinks::instance_limits(&env.client, &env.config.http, instance).await?)
     });
     match limits {
         Ok(limits) => {
-            println!(
+            outln!(
                 "{} takes posts of up to {} characters (a link counts {}).",
                 instance.host_str().unwrap_or("The instance"),
                 limits.max_characters,
                 limits.characters_reserved_per_url
-            );
+            )?;
             Ok(())
         }
         Err(err) if crate::error::kind_of(&err) == Kind::TryLater => Err(err),

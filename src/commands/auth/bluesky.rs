@@ -5,16 +5,20 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Env, block_on, hint_enable, prompt};
+use super::hint_enable;
+use super::prompt;
+use crate::context::{Context, block_on};
+use crate::output::outln;
+
 use crate::cli::AuthBlueskyArgs;
 use crate::config::SinkKind;
-use crate::credentials::{self, BlueskyCredentials};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::sinks;
+use crate::store::credentials::{self, BlueskyCredentials};
 
-pub fn run(explicit: Option<&Path>, args: &AuthBlueskyArgs) -> Result<()> {
-    let env = Env::load(explicit)?;
+pub fn run(config_file: Option<&Path>, args: &AuthBlueskyArgs) -> Result<()> {
+    let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
     store.load()?;
@@ -42,13 +46,13 @@ pub fn run(explicit: Option<&Path>, args: &AuthBlueskyArgs) -> Result<()> {
         stored.bluesky = Some(credentials);
         Ok(())
     })?;
-    println!(
+    outln!(
         "Signed in to Bluesky as @{} ({}); stored the handle and app password in {}.",
         session.handle,
         session.did,
         store.path().display()
-    );
-    hint_enable(&env, SinkKind::Bluesky);
+    )?;
+    hint_enable(&env, SinkKind::Bluesky)?;
     Ok(())
 }
 

@@ -21,10 +21,10 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::config::HttpConfig;
-use crate::credentials::{CredentialStore, Credentials, OAuthCredentials};
 use crate::error::{Error, Result};
-use crate::http::{self, Reply, Retry};
+use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
+use crate::store::credentials::{CredentialStore, Credentials, OAuthCredentials};
 
 /// How long `auth` waits for the browser to come back to the loopback listener.
 pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(300);

@@ -1,13 +1,16 @@
-//! X as a sink: the client of `crate::x` with the stored keys. X counts a text by
+//! X as a sink: the client of [`client`] with the stored keys. X counts a text by
 //! twitter-text's weighted length and refuses a text the account already posted, which
 //! is how a re-run recognizes a post that landed without an answer.
 
+mod client;
+
+pub use client::{AppKeys, Client, Posted, UserToken};
+
 use super::{Outcome, Outgoing};
 use crate::config::Config;
-use crate::credentials::XCredentials;
 use crate::error::Result;
-use crate::post_length;
-use crate::x::{Client, Posted};
+use crate::sinks::post_length;
+use crate::store::credentials::XCredentials;
 
 pub struct XSink<'a> {
     client: Client<'a>,

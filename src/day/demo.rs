@@ -6,7 +6,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::summary::{Activity, DaySummary, Device, Sleep, Stages};
+use crate::day::{Activity, DaySummary, Device, Sleep, Stages};
 
 pub fn sample_day() -> DaySummary {
     DaySummary {

@@ -5,13 +5,16 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Env, block_on, prompt};
-use crate::credentials::{self, XCredentials};
-use crate::error::Error;
-use crate::x::{self, AppKeys, UserToken};
+use super::prompt;
+use crate::context::{Context, block_on};
+use crate::output::outln;
 
-pub fn run(explicit: Option<&Path>, pin: bool) -> Result<()> {
-    let env = Env::load(explicit)?;
+use crate::error::Error;
+use crate::sinks::x::{self, AppKeys, UserToken};
+use crate::store::credentials::{self, XCredentials};
+
+pub fn run(config_file: Option<&Path>, pin: bool) -> Result<()> {
+    let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
     store.load()?;
@@ -22,7 +25,7 @@ pub fn run(explicit: Option<&Path>, pin: bool) -> Result<()> {
     let (access_token, access_token_secret) = if pin {
         let minted = pin_flow(&env, &app)?;
         if let Some(name) = &minted.screen_name {
-            println!("Authorized @{name}.");
+            outln!("Authorized @{name}.")?;
         }
         (minted.access_token, minted.access_token_secret)
     } else {
@@ -41,17 +44,17 @@ pub fn run(explicit: Option<&Path>, pin: bool) -> Result<()> {
         stored.x = Some(keys);
         Ok(())
     })?;
-    println!("Stored the X keys in {}.", store.path().display());
+    outln!("Stored the X keys in {}.", store.path().display())?;
     // GET /2/users/me would check them, but X bills it as a user read ($0.010)
-    println!(
+    outln!(
         "X has no free call to check them, so the first post will: \
          `fitbit-notifier tweet --text \"...\"` (a post costs $0.015)."
-    );
+    )?;
     Ok(())
 }
 
 /// Request token, authorization by the user in a browser, PIN, access token.
-fn pin_flow(env: &Env, app: &AppKeys) -> Result<UserToken> {
+fn pin_flow(env: &Context, app: &AppKeys) -> Result<UserToken> {
     let x = x::Client::new(&env.client, &env.config);
     block_on(async {
         let request = x.request_token(app).await?;

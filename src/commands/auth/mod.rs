@@ -1,0 +1,53 @@
+//! `auth <service>`: store what a provider or a sink needs to act for the person, one
+//! file per service; `consent` is the browser flow the OAuth 2.0 providers share, and
+//! `prompt` how secrets are read without ever passing through argv.
+
+mod bluesky;
+mod consent;
+mod fitbit;
+mod google;
+mod mastodon;
+mod prompt;
+mod webhook;
+mod x;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::AuthService;
+use crate::config::SinkKind;
+use crate::context::Context;
+use crate::output::outln;
+
+pub fn run(config_file: Option<&Path>, service: AuthService) -> Result<()> {
+    match service {
+        AuthService::Google(args) => google::run(config_file, &args),
+        AuthService::Fitbit(args) => fitbit::run(config_file, &args),
+        AuthService::X { pin } => x::run(config_file, pin),
+        AuthService::Mastodon(args) => mastodon::run(config_file, &args),
+        AuthService::Bluesky(args) => bluesky::run(config_file, &args),
+        AuthService::Discord => {
+            webhook::run(config_file, SinkKind::Discord, "DISCORD_WEBHOOK_URL", |c| {
+                &mut c.discord
+            })
+        }
+        AuthService::Slack => {
+            webhook::run(config_file, SinkKind::Slack, "SLACK_WEBHOOK_URL", |c| {
+                &mut c.slack
+            })
+        }
+    }
+}
+
+/// After `auth` of a sink: how to have `run` post there, unless it already does.
+fn hint_enable(ctx: &Context, kind: SinkKind) -> Result<()> {
+    if ctx.config.sinks.enabled.contains(&kind) {
+        return Ok(());
+    }
+    outln!(
+        "To post there, add \"{}\" to [sinks] enabled in {}.",
+        kind.name(),
+        ctx.paths.config.display()
+    )
+}

@@ -1,0 +1,6 @@
+//! Talking to remote services: `http` is the glue every remote shares (the one client,
+//! endpoint joining, retries, the status → error-kind defaults), `oauth` the OAuth 2.0
+//! protocol the providers share.
+
+pub mod http;
+pub mod oauth;
