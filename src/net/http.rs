@@ -1,5 +1,8 @@
-//! HTTP shared by every remote service: one client (rustls, timeouts), capped bodies,
-//! bounded retries with backoff, and the classification of transport failures.
+//! The glue every remote service shares, written once: one client (rustls, timeouts),
+//! endpoint URLs under a configured base, capped bodies, bounded retries with backoff
+//! that wait out a rate limit, the classification of transport failures (never sent, or
+//! sent and unanswered: it may have landed), and the default reading of an error status
+//! that each service falls back to after matching its own special answers.
 
 use std::time::Duration;
 
@@ -109,6 +112,16 @@ pub enum SendError {
 }
 
 impl SendError {
+    /// For a request that was sent and got no answer, what happened: it may have been
+    /// acted on, so a request that is not safe to repeat must be treated as done.
+    pub fn may_have_landed(&self) -> Option<String> {
+        match self {
+            SendError::NoAnswer => Some(self.to_string()),
+            SendError::Broken(detail) => Some(format!("the connection broke: {detail}")),
+            SendError::NotSent(_) | SendError::TooLarge => None,
+        }
+    }
+
     /// A temporary failure for `service`, with what to do.
     pub fn into_error(self, service: &str) -> Error {
         match self {
@@ -282,6 +295,35 @@ pub fn with_trailing_slash(mut url: Url) -> Url {
     url
 }
 
+/// `path` under `base`, whether or not the base ends in a slash (`Url::join` alone would
+/// drop the base's last segment without one). `key` names the base in the config for the
+/// error: `[x] api_base`.
+pub fn endpoint(base: &Url, path: &str, key: &str) -> Result<Url> {
+    let base = with_trailing_slash(base.clone());
+    base.join(path).map_err(|err| {
+        Error::config(format!(
+            "{key} \"{base}\" cannot lead to {path}: {err}; give an https:// address"
+        ))
+    })
+}
+
+/// What an error answer means when the service's own reading found nothing more specific:
+/// a rate limit or a server error is temporary (75), anything else is told as it came.
+pub fn status_error(service: &str, reply: &Reply, detail: &str) -> Error {
+    let status = reply.status;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        Error::try_later(format!(
+            "{service}'s rate limit is reached (429: {detail}); the next run will try again"
+        ))
+    } else if status.is_server_error() {
+        Error::try_later(format!(
+            "{service} had a server error ({status}) on every attempt; the next run will try again"
+        ))
+    } else {
+        Error::other(format!("{service} answered {status}: {detail}"))
+    }
+}
+
 /// A successful answer's JSON body as `T` (which may borrow from it); `api` and `what`
 /// name it in the error.
 pub fn parse_json<'a, T: Deserialize<'a>>(reply: &'a Reply, api: &str, what: &str) -> Result<T> {
@@ -296,6 +338,66 @@ pub fn parse_json<'a, T: Deserialize<'a>>(reply: &'a Reply, api: &str, what: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_hang_under_the_base_with_or_without_a_slash() {
+        for (base, path, joined) in [
+            (
+                "https://social.example/mastodon",
+                "api/v1/statuses",
+                "https://social.example/mastodon/api/v1/statuses",
+            ),
+            (
+                "https://social.example",
+                "api/v1/statuses",
+                "https://social.example/api/v1/statuses",
+            ),
+            (
+                "https://health.googleapis.com/v4",
+                "users/me/settings",
+                "https://health.googleapis.com/v4/users/me/settings",
+            ),
+            (
+                "https://api.x.com/",
+                "2/tweets",
+                "https://api.x.com/2/tweets",
+            ),
+        ] {
+            let url = endpoint(&Url::parse(base).unwrap(), path, "base").unwrap();
+            assert_eq!(url.as_str(), joined, "{base} + {path}");
+        }
+    }
+
+    #[test]
+    fn an_error_status_without_a_special_meaning_is_read_by_its_class() {
+        for (status, kind, phrase) in [
+            (429, crate::error::Kind::TryLater, "rate limit"),
+            (502, crate::error::Kind::TryLater, "server error"),
+            (418, crate::error::Kind::Other, "answered 418"),
+        ] {
+            let err = status_error("Example", &Reply::fake(status, &[], ""), "detail");
+            assert_eq!(err.kind(), kind, "{status}");
+            assert!(err.to_string().starts_with("Example"), "{err}");
+            assert!(err.to_string().contains(phrase), "{err}");
+        }
+    }
+
+    #[test]
+    fn only_a_sent_request_without_an_answer_may_have_landed() {
+        assert!(SendError::NoAnswer.may_have_landed().is_some());
+        assert!(
+            SendError::Broken("reset".into())
+                .may_have_landed()
+                .unwrap()
+                .contains("reset")
+        );
+        assert!(
+            SendError::NotSent("refused".into())
+                .may_have_landed()
+                .is_none()
+        );
+        assert!(SendError::TooLarge.may_have_landed().is_none());
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

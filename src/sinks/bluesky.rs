@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
-use super::{Outcome, Outgoing, endpoint, has_protocol, unanswered};
+use super::{Outcome, Outgoing, has_protocol, unanswered};
 use crate::config::{Config, SinkKind};
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
@@ -236,7 +236,7 @@ fn link_facet(text: &str, range: Range<usize>) -> Facet {
 }
 
 fn service_endpoint(config: &Config, path: &str) -> Result<Url> {
-    endpoint(&config.bluesky.service, path, "[bluesky] service")
+    http::endpoint(&config.bluesky.service, path, "[bluesky] service")
 }
 
 fn retry(config: &Config, kind: fn(&crate::config::HttpConfig) -> Retry) -> Retry {
@@ -344,10 +344,7 @@ fn common_failure(reply: &Reply, detail: &str) -> Error {
                 "{TITLE}'s rate limit is reached (429 {detail}); try again later"
             )),
         },
-        _ if status.is_server_error() => Error::try_later(format!(
-            "{TITLE} had a server error ({status}) on every attempt; the next run will try again"
-        )),
-        _ => Error::other(format!("{TITLE} answered {status}: {detail}")),
+        _ => http::status_error(TITLE, reply, detail),
     }
 }
 

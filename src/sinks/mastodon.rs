@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
-use super::{Outcome, Outgoing, endpoint, has_protocol};
+use super::{Outcome, Outgoing, has_protocol};
 use crate::config::{Config, HttpConfig};
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry, SendError};
@@ -214,7 +214,7 @@ impl<'a> MastodonSink<'a> {
 }
 
 fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
-    endpoint(instance, path, "the Mastodon instance")
+    http::endpoint(instance, path, "the Mastodon instance")
 }
 
 fn host(instance: &Url) -> &str {
@@ -222,12 +222,12 @@ fn host(instance: &Url) -> &str {
 }
 
 fn unanswered(err: SendError) -> Error {
-    match err {
-        SendError::NoAnswer | SendError::Broken(_) => Error::try_later(format!(
-            "{TITLE} did not answer the post ({err}); the next run sends it again with the same \
+    match err.may_have_landed() {
+        Some(detail) => Error::try_later(format!(
+            "{TITLE} did not answer the post ({detail}); the next run sends it again with the same \
              Idempotency-Key, which Mastodon honours for an hour, so it cannot be posted twice within that hour"
         )),
-        other => other.into_error(TITLE),
+        None => err.into_error(TITLE),
     }
 }
 
@@ -282,10 +282,7 @@ fn failure(reply: &Reply, instance: &Url) -> Error {
             "{TITLE} refused the post as invalid (422: {detail}); change the template or report it if it is a bug"
         )),
         429 => rate_limited(&reply.headers),
-        _ if status.is_server_error() => Error::try_later(format!(
-            "{TITLE} ({host}) had a server error ({status}) on every attempt; the next run will try again"
-        )),
-        _ => Error::other(format!("{TITLE} answered {status}: {detail}")),
+        _ => http::status_error(&format!("{TITLE} ({host})"), reply, &detail),
     }
 }
 

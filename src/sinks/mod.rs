@@ -17,7 +17,7 @@ use url::{Host, Url};
 use crate::config::{Config, Paths, SinkKind};
 use crate::day::MessageKind;
 use crate::error::{Error, Result};
-use crate::net::http::{Reply, SendError};
+use crate::net::http::{self, Reply, SendError};
 use crate::secret::Secret;
 use crate::store::credentials::Credentials;
 
@@ -222,20 +222,6 @@ pub fn webhook_url(secret: &Secret, kind: SinkKind) -> Result<Url> {
     Ok(url)
 }
 
-/// `path` under `base`, whether or not the base ends in a slash (`Url::join` would drop
-/// the base's last segment without one).
-fn endpoint(base: &Url, path: &str, what: &str) -> Result<Url> {
-    let mut base = base.clone();
-    if !base.path().ends_with('/') {
-        base.set_path(&format!("{}/", base.path()));
-    }
-    base.join(path).map_err(|err| {
-        Error::config(format!(
-            "{what} \"{base}\" cannot lead to {path}: {err}; give an https:// address"
-        ))
-    })
-}
-
 /// Whether a URL found in a text starts with its protocol (`example.com` does not).
 fn has_protocol(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
@@ -245,12 +231,9 @@ fn has_protocol(url: &str) -> bool {
 /// A post that got no answer from a service that cannot tell a repeat from a new post is
 /// [`Outcome::Unanswered`]; a post that never left is the usual temporary failure.
 fn unanswered(err: SendError, kind: SinkKind) -> Result<Outcome> {
-    match err {
-        SendError::NoAnswer => Ok(Outcome::Unanswered(err.to_string())),
-        SendError::Broken(detail) => Ok(Outcome::Unanswered(format!(
-            "the connection broke: {detail}"
-        ))),
-        other => Err(other.into_error(kind.title())),
+    match err.may_have_landed() {
+        Some(detail) => Ok(Outcome::Unanswered(detail)),
+        None => Err(err.into_error(kind.title())),
     }
 }
 
@@ -273,13 +256,7 @@ fn webhook_failure(
         400 => Error::other(format!(
             "{title} refused the message as invalid (400: {detail}); change the template or report it if it is a bug"
         )),
-        429 => Error::try_later(format!(
-            "{title}'s rate limit is reached (429: {detail}); the next run will try again"
-        )),
-        _ if status.is_server_error() => Error::try_later(format!(
-            "{title} had a server error ({status}: {detail}) on every attempt; the next run will try again"
-        )),
-        _ => Error::other(format!("{title} answered {status}: {detail}")),
+        _ => http::status_error(title, reply, detail),
     }
 }
 
@@ -317,24 +294,6 @@ mod tests {
             assert!(err.to_string().contains("auth slack"), "{err}");
             assert!(!err.to_string().contains("sekrit"), "{err}");
         }
-    }
-
-    #[test]
-    fn endpoints_hang_under_the_base_with_or_without_a_slash() {
-        let base = Url::parse("https://social.example/mastodon").unwrap();
-        assert_eq!(
-            endpoint(&base, "api/v1/statuses", "instance")
-                .unwrap()
-                .as_str(),
-            "https://social.example/mastodon/api/v1/statuses"
-        );
-        let base = Url::parse("https://social.example").unwrap();
-        assert_eq!(
-            endpoint(&base, "api/v1/statuses", "instance")
-                .unwrap()
-                .as_str(),
-            "https://social.example/api/v1/statuses"
-        );
     }
 
     #[test]

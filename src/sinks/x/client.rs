@@ -171,16 +171,7 @@ impl<'a> Client<'a> {
     }
 
     fn endpoint(&self, path: &str) -> Result<Url> {
-        let mut base = self.config.x.api_base.clone();
-        // join() would replace the last segment of a base without a trailing slash
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
-        base.join(path).map_err(|err| {
-            Error::config(format!(
-                "[x] api_base = \"{base}\" cannot lead to {path}: {err}; set it to an http(s) URL such as https://api.x.com/"
-            ))
-        })
+        http::endpoint(&self.config.x.api_base, path, "[x] api_base")
     }
 
     fn retry(&self, kind: fn(&HttpConfig) -> Retry) -> Retry {
@@ -193,15 +184,11 @@ impl<'a> Client<'a> {
     fn unanswered_post(&self, err: SendError) -> Error {
         let what_to_do = "so it may have been published: look at the account before posting again \
                           (X refuses the same text twice, so a repeat cannot make a second post)";
-        match err {
-            SendError::NoAnswer => Error::try_later(format!(
-                "X did not answer within {}s after the post was sent, {what_to_do}",
-                self.config.http.timeout
+        match err.may_have_landed() {
+            Some(detail) => Error::try_later(format!(
+                "X did not answer after the post was sent ({detail}), {what_to_do}"
             )),
-            SendError::Broken(detail) => Error::try_later(format!(
-                "the connection to X broke after the post was sent ({detail}), {what_to_do}"
-            )),
-            other => other.into_error(SERVICE),
+            None => err.into_error(SERVICE),
         }
     }
 }
@@ -382,10 +369,7 @@ fn failure(reply: &Reply, problem: &Problem, unauthorized: &str) -> Error {
         400 => Error::other(format!(
             "X rejected the request as invalid (400: {detail}); this is likely a bug, please report it"
         )),
-        _ if status.is_server_error() => Error::try_later(format!(
-            "X had a server error ({status}) on every attempt; try again later (the next scheduled run will)"
-        )),
-        _ => Error::other(format!("X answered {status}: {detail}")),
+        _ => http::status_error(SERVICE, reply, &detail),
     }
 }
 
