@@ -3,8 +3,12 @@
 //! is how a re-run recognizes a post that landed without an answer.
 
 mod client;
+mod errors;
+mod pin;
+mod sign;
 
-pub use client::{AppKeys, Client, Posted, UserToken};
+pub use client::{Client, Posted};
+pub use pin::{AppKeys, UserToken};
 
 use super::{Outcome, Outgoing};
 use crate::config::Config;
