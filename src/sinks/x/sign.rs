@@ -106,7 +106,6 @@ pub(super) fn access_token_request<'a>(
 pub(super) mod tests {
 
     use super::*;
-    use crate::error::Kind;
 
     // The credentials, nonce and timestamp of X's "Creating a signature" page.
     const CONSUMER_KEY: &str = "xvz1evFS4wEEPTGEFPHBog";
