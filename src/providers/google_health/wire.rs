@@ -1,0 +1,436 @@
+//! The bodies of Google Health API answers and what they mean in the summary's terms:
+//! proto3 JSON scalars (`Count`, `Real`, `Seconds`), the rollup and list pages, each
+//! data type's rollup or point, sleep sessions, paired devices and settings, and the
+//! choices made among them (the main sleep, the worn device, the day's basal energy).
+
+use std::collections::HashMap;
+use std::num::IntErrorKind;
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::day::{Device, Sleep, Stages};
+
+/// An int64, which proto3 JSON sends as a string (some servers send a number). Any
+/// integer is taken, a negative one too; beyond the int64 range it saturates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Count(pub(super) i64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        match Value::deserialize(de)? {
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::String(s) => saturating_int(s.trim()),
+            _ => None,
+        }
+        .map(Count)
+        .ok_or_else(|| D::Error::custom("expected an integer or an integer string"))
+    }
+}
+
+fn saturating_int(text: &str) -> Option<i64> {
+    match text.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(err) => match err.kind() {
+            IntErrorKind::PosOverflow => Some(i64::MAX),
+            IntErrorKind::NegOverflow => Some(i64::MIN),
+            _ => None,
+        },
+    }
+}
+
+/// A double, normally a JSON number (proto3 JSON also allows a string).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Real(pub(super) f64);
+
+impl<'de> Deserialize<'de> for Real {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        match Value::deserialize(de)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .filter(|f: &f64| f.is_finite())
+        .map(Real)
+        .ok_or_else(|| D::Error::custom("expected a number"))
+    }
+}
+
+/// A protobuf Duration: `"43200s"`, `"3.5s"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Seconds(pub(super) f64);
+
+impl Seconds {
+    pub(super) fn minutes(self) -> i64 {
+        // `as` saturates, so an absurd duration stays absurd rather than wrapping
+        (self.0 / 60.0).round() as i64
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(de)?;
+        text.strip_suffix('s')
+            .and_then(|n| n.parse::<f64>().ok())
+            .filter(|s| s.is_finite())
+            .map(Seconds)
+            .ok_or_else(|| {
+                D::Error::custom(format!("expected a duration like \"60s\", got {text:?}"))
+            })
+    }
+}
+
+/// A data point with its fields left as text, so that only the one field the data type
+/// is read by gets parsed: a day of minute-level points parsed into `Value` trees takes
+/// over ten megabytes.
+pub(super) type Point<'a> = HashMap<String, &'a RawValue>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RollupPage<'a> {
+    #[serde(default, borrow)]
+    pub(super) rollup_data_points: Vec<Point<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ListPage<'a> {
+    #[serde(default, borrow)]
+    pub(super) data_points: Vec<Point<'a>>,
+    pub(super) next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StepsRollup {
+    pub(super) count_sum: Option<Count>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DistanceRollup {
+    pub(super) millimeters_sum: Option<Count>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct KcalRollup {
+    pub(super) kcal_sum: Option<Real>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ActivityLevelRollup {
+    #[serde(default)]
+    activity_level_rollups_by_activity_level_type: Vec<LevelDuration>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LevelDuration {
+    activity_level_type: String,
+    total_duration: Option<Seconds>,
+}
+
+impl ActivityLevelRollup {
+    pub(super) fn minutes(&self, kind: &str) -> Option<i64> {
+        self.activity_level_rollups_by_activity_level_type
+            .iter()
+            .find(|l| l.activity_level_type == kind)
+            .and_then(|l| l.total_duration)
+            .map(Seconds::minutes)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SedentaryRollup {
+    pub(super) duration_sum: Option<Seconds>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ActiveMinutesRollup {
+    #[serde(default)]
+    active_minutes_rollup_by_activity_level: Vec<LevelMinutes>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LevelMinutes {
+    activity_level: String,
+    active_minutes_sum: Option<Count>,
+}
+
+impl ActiveMinutesRollup {
+    pub(super) fn minutes(&self, kind: &str) -> Option<i64> {
+        self.active_minutes_rollup_by_activity_level
+            .iter()
+            .find(|l| l.activity_level == kind)
+            .and_then(|l| l.active_minutes_sum)
+            .map(|m| m.0)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct HydrationRollup {
+    pub(super) amount_consumed: Option<Amount>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Amount {
+    pub(super) milliliters_sum: Option<Real>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WeightRollup {
+    pub(super) weight_grams_avg: Option<Real>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BodyFatRollup {
+    pub(super) body_fat_percentage_avg: Option<Real>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct KcalPoint {
+    kcal: Option<Real>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RestingHeartRatePoint {
+    beats_per_minute: Option<Count>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SleepPoint {
+    #[serde(default)]
+    interval: Interval,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: SleepMetadata,
+    #[serde(default)]
+    summary: SleepSummary,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Interval {
+    start_time: Option<DateTime<Utc>>,
+    end_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SleepMetadata {
+    main_sleep: Option<bool>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SleepSummary {
+    minutes_asleep: Option<Count>,
+    minutes_in_sleep_period: Option<Count>,
+    #[serde(default)]
+    stages_summary: Vec<StageMinutes>,
+}
+
+#[derive(Deserialize)]
+struct StageMinutes {
+    #[serde(rename = "type")]
+    kind: String,
+    minutes: Option<Count>,
+}
+
+impl SleepPoint {
+    /// How long the session lasted, for choosing the longest.
+    fn length(&self) -> TimeDelta {
+        match (self.interval.start_time, self.interval.end_time) {
+            (Some(start), Some(end)) => end - start,
+            _ => self
+                .summary
+                .minutes_in_sleep_period
+                .map_or(TimeDelta::zero(), |m| {
+                    TimeDelta::try_minutes(m.0).unwrap_or(if m.0 < 0 {
+                        TimeDelta::MIN
+                    } else {
+                        TimeDelta::MAX
+                    })
+                }),
+        }
+    }
+
+    fn stage(&self, kind: &str) -> Option<i64> {
+        self.summary
+            .stages_summary
+            .iter()
+            .find(|s| s.kind == kind)
+            .and_then(|s| s.minutes)
+            .map(|m| m.0)
+    }
+
+    pub(super) fn into_summary(self, tz: Tz) -> Sleep {
+        // a classic (stageless) log has ASLEEP/RESTLESS/AWAKE, which are not stages
+        let stages = if self.kind.as_deref() == Some("CLASSIC") {
+            Stages::default()
+        } else {
+            Stages {
+                deep: self.stage("DEEP"),
+                light: self.stage("LIGHT"),
+                rem: self.stage("REM"),
+                wake: self.stage("AWAKE"),
+            }
+        };
+        Sleep {
+            minutes_asleep: self.summary.minutes_asleep.map(|m| m.0),
+            minutes_in_bed: self.summary.minutes_in_sleep_period.map(|m| m.0),
+            start: self.interval.start_time.map(|t| local(t, tz)),
+            end: self.interval.end_time.map(|t| local(t, tz)),
+            stages,
+        }
+    }
+}
+
+/// The session Google marks as the main sleep, else the longest.
+pub(super) fn main_sleep(sessions: Vec<SleepPoint>) -> Option<SleepPoint> {
+    let marked = sessions.iter().any(|s| s.metadata.main_sleep == Some(true));
+    sessions
+        .into_iter()
+        .filter(|s| !marked || s.metadata.main_sleep == Some(true))
+        .max_by_key(SleepPoint::length)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DevicesPage {
+    #[serde(default)]
+    paired_devices: Vec<PairedDevice>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PairedDevice {
+    device_version: Option<String>,
+    device_type: Option<String>,
+    battery_level: Option<Count>,
+    last_sync_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SettingsBody {
+    pub(super) time_zone: Option<String>,
+}
+
+/// An instant as a local date-time in the account's zone, to the second.
+fn local(instant: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
+    let local = instant.with_timezone(&tz).naive_local();
+    local.with_nanosecond(0).unwrap_or(local)
+}
+
+/// The sum of the minutes' energy, `None` when no minute has a value.
+pub(super) fn total_kcal(points: Vec<KcalPoint>) -> Option<f64> {
+    let kcals: Vec<f64> = points
+        .into_iter()
+        .filter_map(|p| p.kcal.map(|k| k.0))
+        .collect();
+    (!kcals.is_empty()).then(|| kcals.iter().sum())
+}
+
+pub(super) fn first_bpm(points: Vec<RestingHeartRatePoint>) -> Option<i64> {
+    points
+        .into_iter()
+        .find_map(|p| p.beats_per_minute)
+        .map(|bpm| bpm.0)
+}
+
+/// Of the paired devices, the one synced last: a scale and a tracker may both be
+/// paired, and the tracker is the one that syncs every day.
+pub(super) fn worn_device(page: DevicesPage, tz: Tz) -> Option<Device> {
+    page.paired_devices
+        .into_iter()
+        .max_by_key(|d| d.last_sync_time)
+        .map(|d| Device {
+            name: d.device_version.or(d.device_type),
+            battery_percent: d.battery_level.map(|b| b.0),
+            last_sync: d.last_sync_time.map(|t| local(t, tz)),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn ints_come_as_strings_or_numbers_and_durations_as_seconds() {
+        let steps: StepsRollup = serde_json::from_str(r#"{"countSum":"9876"}"#).unwrap();
+        assert_eq!(steps.count_sum, Some(Count(9876)));
+        let steps: StepsRollup = serde_json::from_str(r#"{"countSum":9876}"#).unwrap();
+        assert_eq!(steps.count_sum, Some(Count(9876)));
+        let negative: StepsRollup = serde_json::from_str(r#"{"countSum":"-1"}"#).unwrap();
+        assert_eq!(negative.count_sum, Some(Count(-1)), "the summary judges it");
+        let huge: StepsRollup =
+            serde_json::from_str(r#"{"countSum":"99999999999999999999"}"#).unwrap();
+        assert_eq!(huge.count_sum, Some(Count(i64::MAX)));
+        let float: StepsRollup = serde_json::from_str(r#"{"countSum":1e12}"#).unwrap();
+        assert_eq!(float.count_sum, Some(Count(1_000_000_000_000)));
+        assert!(serde_json::from_str::<StepsRollup>(r#"{"countSum":"12.5"}"#).is_err());
+        assert!(serde_json::from_str::<StepsRollup>(r#"{"countSum":"many"}"#).is_err());
+        let sedentary: SedentaryRollup =
+            serde_json::from_str(r#"{"durationSum":"43200s"}"#).unwrap();
+        assert_eq!(sedentary.duration_sum.unwrap().minutes(), 720);
+        let half: SedentaryRollup = serde_json::from_str(r#"{"durationSum":"89.5s"}"#).unwrap();
+        assert_eq!(half.duration_sum.unwrap().minutes(), 1);
+        assert!(serde_json::from_str::<SedentaryRollup>(r#"{"durationSum":"12m"}"#).is_err());
+        let kcal: KcalRollup = serde_json::from_str(r#"{"kcalSum":"2142.5"}"#).unwrap();
+        assert_eq!(kcal.kcal_sum, Some(Real(2142.5)));
+    }
+
+    fn session(start: &str, end: &str, main: Option<bool>) -> SleepPoint {
+        serde_json::from_value(json!({
+            "interval": {"startTime": start, "endTime": end},
+            "metadata": main.map_or(json!({}), |m| json!({"mainSleep": m})),
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_marked_main_sleep_wins_else_the_longest() {
+        let nap = || session("2026-11-25T13:00:00Z", "2026-11-25T14:30:00Z", None);
+        let night = || session("2026-11-24T22:00:00Z", "2026-11-25T05:00:00Z", None);
+        let chosen = main_sleep(vec![nap(), night()]).unwrap();
+        assert_eq!(chosen.length(), TimeDelta::hours(7));
+        let marked_nap = session("2026-11-25T13:00:00Z", "2026-11-25T14:30:00Z", Some(true));
+        let chosen = main_sleep(vec![marked_nap, night()]).unwrap();
+        assert_eq!(chosen.length(), TimeDelta::minutes(90));
+        assert!(main_sleep(vec![]).is_none());
+    }
+
+    #[test]
+    fn local_times_are_in_the_account_zone_to_the_second() {
+        let t: DateTime<Utc> = "2026-11-25T06:12:00.750Z".parse().unwrap();
+        assert_eq!(
+            local(t, chrono_tz::Europe::Berlin).to_string(),
+            "2026-11-25 07:12:00"
+        );
+        assert_eq!(
+            local(t, chrono_tz::Asia::Tokyo).to_string(),
+            "2026-11-25 15:12:00"
+        );
+    }
+}
