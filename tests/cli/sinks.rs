@@ -3,7 +3,6 @@
 //! mock X: the exact requests, the per-sink ledger, length limits, error mapping, dry
 //! runs, and secrets that are never printed.
 
-use std::net::TcpListener;
 use std::process::Output;
 use std::time::Duration;
 
@@ -13,12 +12,13 @@ use sha2::{Digest, Sha256};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::google::forbid_token_requests;
+use crate::harness::{self, closed_port, stderr_of, stdout_of};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
 };
-use crate::run::{ACTIVITY_EN, SLEEP_EN, data_requests, ledger};
+use crate::providers::Provider::Google;
+use crate::run::{activity_en, data_requests, ledger, sleep_en};
 use crate::support::TestEnv;
 
 const MASTODON_TOKEN: &str = "mastodon-token-Qx81vT";
@@ -100,7 +100,7 @@ async fn setup_with(enabled: &[&str], timeout: u64, extra_config: &str) -> Setup
         d = discord.uri(),
         s = slack.uri()
     ));
-    forbid_token_requests(&google).await;
+    Google.forbid_token_requests(&google).await;
     Day::standard().mount(&google, OLD_TOKEN).await;
     x.answer_posts(created(), None).await;
     let s = Setup {
@@ -227,22 +227,8 @@ fn run(s: &Setup, args: &[&str]) -> Output {
     s.env.cmd().args(args).output().unwrap()
 }
 
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 fn assert_no_secret(output: &Output) {
-    let printed = format!("{}{}", stdout_of(output), stderr_of(output));
-    for secret in SECRETS {
-        assert!(
-            !printed.contains(secret),
-            "{secret} was printed:\n{printed}"
-        );
-    }
+    harness::assert_no_secret(output, &SECRETS);
 }
 
 fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
@@ -289,13 +275,13 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
     assert_eq!(stderr_of(&output), "", "a successful run is silent");
 
     let x_posts = s.x.posts().await;
-    assert_eq!(texts(&x_posts, "text"), [ACTIVITY_EN, SLEEP_EN]);
+    assert_eq!(texts(&x_posts, "text"), [activity_en(), sleep_en()]);
 
     let statuses = requests_to(&s.mastodon, STATUSES).await;
     assert_eq!(statuses.len(), 2);
     for (status, (message, text)) in statuses
         .iter()
-        .zip([("activity", ACTIVITY_EN), ("sleep", SLEEP_EN)])
+        .zip([("activity", activity_en()), ("sleep", sleep_en())])
     {
         assert_eq!(
             header(status, "authorization"),
@@ -318,7 +304,7 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
     );
     let records = requests_to(&s.bluesky, CREATE_RECORD).await;
     assert_eq!(records.len(), 2);
-    for (record, text) in records.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+    for (record, text) in records.iter().zip([activity_en(), sleep_en()]) {
         assert_eq!(
             header(record, "authorization"),
             Some(format!("Bearer {ACCESS_JWT}").as_str())
@@ -347,7 +333,7 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
 
     let executions = requests_to(&s.discord, DISCORD_PATH).await;
     assert_eq!(executions.len(), 2);
-    for (execution, text) in executions.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+    for (execution, text) in executions.iter().zip([activity_en(), sleep_en()]) {
         assert_eq!(execution.url.query(), Some("wait=true"));
         assert_eq!(header(execution, "authorization"), None);
         assert_eq!(header(execution, "content-type"), Some("application/json"));
@@ -359,7 +345,7 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
 
     let messages = requests_to(&s.slack, SLACK_PATH).await;
     assert_eq!(messages.len(), 2);
-    for (message, text) in messages.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+    for (message, text) in messages.iter().zip([activity_en(), sleep_en()]) {
         assert_eq!(header(message, "authorization"), None);
         assert_eq!(header(message, "content-type"), Some("application/json"));
         assert_eq!(body(message), json!({ "text": text }));
@@ -423,7 +409,10 @@ async fn when_x_fails_and_mastodon_succeeds_the_rerun_posts_only_to_x() {
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     let x_texts = texts(&s.x.posts().await, "text");
     // the two refused attempts at the activity message, then both messages
-    assert_eq!(x_texts, [ACTIVITY_EN, ACTIVITY_EN, ACTIVITY_EN, SLEEP_EN]);
+    assert_eq!(
+        x_texts,
+        [activity_en(), activity_en(), activity_en(), sleep_en()]
+    );
     assert_eq!(
         requests_to(&s.mastodon, STATUSES).await.len(),
         2,
@@ -456,7 +445,7 @@ async fn a_failure_stops_only_that_sinks_later_messages() {
     );
     assert_eq!(
         texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
-        [ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), sleep_en()]
     );
     let discord = ledger(&s.env, "discord");
     assert!(discord.contains_key("activity") && !discord.contains_key("sleep"));
@@ -465,7 +454,7 @@ async fn a_failure_stops_only_that_sinks_later_messages() {
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     assert_eq!(
         texts(&requests_to(&s.discord, DISCORD_PATH).await, "content"),
-        [ACTIVITY_EN, SLEEP_EN, SLEEP_EN]
+        [activity_en(), sleep_en(), sleep_en()]
     );
     assert_eq!(requests_to(&s.slack, SLACK_PATH).await.len(), 2);
 }
@@ -489,8 +478,8 @@ async fn mastodon_resends_a_post_with_the_same_idempotency_key_within_a_run_and_
             .map(|r| header(r, "idempotency-key").unwrap().to_string())
             .collect()
     };
-    let activity = idempotency_key("activity", ACTIVITY_EN);
-    let sleep = idempotency_key("sleep", SLEEP_EN);
+    let activity = idempotency_key("activity", activity_en());
+    let sleep = idempotency_key("sleep", sleep_en());
     assert_eq!(
         keys(&requests_to(&s.mastodon, STATUSES).await),
         [activity.clone(), activity.clone(), sleep.clone()]
@@ -548,7 +537,7 @@ async fn a_webhook_post_left_unanswered_is_recorded_and_never_sent_twice() {
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     assert_eq!(
         texts(&requests_to(&s.discord, DISCORD_PATH).await, "content"),
-        [ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), sleep_en()]
     );
 }
 
@@ -756,11 +745,7 @@ async fn a_run_exits_75_while_any_sink_may_succeed_on_a_retry_and_reports_every_
 
 #[tokio::test]
 async fn a_webhook_that_cannot_be_reached_is_75_without_showing_its_url() {
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let s = setup(&["discord", "slack"]).await;
     let credentials = s
         .env
@@ -800,10 +785,10 @@ async fn dry_run_prints_the_messages_once_and_each_sinks_verdict_and_sends_nothi
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         stdout_of(&output),
-        format!("{ACTIVITY_EN}\n---\n{SLEEP_EN}\n")
+        format!("{}\n---\n{}\n", activity_en(), sleep_en())
     );
-    let activity = ACTIVITY_EN.chars().count();
-    let sleep = SLEEP_EN.chars().count();
+    let activity = activity_en().chars().count();
+    let sleep = sleep_en().chars().count();
     assert_eq!(
         stderr_of(&output),
         format!(
@@ -890,7 +875,7 @@ async fn tweet_date_posts_to_every_enabled_sink_whatever_the_ledger_says() {
     assert_eq!(s.x.posts().await.len(), 4);
     assert_eq!(
         texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
-        [ACTIVITY_EN, SLEEP_EN, ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), sleep_en(), activity_en(), sleep_en()]
     );
 }
 
@@ -988,16 +973,12 @@ async fn auth_mastodon_reads_the_instance_limit_and_stores_the_token_privately()
         stored["mastodon"]["access_token"].as_str(),
         Some(MASTODON_TOKEN)
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
 fn auth_mastodon_stores_nothing_when_the_instance_cannot_be_reached() {
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let env = TestEnv::new();
     let output = env
         .cmd()
@@ -1067,7 +1048,7 @@ async fn auth_bluesky_signs_in_before_storing_and_stores_nothing_when_refused() 
         stored["bluesky"]["app_password"].as_str(),
         Some(BLUESKY_PASSWORD)
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
@@ -1101,7 +1082,7 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         stored["slack"]["webhook_url"].as_str(),
         Some(slack.as_str())
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 
     // a webhook over plain http would send its secret in the clear
     let output = env
@@ -1124,13 +1105,4 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         env.read_credentials().contains(&slack),
         "the stored URL is kept"
     );
-}
-
-fn credentials_mode(env: &TestEnv) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(env.credentials_path())
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777
 }

@@ -1,9 +1,6 @@
 //! Posting to X: `auth x` and `tweet` against a loopback mock of X that recomputes the
 //! OAuth 1.0a signature of every request it receives and answers 401 to a wrong one.
 
-use std::fs;
-use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -12,6 +9,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, Request, ResponseTemplate};
 
+use crate::harness::{self, closed_port};
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MINTED_TOKEN, MINTED_TOKEN_SECRET,
     MockX, POST_ID, REQUEST_TOKEN, REQUEST_TOKEN_SECRET, created, now, oauth_fields,
@@ -56,22 +54,8 @@ fn env_with_api_base(api_base: &str, timeout_seconds: u64) -> TestEnv {
     env
 }
 
-fn printed(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 fn assert_no_secret(output: &Output) {
-    let printed = printed(output);
-    for secret in SECRETS {
-        assert!(
-            !printed.contains(secret),
-            "{secret} was printed:\n{printed}"
-        );
-    }
+    harness::assert_no_secret(output, &SECRETS);
 }
 
 /// `auth x` with all four values in the environment, as a user would run it.
@@ -91,14 +75,6 @@ fn store_keys(env: &TestEnv) {
     assert_no_secret(&output);
 }
 
-fn credentials_mode(env: &TestEnv) -> u32 {
-    fs::metadata(env.credentials_path())
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777
-}
-
 #[test]
 fn auth_x_stores_the_keys_from_the_environment_in_a_private_file() {
     let env = env_with_api_base("http://127.0.0.1:9/", 2);
@@ -108,7 +84,7 @@ fn auth_x_stores_the_keys_from_the_environment_in_a_private_file() {
         assert!(stored.contains(value), "{value} missing from {stored}");
     }
     assert!(stored.contains("[x]"), "{stored}");
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
@@ -126,7 +102,7 @@ fn auth_x_reads_the_keys_from_standard_input_when_it_is_no_terminal() {
         stored.contains(&format!("access_token_secret = \"{ACCESS_TOKEN_SECRET}\"")),
         "{stored}"
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
@@ -393,12 +369,7 @@ async fn a_post_left_unanswered_is_not_sent_again() {
 
 #[test]
 fn a_refused_connection_exits_75() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let env = env_with_api_base(&format!("http://127.0.0.1:{port}/"), 2);
+    let env = env_with_api_base(&format!("http://127.0.0.1:{}/", closed_port()), 2);
     store_keys(&env);
     env.cmd()
         .args(["tweet", "--text", "hello"])
@@ -473,7 +444,7 @@ async fn the_pin_flow_stores_a_token_that_then_posts() {
         stored.contains(MINTED_TOKEN) && stored.contains(MINTED_TOKEN_SECRET),
         "{stored}"
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 
     env.cmd()
         .args(["tweet", "--text", "hello"])
