@@ -380,10 +380,11 @@ fn the_demo_needs_no_account_and_shows_the_original_posts() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         stdout_of(&output),
-        "本日(2021-05-23)の運動 from Fitbit\n\n座っていた時間: 551分\n軽い運動の時間: 90分\n\
-         アクティブな運動の時間: 4分\n激しい運動の時間: 7分\n\n本日の歩数: 1781歩 (1.213km)\n\n\
-         消費カロリー: 1988kcal (基礎代謝: 1560kcal)\n---\n本日(2021-05-23)の睡眠時間 from Fitbit\n\n\
-         睡眠時間: 12.433時間\n"
+        format!(
+            "{}\n---\n{}\n",
+            expected_message("activity_ja_2021_05_23"),
+            expected_message("sleep_ja_2021_05_23")
+        )
     );
 }
 
