@@ -3,47 +3,28 @@
 //! plays the browser), `refresh` and `fetch`.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{TimeDelta, Utc};
 use predicates::prelude::*;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use test_case::test_case;
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::harness::{
+    AuthRun, Issued, assert_one_line_error, browse, form, form_has, stderr_of, stdout_of,
+};
 use crate::mocks::google::{
     ACTIVITY, ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, HEALTH_METRICS, NEW_TOKEN, NUTRITION,
-    OLD_TOKEN, REFRESH_TOKEN, SETTINGS, SLEEP, credentials, expired_credentials, fixture,
-    fixture_path, token_body, valid_credentials,
+    OLD_TOKEN, REFRESH_TOKEN, SETTINGS, SLEEP, expired_credentials, fixture, fixture_path,
+    token_body, valid_credentials,
 };
 use crate::mocks::{Fault, FaultKind};
-use crate::support::{
-    AuthRun, Issued, TestEnv, assert_one_line_error, browse, directory_without_room_for_new_files,
-    form, form_has, stderr_of, stdout_of,
-};
+use crate::providers::Provider::Google;
+use crate::support::TestEnv;
 
 pub(crate) const CODE: &str = "4/0Ab-test_code";
-
-// ---------------------------------------------------------------------------------
-// The environment
-
-/// A test home whose config points every Google endpoint at a fresh mock; `top` holds
-/// top-level config keys.
-async fn setup(top: &str) -> (TestEnv, MockServer) {
-    let server = MockServer::start().await;
-    let env = TestEnv::new();
-    env.write_config(&format!(
-        "{top}\n[http]\nattempts = 2\ntimeout = 10\n\n[google_health]\napi_base = \"{uri}/v4/\"\nauth_url = \"{uri}/o/oauth2/v2/auth\"\ntoken_url = \"{uri}/token\"\n",
-        uri = server.uri()
-    ));
-    (env, server)
-}
 
 // ---------------------------------------------------------------------------------
 // The token endpoint
@@ -60,15 +41,6 @@ pub(crate) async fn mount_refresh(server: &MockServer, response: ResponseTemplat
         ]))
         .respond_with(response)
         .expect(times)
-        .mount(server)
-        .await;
-}
-
-/// Fails the test (on drop) if anything reaches the token endpoint.
-pub(crate) async fn forbid_token_requests(server: &MockServer) {
-    Mock::given(path("/token"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
         .mount(server)
         .await;
 }
@@ -95,29 +67,8 @@ async fn mount_failure(server: &MockServer, data_type: &str, response: ResponseT
         .await;
 }
 
-fn fetch_json(env: &TestEnv) -> Value {
-    let output = env
-        .cmd()
-        .args(["fetch", "--date", DAY, "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "fetch failed: {}",
-        stderr_of(&output)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn fetch_output(env: &TestEnv) -> Output {
-    env.cmd()
-        .args(["fetch", "--date", DAY, "--json"])
-        .output()
-        .unwrap()
-}
-
 /// The standard day as `fetch --json` prints it for Europe/Berlin.
-fn standard_json() -> Value {
+pub(crate) fn standard_json() -> Value {
     json!({
         "date": "2026-11-25",
         "timezone": "Europe/Berlin",
@@ -148,44 +99,18 @@ fn standard_json() -> Value {
     })
 }
 
-/// A home with valid credentials, the Berlin zone configured and the standard day served.
-async fn standard_setup() -> (TestEnv, MockServer) {
-    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
-    env.write_credentials(&valid_credentials());
-    forbid_token_requests(&server).await;
-    (env, server)
-}
-
 // ---------------------------------------------------------------------------------
 // fetch
 
 #[tokio::test]
-async fn fetch_json_prints_the_whole_day_and_caches_the_account_zone() {
-    let (env, server) = setup("").await;
-    env.write_credentials(&valid_credentials());
-    forbid_token_requests(&server).await;
-    mount_settings(&server, OLD_TOKEN, 1).await;
-    Day::standard().mount(&server, OLD_TOKEN).await;
-
-    assert_eq!(fetch_json(&env), standard_json());
-    let state = fs::read_to_string(env.state_path()).unwrap();
-    assert!(
-        state.contains("account_timezone = \"Europe/Berlin\""),
-        "{state}"
-    );
-    // the second run takes the zone from the state file: settings is asked once in all
-    assert_eq!(fetch_json(&env)["timezone"], "Europe/Berlin");
-}
-
-#[tokio::test]
 async fn the_configured_zone_overrides_the_account_zone_for_local_times() {
-    let (env, server) = setup("timezone = \"Asia/Tokyo\"").await;
+    let (env, server) = Google.setup("timezone = \"Asia/Tokyo\"").await;
     env.write_credentials(&valid_credentials());
-    forbid_token_requests(&server).await;
+    Google.forbid_token_requests(&server).await;
     mount_settings(&server, OLD_TOKEN, 0).await;
     Day::standard().mount(&server, OLD_TOKEN).await;
 
-    let json = fetch_json(&env);
+    let json = Google.fetch_json(&env);
     assert_eq!(json["timezone"], "Asia/Tokyo");
     assert_eq!(json["sleep"]["start"], "2026-11-25T07:41:30");
     assert_eq!(json["device"]["last_sync"], "2026-11-26T15:05:00");
@@ -193,7 +118,7 @@ async fn the_configured_zone_overrides_the_account_zone_for_local_times() {
 
 #[tokio::test]
 async fn fetch_prints_a_readable_table_by_default() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     Day::standard().mount(&server, OLD_TOKEN).await;
     env.cmd()
         .args(["fetch", "--date", DAY])
@@ -212,9 +137,12 @@ async fn fetch_prints_a_readable_table_by_default() {
 
 #[tokio::test]
 async fn basal_calories_follow_every_page() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     Day::standard().mount(&server, OLD_TOKEN).await;
-    assert_eq!(fetch_json(&env)["activity"]["calories_bmr_kcal"], 1560.75);
+    assert_eq!(
+        Google.fetch_json(&env)["activity"]["calories_bmr_kcal"],
+        1560.75
+    );
     let basal_requests = server
         .received_requests()
         .await
@@ -241,7 +169,7 @@ pub(crate) fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<b
 
 #[tokio::test]
 async fn of_two_sleep_sessions_the_marked_main_sleep_is_taken() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard();
     // the nap is longer, but Google marks the night as the main sleep
     day.sleep = json!({"dataPoints": [
@@ -249,7 +177,7 @@ async fn of_two_sleep_sessions_the_marked_main_sleep_is_taken() {
         sleep_session("2026-11-24T23:00:00Z", "2026-11-25T05:00:00Z", "350", Some(true)),
     ]});
     day.mount(&server, OLD_TOKEN).await;
-    let sleep = &fetch_json(&env)["sleep"];
+    let sleep = &Google.fetch_json(&env)["sleep"];
     assert_eq!(sleep["minutes_asleep"], 350);
     assert_eq!(sleep["start"], "2026-11-25T00:00:00");
     assert_eq!(
@@ -260,32 +188,19 @@ async fn of_two_sleep_sessions_the_marked_main_sleep_is_taken() {
 
 #[tokio::test]
 async fn without_a_main_sleep_mark_the_longest_session_is_taken() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard();
     day.sleep = json!({"dataPoints": [
         sleep_session("2026-11-25T13:00:00Z", "2026-11-25T14:00:00Z", "55", None),
         sleep_session("2026-11-24T22:00:00Z", "2026-11-25T06:00:00Z", "444", None),
     ]});
     day.mount(&server, OLD_TOKEN).await;
-    assert_eq!(fetch_json(&env)["sleep"]["minutes_asleep"], 444);
-}
-
-#[tokio::test]
-async fn a_day_without_sleep_or_device_has_null_for_them() {
-    let (env, server) = standard_setup().await;
-    let mut day = Day::standard();
-    day.sleep = json!({});
-    day.devices = json!({});
-    day.mount(&server, OLD_TOKEN).await;
-    let json = fetch_json(&env);
-    assert_eq!(json["sleep"], Value::Null);
-    assert_eq!(json["device"], Value::Null);
-    assert_eq!(json["activity"]["steps"], 9876);
+    assert_eq!(Google.fetch_json(&env)["sleep"]["minutes_asleep"], 444);
 }
 
 #[tokio::test]
 async fn absent_values_are_null_and_true_zeros_are_zero() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard()
         .with_rollup("steps", json!({"steps": {"countSum": "0"}}))
         .with_rollup("distance", json!({}))
@@ -300,7 +215,7 @@ async fn absent_values_are_null_and_true_zeros_are_zero() {
     day.basal_pages = vec![json!({})];
     day.resting_heart_rate = json!({"dataPoints": []});
     day.mount(&server, OLD_TOKEN).await;
-    let json = fetch_json(&env);
+    let json = Google.fetch_json(&env);
     let activity = &json["activity"];
     assert_eq!(activity["steps"], 0);
     assert_eq!(activity["calories_out_kcal"], 0.0);
@@ -315,7 +230,7 @@ async fn absent_values_are_null_and_true_zeros_are_zero() {
 
 #[tokio::test]
 async fn ints_are_read_from_strings_and_from_numbers() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard()
         .with_rollup("steps", json!({"steps": {"countSum": 9876}}))
         .with_rollup("distance", json!({"distance": {"millimetersSum": 7123400}}));
@@ -325,63 +240,13 @@ async fn ints_are_read_from_strings_and_from_numbers() {
     sleep["dataPoints"][0]["sleep"]["summary"]["minutesAsleep"] = json!(402);
     day.sleep = sleep;
     day.mount(&server, OLD_TOKEN).await;
-    let json = fetch_json(&env);
+    let json = Google.fetch_json(&env);
     assert_eq!(json, standard_json());
 }
 
 #[tokio::test]
-async fn requests_go_out_concurrently() {
-    let (env, server) = standard_setup().await;
-    let mut day = Day::standard();
-    day.delay = Duration::from_millis(400);
-    day.mount(&server, OLD_TOKEN).await;
-    let started = Instant::now();
-    fetch_json(&env);
-    let elapsed = started.elapsed();
-    // 16 requests (three of them pages that must follow each other) at 400 ms each:
-    // one after the other would take 6.4 s; concurrently about 1.2 s
-    eprintln!("fetch with 400 ms per response took {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(3500), "took {elapsed:?}");
-}
-
-#[tokio::test]
-async fn data_of_scopes_the_user_did_not_grant_is_not_requested() {
-    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
-    env.write_credentials(&credentials(
-        OLD_TOKEN,
-        Utc::now() + TimeDelta::hours(1),
-        Utc::now(),
-        &[ACTIVITY, SLEEP, SETTINGS],
-    ));
-    Day::standard().mount(&server, OLD_TOKEN).await;
-    let json = fetch_json(&env);
-    assert_eq!(json["water_ml"], Value::Null);
-    assert_eq!(json["weight_kg"], Value::Null);
-    assert_eq!(json["resting_heart_rate_bpm"], Value::Null);
-    assert_eq!(json["activity"]["steps"], 9876);
-    let asked: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.url.path().to_string())
-        .collect();
-    for skipped in [
-        "hydration-log",
-        "/weight/",
-        "body-fat",
-        "daily-resting-heart-rate",
-    ] {
-        assert!(
-            !asked.iter().any(|p| p.contains(skipped)),
-            "{skipped} requested: {asked:?}"
-        );
-    }
-}
-
-#[tokio::test]
 async fn a_rollup_google_does_not_offer_falls_back_to_the_other_sources() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     mount_failure(
         &server,
         "activity-level",
@@ -389,104 +254,51 @@ async fn a_rollup_google_does_not_offer_falls_back_to_the_other_sources() {
     )
     .await;
     Day::standard().mount(&server, OLD_TOKEN).await;
-    let activity = fetch_json(&env)["activity"].clone();
+    let activity = Google.fetch_json(&env)["activity"].clone();
     assert_eq!(activity["sedentary_minutes"], 700);
     assert_eq!(activity["lightly_active_minutes"], 180);
     assert_eq!(activity["fairly_active_minutes"], 25);
     assert_eq!(activity["very_active_minutes"], 12);
 }
 
-#[tokio::test]
-async fn an_expiring_token_is_refreshed_and_saved_before_the_data_calls() {
-    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
-    env.write_credentials(&expired_credentials(1));
-    mount_refresh(
-        &server,
-        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
-        1,
-    )
-    .await;
-    Day::standard().mount(&server, NEW_TOKEN).await;
-    assert_eq!(fetch_json(&env), standard_json());
-    let saved = env.read_credentials();
-    assert!(
-        saved.contains(NEW_TOKEN) && saved.contains(REFRESH_TOKEN),
-        "{saved}"
-    );
-}
-
-#[tokio::test]
-async fn a_401_triggers_exactly_one_refresh_and_a_retry() {
-    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
-    env.write_credentials(&valid_credentials());
-    Mock::given(path_regex("^/v4/"))
-        .and(header(
-            "authorization",
-            format!("Bearer {OLD_TOKEN}").as_str(),
-        ))
-        .respond_with(ResponseTemplate::new(401).set_body_json(fixture("unauthenticated.json")))
-        .mount(&server)
-        .await;
-    mount_refresh(
-        &server,
-        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
-        1,
-    )
-    .await;
-    Day::standard().mount(&server, NEW_TOKEN).await;
-    assert_eq!(fetch_json(&env), standard_json());
-    assert!(env.read_credentials().contains(NEW_TOKEN));
-}
-
-#[tokio::test]
-async fn a_401_after_the_refresh_is_77() {
-    let (env, server) = setup("timezone = \"Europe/Berlin\"").await;
-    env.write_credentials(&valid_credentials());
-    Mock::given(path_regex("^/v4/"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(fixture("unauthenticated.json")))
-        .mount(&server)
-        .await;
-    mount_refresh(
-        &server,
-        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
-        1,
-    )
-    .await;
-    let output = fetch_output(&env);
-    assert_eq!(output.status.code(), Some(77));
-    assert!(
-        stderr_of(&output).contains("fitbit-notifier auth google"),
-        "{}",
-        stderr_of(&output)
-    );
-}
-
 /// Runs `fetch` on the standard day with one data type failing.
-async fn fetch_failing(data_type: &str, response: ResponseTemplate) -> (Output, MockServer) {
-    let (env, server) = standard_setup().await;
+async fn fetch_failing(
+    data_type: &str,
+    response: ResponseTemplate,
+) -> (std::process::Output, MockServer) {
+    let (env, server) = Google.standard_setup().await;
     mount_failure(&server, data_type, response).await;
     Day::standard().mount(&server, OLD_TOKEN).await;
-    (fetch_output(&env), server)
+    (Google.fetch(&env), server)
 }
 
-#[tokio::test]
-async fn account_not_linked_is_77_with_what_to_do_in_the_fitbit_app() {
-    let (output, _server) = fetch_failing(
-        "steps",
-        ResponseTemplate::new(400).set_body_json(fixture("account_not_linked.json")),
-    )
-    .await;
-    assert_one_line_error(&output, 77, "open the Fitbit app");
+fn json_answer(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
 }
 
+fn raw_answer(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
+/// Google's own error answers, and success answers that are not what they should be.
+#[test_case("steps", json_answer(400, fixture("account_not_linked.json")), 77, "open the Fitbit app" ; "account not linked: what to do in the Fitbit app")]
+#[test_case("sleep", json_answer(503, json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})), 75, "currently unavailable" ; "a server error with Google's message")]
+#[test_case("steps", json_answer(400, fixture("invalid_argument.json")), 1, "Request contains an invalid argument." ; "another client error with Google's message")]
+#[test_case("sleep", raw_answer("{\"dataPoints\": ["), 1, "unreadable answer for sleep" ; "cut-off JSON")]
+#[test_case("sleep", raw_answer("<html>\n<body>Service login</body>\n</html>"), 1, "unreadable answer for sleep" ; "HTML")]
+#[test_case("sleep", raw_answer(""), 1, "unreadable answer for sleep" ; "empty")]
+#[test_case("sleep", raw_answer("[1, 2, 3]"), 1, "unreadable answer for sleep" ; "an array")]
+#[test_case("sleep", raw_answer("{\"dataPoints\": \"none\"}"), 1, "unreadable answer for sleep" ; "a list of another type")]
+#[test_case("basal-energy-burned", json_answer(200, json!({"dataPoints": [{"dataSource": {"platform": "FITBIT"}, "basalEnergyBurned": {"kcal": "plenty"}}]})), 1, "unexpected basal calories value" ; "a list value of another type")]
 #[tokio::test]
-async fn an_insufficient_scope_is_77_and_names_the_scope() {
-    let (output, _server) = fetch_failing(
-        "hydration-log",
-        ResponseTemplate::new(403).set_body_json(fixture("scope_insufficient.json")),
-    )
-    .await;
-    assert_one_line_error(&output, 77, NUTRITION);
+async fn a_data_error_is_one_line_with_its_exit_status(
+    data_type: &str,
+    response: ResponseTemplate,
+    code: i32,
+    phrase: &str,
+) {
+    let (output, _server) = fetch_failing(data_type, response).await;
+    assert_one_line_error(&output, code, phrase);
 }
 
 #[tokio::test]
@@ -512,100 +324,13 @@ async fn a_rate_limit_is_retried_after_retry_after_then_75() {
 }
 
 #[tokio::test]
-async fn a_server_error_is_75() {
-    let (output, _server) = fetch_failing(
-        "sleep",
-        ResponseTemplate::new(503).set_body_json(
-            json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}),
-        ),
-    )
-    .await;
-    assert_one_line_error(&output, 75, "currently unavailable");
-}
-
-#[tokio::test]
-async fn an_html_server_error_is_a_one_line_75() {
-    let (output, _server) = fetch_failing(
-        "distance",
-        ResponseTemplate::new(502).set_body_raw(
-            "<html>\n<head><title>502</title></head>\n<body>Bad Gateway</body>\n</html>",
-            "text/html",
-        ),
-    )
-    .await;
-    assert_one_line_error(&output, 75, "Bad Gateway");
-}
-
-#[tokio::test]
-async fn an_html_client_error_is_a_one_line_1() {
-    let (output, _server) = fetch_failing(
-        "distance",
-        ResponseTemplate::new(404)
-            .set_body_raw("<html>\n<body>Not Found</body>\n</html>", "text/html"),
-    )
-    .await;
-    assert_one_line_error(&output, 1, "Not Found");
-}
-
-#[tokio::test]
-async fn another_client_error_is_1_with_googles_message() {
-    let (output, _server) = fetch_failing(
-        "steps",
-        ResponseTemplate::new(400).set_body_json(fixture("invalid_argument.json")),
-    )
-    .await;
-    assert_one_line_error(&output, 1, "Request contains an invalid argument.");
-}
-
-#[tokio::test]
-async fn a_malformed_success_body_is_1() {
-    for body in [
-        "{\"dataPoints\": [",
-        "<html>\n<body>Service login</body>\n</html>",
-        "",
-        "[1, 2, 3]",
-        "{\"dataPoints\": \"none\"}",
-    ] {
-        let (output, _server) = fetch_failing(
-            "sleep",
-            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
-        )
-        .await;
-        assert_one_line_error(&output, 1, "unreadable answer for sleep");
-    }
-}
-
-#[tokio::test]
 async fn a_value_of_another_type_is_1_naming_it() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     Day::standard()
         .with_rollup("steps", json!({"steps": {"countSum": {"low": 9876}}}))
         .mount(&server, OLD_TOKEN)
         .await;
-    assert_one_line_error(&fetch_output(&env), 1, "unexpected steps value");
-}
-
-#[tokio::test]
-async fn a_list_value_of_another_type_is_1_naming_it() {
-    let (output, _server) = fetch_failing(
-        "basal-energy-burned",
-        ResponseTemplate::new(200).set_body_json(json!({"dataPoints": [
-            {"dataSource": {"platform": "FITBIT"}, "basalEnergyBurned": {"kcal": "plenty"}}
-        ]})),
-    )
-    .await;
-    assert_one_line_error(&output, 1, "unexpected basal calories value");
-}
-
-#[tokio::test]
-async fn an_answer_over_4_mib_is_1() {
-    let too_large = vec![b' '; 4 * 1024 * 1024 + 1];
-    let (output, _server) = fetch_failing(
-        "steps",
-        ResponseTemplate::new(200).set_body_raw(too_large, "application/json"),
-    )
-    .await;
-    assert_one_line_error(&output, 1, "larger than 4194304 bytes");
+    assert_one_line_error(&Google.fetch(&env), 1, "unexpected steps value");
 }
 
 #[test]
@@ -617,13 +342,13 @@ fn an_answer_cut_off_mid_body_is_retried_then_75() {
         fault.uri()
     ));
     env.write_credentials(&valid_credentials());
-    let output = fetch_output(&env);
+    let output = Google.fetch(&env);
     assert_one_line_error(&output, 75, "next run will try again");
 }
 
 #[tokio::test]
 async fn unknown_fields_are_ignored_everywhere() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard()
         .with_rollup(
             "steps",
@@ -636,12 +361,12 @@ async fn unknown_fields_are_ignored_everywhere() {
     day.devices["pairedDevices"][1]["firmwareVersion"] = json!("118.3");
     day.devices["nextPageToken"] = json!("");
     day.mount(&server, OLD_TOKEN).await;
-    assert_eq!(fetch_json(&env), standard_json());
+    assert_eq!(Google.fetch_json(&env), standard_json());
 }
 
 #[tokio::test]
 async fn impossible_values_are_null_with_a_warning_naming_each() {
-    let (env, server) = standard_setup().await;
+    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard()
         .with_rollup("steps", json!({"steps": {"countSum": "1000000000000"}}))
         .with_rollup("distance", json!({"distance": {"millimetersSum": "-1200"}}));
@@ -650,7 +375,7 @@ async fn impossible_values_are_null_with_a_warning_naming_each() {
     day.resting_heart_rate =
         json!({"dataPoints": [{"dailyRestingHeartRate": {"beatsPerMinute": "-58"}}]});
     day.mount(&server, OLD_TOKEN).await;
-    let output = fetch_output(&env);
+    let output = Google.fetch(&env);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     let mut expected = standard_json();
@@ -682,39 +407,8 @@ async fn impossible_values_are_null_with_a_warning_naming_each() {
 // refresh
 
 #[tokio::test]
-async fn refresh_keeps_the_refresh_token_when_none_is_returned() {
-    let (env, server) = setup("").await;
-    env.write_credentials(&valid_credentials());
-    mount_refresh(
-        &server,
-        token_body(NEW_TOKEN, None, &ALL_SCOPES.join(" ")),
-        1,
-    )
-    .await;
-    env.cmd()
-        .arg("refresh")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("valid until"));
-    let saved = env.read_credentials();
-    assert!(
-        saved.contains(&format!("access_token = \"{NEW_TOKEN}\"")),
-        "{saved}"
-    );
-    assert!(
-        saved.contains(&format!("refresh_token = \"{REFRESH_TOKEN}\"")),
-        "{saved}"
-    );
-    let mode = fs::metadata(env.credentials_path())
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
-}
-
-#[tokio::test]
 async fn refresh_stores_a_returned_refresh_token() {
-    let (env, server) = setup("").await;
+    let (env, server) = Google.setup("").await;
     env.write_credentials(&valid_credentials());
     mount_refresh(
         &server,
@@ -734,151 +428,13 @@ pub(crate) fn invalid_grant() -> ResponseTemplate {
 }
 
 #[tokio::test]
-async fn invalid_grant_is_77_and_leaves_the_credentials_alone() {
-    let (env, server) = setup("").await;
-    let stored = expired_credentials(2);
-    env.write_credentials(&stored);
-    mount_refresh(&server, invalid_grant(), 1).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
-    assert_one_line_error(&output, 77, "run `fitbit-notifier auth google`");
-    assert!(
-        !stderr_of(&output).contains("Testing"),
-        "{}",
-        stderr_of(&output)
-    );
-    assert_eq!(env.read_credentials(), stored);
-}
-
-#[tokio::test]
 async fn invalid_grant_a_week_after_consent_explains_testing_mode() {
-    let (env, server) = setup("").await;
+    let (env, server) = Google.setup("").await;
     env.write_credentials(&expired_credentials(7));
     mount_refresh(&server, invalid_grant(), 1).await;
-    let output = fetch_output(&env);
+    let output = Google.fetch(&env);
     assert_one_line_error(&output, 77, "Testing status 7 days after consent");
     assert!(stderr_of(&output).contains("Publish app"));
-}
-
-/// Runs `refresh` and checks that it failed with 75 in one line and left the stored
-/// credentials exactly as they were (byte for byte) and unquoted.
-fn assert_refresh_fails_harmlessly(env: &TestEnv, case: &str) {
-    let stored = fs::read(env.credentials_path()).unwrap();
-    let output = env.cmd().args(["-vv", "refresh"]).output().unwrap();
-    let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(75), "{case}: {stderr}");
-    assert!(stderr.contains("error: "), "{case}: {stderr}");
-    assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("error")).count(),
-        1,
-        "{case}: {stderr}"
-    );
-    assert!(
-        !stderr.contains(NEW_TOKEN),
-        "{case} printed a token: {stderr}"
-    );
-    assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
-}
-
-#[tokio::test]
-async fn token_endpoint_failures_are_75_and_leave_the_credentials_alone() {
-    let answers = [
-        (
-            "500",
-            ResponseTemplate::new(500).set_body_json(json!({"error": "internal_failure"})),
-        ),
-        (
-            "503 HTML",
-            ResponseTemplate::new(503).set_body_raw("<html>unavailable</html>", "text/html"),
-        ),
-        (
-            "200 HTML",
-            ResponseTemplate::new(200).set_body_raw("<html>captive portal</html>", "text/html"),
-        ),
-        (
-            "200 garbage",
-            ResponseTemplate::new(200).set_body_raw(
-                vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x7b],
-                "application/json",
-            ),
-        ),
-        (
-            "200 form-encoded",
-            ResponseTemplate::new(200).set_body_raw(
-                format!("access_token={NEW_TOKEN}&expires_in=3599"),
-                "application/x-www-form-urlencoded",
-            ),
-        ),
-        (
-            "200 JSON with a field of another type",
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": NEW_TOKEN, "expires_in": 3599, "scope": 42})),
-        ),
-    ];
-    for (case, response) in answers {
-        let (env, server) = setup("").await;
-        env.write_credentials(&expired_credentials(1));
-        Mock::given(path("/token"))
-            .respond_with(response)
-            .mount(&server)
-            .await;
-        assert_refresh_fails_harmlessly(&env, case);
-    }
-}
-
-#[test]
-fn a_token_endpoint_that_drops_or_hangs_is_75_within_the_timeout() {
-    for kind in [FaultKind::Drop, FaultKind::Hang] {
-        let fault = Fault::start(kind);
-        let env = TestEnv::new();
-        env.write_config(&format!(
-            "[http]\nconnect_timeout = 1\ntimeout = 1\nattempts = 3\n\n[google_health]\ntoken_url = \"{}/token\"\n",
-            fault.uri()
-        ));
-        env.write_credentials(&expired_credentials(1));
-        let started = Instant::now();
-        assert_refresh_fails_harmlessly(&env, &format!("{kind:?}"));
-        // a grant that may have landed is not sent again, so one timeout is all it takes
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{kind:?} took {:?}",
-            started.elapsed()
-        );
-    }
-}
-
-#[tokio::test]
-async fn without_stored_authorization_refresh_is_77_naming_auth_google() {
-    let (env, server) = setup("").await;
-    forbid_token_requests(&server).await;
-    env.cmd()
-        .arg("refresh")
-        .assert()
-        .code(77)
-        .stderr(predicate::str::contains("fitbit-notifier auth google"));
-}
-
-#[tokio::test]
-async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved() {
-    let (env, server) = setup("").await;
-    let dir = directory_without_room_for_new_files(&env);
-    let creds = dir.join("credentials.toml");
-    let written = expired_credentials(1);
-    fs::write(&creds, &written).unwrap();
-    fs::set_permissions(&creds, fs::Permissions::from_mode(0o600)).unwrap();
-    let config = fs::read_to_string(env.config_path()).unwrap();
-    env.write_config(&format!(
-        "credentials_file = \"{}\"\n{config}",
-        creds.display()
-    ));
-    forbid_token_requests(&server).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
-    assert_eq!(output.status.code(), Some(78), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("cannot write in"),
-        "{}",
-        stderr_of(&output)
-    );
-    assert_eq!(fs::read_to_string(&creds).unwrap(), written);
 }
 
 // ---------------------------------------------------------------------------------
@@ -897,14 +453,11 @@ pub(crate) async fn mount_code_exchange(
         .and(form_has(&[("grant_type", "authorization_code")]))
         .respond_with(move |request: &Request| {
             let form = form(request);
-            let issued = issued.lock().unwrap();
-            let verifier = form.get("code_verifier").cloned().unwrap_or_default();
-            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-            let ok = form.get("code").map(String::as_str) == Some(CODE)
-                && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
-                && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
-                && form.get("redirect_uri") == issued.redirect_uri.as_ref()
-                && Some(&challenge) == issued.challenge.as_ref();
+            let ok = issued
+                .lock()
+                .unwrap()
+                .exchange_matches(&form, CODE, CLIENT_ID)
+                && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
             if ok {
                 token_body(NEW_TOKEN, Some(REFRESH_TOKEN), &granted)
             } else {
@@ -942,7 +495,7 @@ fn client_file_args() -> Vec<String> {
 
 #[tokio::test]
 async fn auth_in_the_browser_stores_tokens_and_checks_the_account() {
-    let (env, server) = setup("").await;
+    let (env, server) = Google.setup("").await;
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     mount_settings(&server, NEW_TOKEN, 1).await;
@@ -984,11 +537,7 @@ async fn auth_in_the_browser_stores_tokens_and_checks_the_account() {
     ] {
         assert!(saved.contains(expected), "{expected} not in {saved}");
     }
-    let mode = fs::metadata(env.credentials_path())
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
     let state = fs::read_to_string(env.state_path()).unwrap();
     assert!(state.contains("Europe/Berlin"), "{state}");
     let opened = fs::read_to_string(env.home().join("opened-url")).unwrap();
@@ -1002,8 +551,8 @@ async fn auth_in_the_browser_stores_tokens_and_checks_the_account() {
 
 #[tokio::test]
 async fn auth_refuses_a_redirect_with_another_state() {
-    let (env, server) = setup("").await;
-    forbid_token_requests(&server).await;
+    let (env, server) = Google.setup("").await;
+    Google.forbid_token_requests(&server).await;
     let args = client_file_args();
     let run = auth_google(
         &env,
@@ -1021,8 +570,8 @@ async fn auth_refuses_a_redirect_with_another_state() {
 
 #[tokio::test]
 async fn auth_gives_up_with_a_clear_message_when_the_browser_never_returns() {
-    let (env, server) = setup("").await;
-    forbid_token_requests(&server).await;
+    let (env, server) = Google.setup("").await;
+    Google.forbid_token_requests(&server).await;
     let args = client_file_args();
     let run = auth_google(
         &env,
@@ -1040,7 +589,7 @@ async fn auth_gives_up_with_a_clear_message_when_the_browser_never_returns() {
 
 #[tokio::test]
 async fn auth_without_a_browser_reads_the_pasted_address() {
-    let (env, server) = setup("").await;
+    let (env, server) = Google.setup("").await;
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     mount_settings(&server, NEW_TOKEN, 1).await;
@@ -1066,7 +615,7 @@ async fn auth_without_a_browser_reads_the_pasted_address() {
 
 #[tokio::test]
 async fn auth_without_a_browser_accepts_the_bare_code() {
-    let (env, server) = setup("").await;
+    let (env, server) = Google.setup("").await;
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     mount_settings(&server, NEW_TOKEN, 1).await;
@@ -1085,8 +634,8 @@ async fn auth_without_a_browser_accepts_the_bare_code() {
 
 #[tokio::test]
 async fn auth_without_a_browser_refuses_a_pasted_address_with_another_state() {
-    let (env, server) = setup("").await;
-    forbid_token_requests(&server).await;
+    let (env, server) = Google.setup("").await;
+    Google.forbid_token_requests(&server).await;
     let args = [client_file_args(), vec!["--no-browser".into()]].concat();
     let mut run = auth_google(
         &env,
@@ -1102,7 +651,7 @@ async fn auth_without_a_browser_refuses_a_pasted_address_with_another_state() {
 
 #[tokio::test]
 async fn auth_warns_precisely_about_unticked_scopes() {
-    let (env, server) = setup("").await;
+    let (env, server) = Google.setup("").await;
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(
         &server,
@@ -1144,7 +693,7 @@ async fn auth_warns_precisely_about_unticked_scopes() {
 
 #[tokio::test]
 async fn auth_for_an_account_without_google_health_is_77_and_keeps_the_tokens() {
-    let (env, server) = setup("").await;
+    let (env, server) = Google.setup("").await;
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     Mock::given(path("/v4/users/me/settings"))

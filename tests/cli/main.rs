@@ -1,13 +1,22 @@
 //! Integration tests: the real binary, in a temporary HOME and XDG tree, against
 //! loopback mock servers. One test binary, so it links once.
+//!
+//! `providers` and `sinks` are the contract suites: what every provider and every sink
+//! promises, each test run against each mock. The other modules hold what is particular
+//! to one command, provider or sink.
 
+// public so that what only the benchmark (which includes the mocks by path) uses is
+// not dead code here
 pub mod mocks;
+
+mod harness;
 mod support;
 
 mod completions;
 mod config;
 mod fitbit;
 mod google;
+mod providers;
 mod reliability;
 mod run;
 mod secrets;

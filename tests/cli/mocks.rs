@@ -1,8 +1,9 @@
 //! Loopback servers: mocks of Google and X (shared with the benchmark, which includes
-//! them by path), and servers that misbehave in ways wiremock cannot: connections that
+//! them by path), of Fitbit, and servers that misbehave in ways wiremock cannot: connections that
 //! hang, drop or break off mid-answer, and a token endpoint whose refresh tokens are
 //! single-use and that can tell whether its client was still there to receive an answer.
 
+pub mod fitbit;
 pub mod google;
 pub mod x;
 

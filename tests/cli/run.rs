@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::google::forbid_token_requests;
+use crate::harness::{expected_message, stderr_of, stdout_of};
 use crate::mocks::google::{
     DAY, Day, OLD_TOKEN, REFRESH_TOKEN, expired_credentials, valid_credentials,
 };
@@ -15,22 +15,17 @@ use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
 };
 use crate::mocks::{Grant, SingleUseTokens};
-use crate::support::{TestEnv, stderr_of, stdout_of};
+use crate::providers::Provider::Google;
+use crate::support::TestEnv;
 
-pub(crate) const ACTIVITY_EN: &str = "Activity on 2026-11-25 from Fitbit
+/// The standard day's posts (tests/fixtures/expected_messages.toml).
+pub(crate) fn activity_en() -> &'static str {
+    expected_message("activity_en")
+}
 
-Sedentary: 720 min
-Lightly active: 200 min
-Fairly active: 30 min
-Very active: 15 min
-
-Walked: 9876 steps (7.123 km)
-
-Calories burned: 2143 kcal (BMR: 1561 kcal)";
-
-pub(crate) const SLEEP_EN: &str = "Sleep on 2026-11-25 from Fitbit
-
-Time asleep: 6.700 hours";
+pub(crate) fn sleep_en() -> &'static str {
+    expected_message("sleep_en")
+}
 
 pub(crate) struct Setup {
     pub(crate) env: TestEnv,
@@ -75,7 +70,7 @@ pub(crate) async fn setup_custom(
     env.write_credentials(&format!(
         "{google_credentials}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\naccess_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n"
     ));
-    forbid_token_requests(&google).await;
+    Google.forbid_token_requests(&google).await;
     day.mount(&google, access_token).await;
     Setup { env, google, x }
 }
@@ -123,7 +118,7 @@ async fn dry_run_prints_the_messages_exactly_and_posts_and_records_nothing() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         stdout_of(&output),
-        format!("{ACTIVITY_EN}\n---\n{SLEEP_EN}\n")
+        format!("{}\n---\n{}\n", activity_en(), sleep_en())
     );
     assert!(s.x.posts().await.is_empty());
     assert!(ledger(&s.env, "x").is_empty());
@@ -137,7 +132,10 @@ async fn run_posts_both_messages_in_order_and_a_rerun_posts_and_fetches_nothing(
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), "", "a successful run is silent");
     assert_eq!(stderr_of(&output), "", "a successful run is silent");
-    assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN, SLEEP_EN]);
+    assert_eq!(
+        posted_texts(&s.x.posts().await),
+        [activity_en(), sleep_en()]
+    );
     let ledger = ledger(&s.env, "x");
     assert_eq!(ledger["activity"]["id"].as_str(), Some(POST_ID));
     assert_eq!(ledger["sleep"]["id"].as_str(), Some(POST_ID));
@@ -179,8 +177,8 @@ async fn after_a_partial_failure_a_rerun_posts_only_the_missing_message() {
     let rerun = run(&s, &["run", "--date", DAY]);
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     let texts = posted_texts(&s.x.posts().await);
-    assert_eq!(texts.iter().filter(|t| *t == ACTIVITY_EN).count(), 1);
-    assert_eq!(texts.last().map(String::as_str), Some(SLEEP_EN));
+    assert_eq!(texts.iter().filter(|t| *t == activity_en()).count(), 1);
+    assert_eq!(texts.last().map(String::as_str), Some(sleep_en()));
     assert!(ledger(&s.env, "x").contains_key("sleep"));
 }
 
@@ -216,7 +214,7 @@ async fn tweet_date_posts_the_day_even_when_the_ledger_has_it() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         posted_texts(&s.x.posts().await),
-        [ACTIVITY_EN, SLEEP_EN, ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), sleep_en(), activity_en(), sleep_en()]
     );
 }
 
@@ -262,7 +260,7 @@ async fn a_day_without_sleep_posts_the_activity_and_says_why_sleep_was_skipped()
     s.x.answer_posts(created(), None).await;
     let output = run(&s, &["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN]);
+    assert_eq!(posted_texts(&s.x.posts().await), [activity_en()]);
     assert!(
         stderr_of(&output).contains("sleep message for 2026-11-25 skipped"),
         "{}",
@@ -285,7 +283,7 @@ async fn an_impossible_value_is_posted_as_not_recorded_with_a_warning() {
     let texts = posted_texts(&s.x.posts().await);
     assert_eq!(
         texts[0],
-        ACTIVITY_EN.replace("9876 steps (7.123 km)", "not recorded (7.123 km)")
+        activity_en().replace("9876 steps (7.123 km)", "not recorded (7.123 km)")
     );
 }
 
@@ -347,7 +345,10 @@ async fn concurrent_runs_with_an_expired_token_post_each_message_once_and_refres
             "{stderr}"
         );
     }
-    assert_eq!(posted_texts(&s.x.posts().await), [ACTIVITY_EN, SLEEP_EN]);
+    assert_eq!(
+        posted_texts(&s.x.posts().await),
+        [activity_en(), sleep_en()]
+    );
     let grants = tokens.grants();
     assert!(
         matches!(grants.as_slice(), [Grant::Rotated]),
@@ -379,10 +380,11 @@ fn the_demo_needs_no_account_and_shows_the_original_posts() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         stdout_of(&output),
-        "本日(2021-05-23)の運動 from Fitbit\n\n座っていた時間: 551分\n軽い運動の時間: 90分\n\
-         アクティブな運動の時間: 4分\n激しい運動の時間: 7分\n\n本日の歩数: 1781歩 (1.213km)\n\n\
-         消費カロリー: 1988kcal (基礎代謝: 1560kcal)\n---\n本日(2021-05-23)の睡眠時間 from Fitbit\n\n\
-         睡眠時間: 12.433時間\n"
+        format!(
+            "{}\n---\n{}\n",
+            expected_message("activity_ja_2021_05_23"),
+            expected_message("sleep_ja_2021_05_23")
+        )
     );
 }
 
@@ -444,7 +446,7 @@ async fn a_post_left_unanswered_is_reported_not_resent_and_not_doubled_by_the_re
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     assert_eq!(
         posted_texts(&s.x.posts().await),
-        [ACTIVITY_EN, ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), activity_en(), sleep_en()]
     );
     let ledger = ledger(&s.env, "x");
     assert!(ledger.contains_key("activity") && ledger.contains_key("sleep"));

@@ -12,11 +12,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::google::{
     CODE, auth_google, invalid_grant, mount_code_exchange, mount_refresh, mount_settings, redirect,
 };
+use crate::harness::{Issued, form, form_has};
 use crate::mocks::google::{
     ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, NEW_TOKEN, REFRESH_TOKEN, token_body,
 };
 use crate::mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
-use crate::support::{Issued, TestEnv, form, form_has};
+use crate::support::TestEnv;
 
 const ROTATED_REFRESH_TOKEN: &str = "1//rotated-refresh-token";
 const WRONG_TOKEN_SECRET: &str = "wrong-access-token-secret-Hq4v";

@@ -3,22 +3,23 @@
 //! mock X: the exact requests, the per-sink ledger, length limits, error mapping, dry
 //! runs, and secrets that are never printed.
 
-use std::net::TcpListener;
 use std::process::Output;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::google::forbid_token_requests;
+use crate::harness::{self, closed_port, stderr_of, stdout_of};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
 };
-use crate::run::{ACTIVITY_EN, SLEEP_EN, data_requests, ledger};
+use crate::providers::Provider::Google;
+use crate::run::{activity_en, data_requests, ledger, sleep_en};
 use crate::support::TestEnv;
 
 const MASTODON_TOKEN: &str = "mastodon-token-Qx81vT";
@@ -62,6 +63,60 @@ struct Setup {
     slack: MockServer,
 }
 
+/// The sinks, as `[sinks] enabled` names them.
+#[derive(Clone, Copy, Debug)]
+enum Sink {
+    X,
+    Mastodon,
+    Bluesky,
+    Discord,
+    Slack,
+}
+
+use Sink::{Bluesky, Discord, Mastodon, Slack, X};
+
+impl Sink {
+    fn name(self) -> &'static str {
+        match self {
+            X => "x",
+            Mastodon => "mastodon",
+            Bluesky => "bluesky",
+            Discord => "discord",
+            Slack => "slack",
+        }
+    }
+
+    /// Where it posts.
+    fn post_path(self) -> &'static str {
+        match self {
+            X => "/2/tweets",
+            Mastodon => STATUSES,
+            Bluesky => CREATE_RECORD,
+            Discord => DISCORD_PATH,
+            Slack => SLACK_PATH,
+        }
+    }
+
+    fn server(self, s: &Setup) -> &MockServer {
+        match self {
+            X => &s.x.server,
+            Mastodon => &s.mastodon,
+            Bluesky => &s.bluesky,
+            Discord => &s.discord,
+            Slack => &s.slack,
+        }
+    }
+}
+
+/// Every request that reached any sink.
+async fn sink_requests(s: &Setup) -> usize {
+    let mut count = 0;
+    for sink in [X, Mastodon, Bluesky, Discord, Slack] {
+        count += sink.server(s).received_requests().await.unwrap().len();
+    }
+    count
+}
+
 /// Fallback answers lose to the ones a test mounts (priority 1).
 const FALLBACK: u8 = 10;
 
@@ -100,7 +155,7 @@ async fn setup_with(enabled: &[&str], timeout: u64, extra_config: &str) -> Setup
         d = discord.uri(),
         s = slack.uri()
     ));
-    forbid_token_requests(&google).await;
+    Google.forbid_token_requests(&google).await;
     Day::standard().mount(&google, OLD_TOKEN).await;
     x.answer_posts(created(), None).await;
     let s = Setup {
@@ -112,43 +167,15 @@ async fn setup_with(enabled: &[&str], timeout: u64, extra_config: &str) -> Setup
         discord,
         slack,
     };
-    answer(
-        &s.mastodon,
-        "POST",
-        STATUSES,
-        status_created(),
-        None,
-        FALLBACK,
-    )
-    .await;
-    answer(
-        &s.bluesky,
-        "POST",
-        CREATE_SESSION,
-        session_created(),
-        None,
-        FALLBACK,
-    )
-    .await;
-    answer(
-        &s.bluesky,
-        "POST",
-        CREATE_RECORD,
-        record_created(),
-        None,
-        FALLBACK,
-    )
-    .await;
-    answer(
-        &s.discord,
-        "POST",
-        DISCORD_PATH,
-        message_saved(),
-        None,
-        FALLBACK,
-    )
-    .await;
-    answer(&s.slack, "POST", SLACK_PATH, slack_ok(), None, FALLBACK).await;
+    for (server, at, response) in [
+        (&s.mastodon, STATUSES, status_created()),
+        (&s.bluesky, CREATE_SESSION, session_created()),
+        (&s.bluesky, CREATE_RECORD, record_created()),
+        (&s.discord, DISCORD_PATH, message_saved()),
+        (&s.slack, SLACK_PATH, slack_ok()),
+    ] {
+        answer(server, "POST", at, response, None, FALLBACK).await;
+    }
     s
 }
 
@@ -227,22 +254,8 @@ fn run(s: &Setup, args: &[&str]) -> Output {
     s.env.cmd().args(args).output().unwrap()
 }
 
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 fn assert_no_secret(output: &Output) {
-    let printed = format!("{}{}", stdout_of(output), stderr_of(output));
-    for secret in SECRETS {
-        assert!(
-            !printed.contains(secret),
-            "{secret} was printed:\n{printed}"
-        );
-    }
+    harness::assert_no_secret(output, &SECRETS);
 }
 
 fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
@@ -271,14 +284,6 @@ fn idempotency_key(message: &str, text: &str) -> String {
     format!("fitbit-notifier-{DAY}-mastodon-{message}-{hash}")
 }
 
-/// Ends a case of a loop that starts mock servers. A dropped `MockServer` verifies its
-/// mocks with a nested `block_on`, which never finishes once this task has used up
-/// tokio's cooperative budget (its wake-up is deferred until the task yields): yielding
-/// between cases renews the budget.
-async fn next_case() {
-    tokio::task::yield_now().await;
-}
-
 #[tokio::test]
 async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
     let s = setup(&["x", "mastodon", "bluesky", "discord", "slack"]).await;
@@ -289,13 +294,13 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
     assert_eq!(stderr_of(&output), "", "a successful run is silent");
 
     let x_posts = s.x.posts().await;
-    assert_eq!(texts(&x_posts, "text"), [ACTIVITY_EN, SLEEP_EN]);
+    assert_eq!(texts(&x_posts, "text"), [activity_en(), sleep_en()]);
 
     let statuses = requests_to(&s.mastodon, STATUSES).await;
     assert_eq!(statuses.len(), 2);
     for (status, (message, text)) in statuses
         .iter()
-        .zip([("activity", ACTIVITY_EN), ("sleep", SLEEP_EN)])
+        .zip([("activity", activity_en()), ("sleep", sleep_en())])
     {
         assert_eq!(
             header(status, "authorization"),
@@ -318,7 +323,7 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
     );
     let records = requests_to(&s.bluesky, CREATE_RECORD).await;
     assert_eq!(records.len(), 2);
-    for (record, text) in records.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+    for (record, text) in records.iter().zip([activity_en(), sleep_en()]) {
         assert_eq!(
             header(record, "authorization"),
             Some(format!("Bearer {ACCESS_JWT}").as_str())
@@ -347,7 +352,7 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
 
     let executions = requests_to(&s.discord, DISCORD_PATH).await;
     assert_eq!(executions.len(), 2);
-    for (execution, text) in executions.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+    for (execution, text) in executions.iter().zip([activity_en(), sleep_en()]) {
         assert_eq!(execution.url.query(), Some("wait=true"));
         assert_eq!(header(execution, "authorization"), None);
         assert_eq!(header(execution, "content-type"), Some("application/json"));
@@ -359,7 +364,7 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
 
     let messages = requests_to(&s.slack, SLACK_PATH).await;
     assert_eq!(messages.len(), 2);
-    for (message, text) in messages.iter().zip([ACTIVITY_EN, SLEEP_EN]) {
+    for (message, text) in messages.iter().zip([activity_en(), sleep_en()]) {
         assert_eq!(header(message, "authorization"), None);
         assert_eq!(header(message, "content-type"), Some("application/json"));
         assert_eq!(body(message), json!({ "text": text }));
@@ -393,6 +398,35 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
     assert_eq!(requests_to(&s.slack, SLACK_PATH).await.len(), 2);
 }
 
+#[test_case(X)]
+#[test_case(Mastodon)]
+#[test_case(Bluesky)]
+#[test_case(Discord)]
+#[test_case(Slack)]
+#[tokio::test]
+async fn each_sink_records_both_posts_and_a_rerun_posts_nothing(sink: Sink) {
+    let s = setup(&[sink.name()]).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let posts = || requests_to(sink.server(&s), sink.post_path());
+    assert_eq!(posts().await.len(), 2, "{sink:?}");
+    let entries = ledger(&s.env, sink.name());
+    assert!(
+        entries.contains_key("activity") && entries.contains_key("sleep"),
+        "{entries:?}"
+    );
+    let again = run(&s, &["run", "--date", DAY]);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert_eq!(posts().await.len(), 2, "{sink:?} posted again");
+    // the two posts, and once a run Bluesky's sign-in or Mastodon's limit lookup: the
+    // rerun asked nothing
+    let once = match sink {
+        Bluesky | Mastodon => 1,
+        _ => 0,
+    };
+    assert_eq!(sink_requests(&s).await, 2 + once, "{sink:?}");
+}
+
 #[tokio::test]
 async fn secrets_are_never_printed_even_in_debug_output() {
     let s = setup(&["x", "mastodon", "bluesky", "discord", "slack"]).await;
@@ -423,7 +457,10 @@ async fn when_x_fails_and_mastodon_succeeds_the_rerun_posts_only_to_x() {
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     let x_texts = texts(&s.x.posts().await, "text");
     // the two refused attempts at the activity message, then both messages
-    assert_eq!(x_texts, [ACTIVITY_EN, ACTIVITY_EN, ACTIVITY_EN, SLEEP_EN]);
+    assert_eq!(
+        x_texts,
+        [activity_en(), activity_en(), activity_en(), sleep_en()]
+    );
     assert_eq!(
         requests_to(&s.mastodon, STATUSES).await.len(),
         2,
@@ -456,7 +493,7 @@ async fn a_failure_stops_only_that_sinks_later_messages() {
     );
     assert_eq!(
         texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
-        [ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), sleep_en()]
     );
     let discord = ledger(&s.env, "discord");
     assert!(discord.contains_key("activity") && !discord.contains_key("sleep"));
@@ -465,7 +502,7 @@ async fn a_failure_stops_only_that_sinks_later_messages() {
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     assert_eq!(
         texts(&requests_to(&s.discord, DISCORD_PATH).await, "content"),
-        [ACTIVITY_EN, SLEEP_EN, SLEEP_EN]
+        [activity_en(), sleep_en(), sleep_en()]
     );
     assert_eq!(requests_to(&s.slack, SLACK_PATH).await.len(), 2);
 }
@@ -489,8 +526,8 @@ async fn mastodon_resends_a_post_with_the_same_idempotency_key_within_a_run_and_
             .map(|r| header(r, "idempotency-key").unwrap().to_string())
             .collect()
     };
-    let activity = idempotency_key("activity", ACTIVITY_EN);
-    let sleep = idempotency_key("sleep", SLEEP_EN);
+    let activity = idempotency_key("activity", activity_en());
+    let sleep = idempotency_key("sleep", sleep_en());
     assert_eq!(
         keys(&requests_to(&s.mastodon, STATUSES).await),
         [activity.clone(), activity.clone(), sleep.clone()]
@@ -548,7 +585,7 @@ async fn a_webhook_post_left_unanswered_is_recorded_and_never_sent_twice() {
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     assert_eq!(
         texts(&requests_to(&s.discord, DISCORD_PATH).await, "content"),
-        [ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), sleep_en()]
     );
 }
 
@@ -572,62 +609,45 @@ async fn a_message_too_long_for_one_sink_stops_the_run_before_any_sink_posts() {
     assert!(s.bluesky.received_requests().await.unwrap().is_empty());
 }
 
+/// (sink, its limit plus one): "{{ date }}" renders 10 characters, the rest is padding.
+#[test_case(X, 281 ; "x")]
+#[test_case(Mastodon, 101 ; "mastodon: this instance takes 100")]
+#[test_case(Bluesky, 301 ; "bluesky")]
+#[test_case(Discord, 2001 ; "discord")]
+#[test_case(Slack, 40_001 ; "slack")]
 #[tokio::test]
-async fn each_sink_refuses_a_message_one_over_its_own_limit() {
-    // "{{ date }}" renders 10 characters; each template is one over the sink's limit
-    let cases = [
-        ("x", 281, "too long for X"),
-        ("mastodon", 101, "too long for Mastodon"),
-        ("bluesky", 301, "too long for Bluesky"),
-        ("discord", 2001, "too long for Discord"),
-        ("slack", 40_001, "too long for Slack"),
-    ];
-    for (sink, length, needle) in cases {
-        let template = format!(
-            "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
-            "a".repeat(length - 10)
-        );
-        let s = setup_with(&[sink], 5, &template).await;
-        // this instance takes 100 characters
-        Mock::given(method("GET"))
-            .and(path("/api/v2/instance"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "domain": "mastodon.example",
-                "configuration": {"statuses": {"max_characters": 100, "characters_reserved_per_url": 23}}
-            })))
-            .mount(&s.mastodon)
-            .await;
-        let output = run(&s, &["run", "--date", DAY]);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{sink}: {}",
-            stderr_of(&output)
-        );
-        let stderr = stderr_of(&output);
-        assert!(
-            stderr.contains(needle) && stderr.contains("shorten it by 1"),
-            "{sink}: {stderr}"
-        );
-        assert!(s.x.posts().await.is_empty(), "{sink}");
-        assert!(
-            requests_to(&s.mastodon, STATUSES).await.is_empty(),
-            "{sink}"
-        );
-        assert!(
-            s.bluesky.received_requests().await.unwrap().is_empty(),
-            "{sink}"
-        );
-        assert!(
-            s.discord.received_requests().await.unwrap().is_empty(),
-            "{sink}"
-        );
-        assert!(
-            s.slack.received_requests().await.unwrap().is_empty(),
-            "{sink}"
-        );
-        next_case().await;
-    }
+async fn each_sink_refuses_a_message_one_over_its_own_limit_before_any_request(
+    sink: Sink,
+    length: usize,
+) {
+    let template = format!(
+        "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
+        "a".repeat(length - 10)
+    );
+    let s = setup_with(&[sink.name()], 5, &template).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "domain": "mastodon.example",
+            "configuration": {"statuses": {"max_characters": 100, "characters_reserved_per_url": 23}}
+        })))
+        .mount(&s.mastodon)
+        .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{sink:?}: {}",
+        stderr_of(&output)
+    );
+    let stderr = stderr_of(&output);
+    let needle = format!("too long for {sink:?}");
+    assert!(
+        stderr.contains(&needle) && stderr.contains("shorten it by 1"),
+        "{sink:?}: {stderr}"
+    );
+    let instance = requests_to(&s.mastodon, "/api/v2/instance").await.len();
+    assert_eq!(sink_requests(&s).await - instance, 0, "{sink:?}");
 }
 
 #[tokio::test]
@@ -644,79 +664,56 @@ async fn without_the_instance_limit_mastodon_counts_against_500() {
     assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
 }
 
-/// One sink enabled, answering `response` where it posts (Bluesky: where it signs in
-/// when `at` says so).
-struct Refusal {
-    sink: &'static str,
-    at: &'static str,
-    response: ResponseTemplate,
-    code: i32,
-    needle: &'static str,
+fn json_answer(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
 }
 
-fn refusal(
-    sink: &'static str,
-    at: &'static str,
-    response: ResponseTemplate,
-    code: i32,
-    needle: &'static str,
-) -> Refusal {
-    Refusal {
-        sink,
-        at,
-        response,
-        code,
-        needle,
-    }
+fn text_answer(status: u16, body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_string(body)
 }
 
+/// One sink enabled, answering `response` at `at` (where it posts, or Bluesky's sign-in):
+/// the run exits `code` with one line naming what to do, prints no secret, records
+/// nothing, does not retry and does not wait.
+#[test_case(X, "/2/tweets", json_answer(401, json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})), 77, "run `fitbit-notifier auth x`" ; "x 401")]
+#[test_case(X, "/2/tweets", json_answer(403, json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"})), 77, "Read and write" ; "x 403 permissions")]
+#[test_case(X, "/2/tweets", json_answer(402, json!({"title": "Payment Required", "detail": "credits depleted", "type": "https://api.x.com/2/problems/credits-depleted"})), 1, "add credits" ; "x 402")]
+#[test_case(X, "/2/tweets", json_answer(400, json!({"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"})), 1, "One or more parameters" ; "x 400")]
+#[test_case(Discord, DISCORD_PATH, json_answer(404, json!({"message": "Unknown Webhook", "code": 10015})), 77, "run `fitbit-notifier auth discord`" ; "discord 404")]
+#[test_case(Mastodon, STATUSES, json_answer(401, json!({"error": "The access token is invalid"})), 77, "run `fitbit-notifier auth mastodon`" ; "mastodon 401")]
+#[test_case(Mastodon, STATUSES, json_answer(403, json!({"error": "This action is outside the authorized scopes"})), 77, "write:statuses" ; "mastodon 403")]
+#[test_case(Mastodon, STATUSES, json_answer(422, json!({"error": "Validation failed: Text character limit of 500 exceeded"})), 1, "Validation failed" ; "mastodon 422")]
+#[test_case(Mastodon, STATUSES, json_answer(429, json!({"error": "Too many requests"})).insert_header("x-ratelimit-reset", "2099-01-01T00:00:00.000Z"), 75, "Mastodon's rate limit is reached (429); it resets at 2099-01-0" ; "mastodon 429")]
+#[test_case(Bluesky, CREATE_SESSION, json_answer(401, json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"})), 77, "run `fitbit-notifier auth bluesky`" ; "bluesky session 401")]
+#[test_case(Bluesky, CREATE_RECORD, json_answer(400, json!({"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"})), 1, "Bluesky refused the post as invalid" ; "bluesky 400")]
+#[test_case(Bluesky, CREATE_RECORD, json_answer(429, json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"})).insert_header("ratelimit-reset", "4102444800"), 75, "Bluesky's rate limit is reached" ; "bluesky 429")]
+#[test_case(Discord, DISCORD_PATH, json_answer(429, json!({"message": "You are being rate limited.", "retry_after": 3600.5, "global": false})).insert_header("retry-after", "3601"), 75, "Discord's rate limit is reached" ; "discord 429")]
+#[test_case(Slack, SLACK_PATH, text_answer(403, "invalid_token"), 77, "run `fitbit-notifier auth slack`" ; "slack 403")]
+#[test_case(Slack, SLACK_PATH, text_answer(410, "channel_is_archived"), 77, "channel_is_archived" ; "slack 410")]
+#[test_case(Slack, SLACK_PATH, text_answer(400, "invalid_payload"), 1, "Slack refused the message as invalid (400: invalid_payload)" ; "slack 400")]
+#[test_case(Slack, SLACK_PATH, text_answer(500, "rollup_error"), 75, "Slack had a server error" ; "slack 500")]
 #[tokio::test]
-async fn every_sinks_refusals_exit_with_what_to_do_naming_the_sink() {
-    let json = |status: u16, body: Value| ResponseTemplate::new(status).set_body_json(body);
-    let text = |status: u16, body: &str| ResponseTemplate::new(status).set_body_string(body);
-    let cases = [
-        refusal("discord", DISCORD_PATH, json(404, json!({"message": "Unknown Webhook", "code": 10015})), 77, "run `fitbit-notifier auth discord`"),
-        refusal("mastodon", STATUSES, json(401, json!({"error": "The access token is invalid"})), 77, "run `fitbit-notifier auth mastodon`"),
-        refusal("mastodon", STATUSES, json(403, json!({"error": "This action is outside the authorized scopes"})), 77, "write:statuses"),
-        refusal("mastodon", STATUSES, json(422, json!({"error": "Validation failed: Text character limit of 500 exceeded"})), 1, "Validation failed"),
-        refusal(
-            "mastodon",
-            STATUSES,
-            json(429, json!({"error": "Too many requests"})).insert_header("x-ratelimit-reset", "2099-01-01T00:00:00.000Z"),
-            75,
-            "Mastodon's rate limit is reached (429); it resets at 2099-01-0",
-        ),
-        refusal("bluesky", CREATE_SESSION, json(401, json!({"error": "AuthenticationRequired", "message": "Invalid identifier or password"})), 77, "run `fitbit-notifier auth bluesky`"),
-        refusal("bluesky", CREATE_RECORD, json(400, json!({"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"})), 1, "Bluesky refused the post as invalid"),
-        refusal("bluesky", CREATE_RECORD, json(429, json!({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"})).insert_header("ratelimit-reset", "4102444800"), 75, "Bluesky's rate limit is reached"),
-        refusal("discord", DISCORD_PATH, json(429, json!({"message": "You are being rate limited.", "retry_after": 3600.5, "global": false})).insert_header("retry-after", "3601"), 75, "Discord's rate limit is reached"),
-        refusal("slack", SLACK_PATH, text(403, "invalid_token"), 77, "run `fitbit-notifier auth slack`"),
-        refusal("slack", SLACK_PATH, text(410, "channel_is_archived"), 77, "channel_is_archived"),
-        refusal("slack", SLACK_PATH, text(400, "invalid_payload"), 1, "Slack refused the message as invalid (400: invalid_payload)"),
-        refusal("slack", SLACK_PATH, text(500, "rollup_error"), 75, "Slack had a server error"),
-    ];
-    for case in cases {
-        let s = setup(&[case.sink]).await;
-        let server = match case.sink {
-            "mastodon" => &s.mastodon,
-            "bluesky" => &s.bluesky,
-            "discord" => &s.discord,
-            _ => &s.slack,
-        };
-        answer_first(server, case.at, case.response, None).await;
-        let output = run(&s, &["run", "--date", DAY]);
-        let stderr = stderr_of(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(case.code),
-            "{}: {stderr}",
-            case.needle
-        );
-        assert!(stderr.contains(case.needle), "{stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert_no_secret(&output);
-        assert!(ledger(&s.env, case.sink).is_empty(), "{}", case.needle);
-        next_case().await;
+async fn a_refusal_exits_with_what_to_do_naming_the_sink(
+    sink: Sink,
+    at: &str,
+    response: ResponseTemplate,
+    code: i32,
+    needle: &str,
+) {
+    let s = setup(&[sink.name()]).await;
+    answer_first(sink.server(&s), at, response, None).await;
+    let started = std::time::Instant::now();
+    let output = run(&s, &["run", "--date", DAY]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(code), "{needle}: {stderr}");
+    assert!(stderr.contains(needle), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_no_secret(&output);
+    assert!(ledger(&s.env, sink.name()).is_empty(), "{needle}");
+    if code != 75 {
+        // a refusal is final: asked once, and the sink's later message is not posted
+        assert_eq!(requests_to(sink.server(&s), at).await.len(), 1, "{needle}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{needle}");
     }
 }
 
@@ -756,11 +753,7 @@ async fn a_run_exits_75_while_any_sink_may_succeed_on_a_retry_and_reports_every_
 
 #[tokio::test]
 async fn a_webhook_that_cannot_be_reached_is_75_without_showing_its_url() {
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let s = setup(&["discord", "slack"]).await;
     let credentials = s
         .env
@@ -800,10 +793,10 @@ async fn dry_run_prints_the_messages_once_and_each_sinks_verdict_and_sends_nothi
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         stdout_of(&output),
-        format!("{ACTIVITY_EN}\n---\n{SLEEP_EN}\n")
+        format!("{}\n---\n{}\n", activity_en(), sleep_en())
     );
-    let activity = ACTIVITY_EN.chars().count();
-    let sleep = SLEEP_EN.chars().count();
+    let activity = activity_en().chars().count();
+    let sleep = sleep_en().chars().count();
     assert_eq!(
         stderr_of(&output),
         format!(
@@ -890,7 +883,7 @@ async fn tweet_date_posts_to_every_enabled_sink_whatever_the_ledger_says() {
     assert_eq!(s.x.posts().await.len(), 4);
     assert_eq!(
         texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
-        [ACTIVITY_EN, SLEEP_EN, ACTIVITY_EN, SLEEP_EN]
+        [activity_en(), sleep_en(), activity_en(), sleep_en()]
     );
 }
 
@@ -988,16 +981,12 @@ async fn auth_mastodon_reads_the_instance_limit_and_stores_the_token_privately()
         stored["mastodon"]["access_token"].as_str(),
         Some(MASTODON_TOKEN)
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
 fn auth_mastodon_stores_nothing_when_the_instance_cannot_be_reached() {
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let env = TestEnv::new();
     let output = env
         .cmd()
@@ -1067,7 +1056,7 @@ async fn auth_bluesky_signs_in_before_storing_and_stores_nothing_when_refused() 
         stored["bluesky"]["app_password"].as_str(),
         Some(BLUESKY_PASSWORD)
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
@@ -1101,7 +1090,7 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         stored["slack"]["webhook_url"].as_str(),
         Some(slack.as_str())
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 
     // a webhook over plain http would send its secret in the clear
     let output = env
@@ -1124,13 +1113,4 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         env.read_credentials().contains(&slack),
         "the stored URL is kept"
     );
-}
-
-fn credentials_mode(env: &TestEnv) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(env.credentials_path())
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777
 }

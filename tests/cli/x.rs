@@ -1,17 +1,16 @@
 //! Posting to X: `auth x` and `tweet` against a loopback mock of X that recomputes the
 //! OAuth 1.0a signature of every request it receives and answers 401 to a wrong one.
 
-use std::fs;
-use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use serde_json::json;
+use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, Request, ResponseTemplate};
 
+use crate::harness::{self, closed_port};
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MINTED_TOKEN, MINTED_TOKEN_SECRET,
     MockX, POST_ID, REQUEST_TOKEN, REQUEST_TOKEN_SECRET, created, now, oauth_fields,
@@ -56,22 +55,8 @@ fn env_with_api_base(api_base: &str, timeout_seconds: u64) -> TestEnv {
     env
 }
 
-fn printed(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 fn assert_no_secret(output: &Output) {
-    let printed = printed(output);
-    for secret in SECRETS {
-        assert!(
-            !printed.contains(secret),
-            "{secret} was printed:\n{printed}"
-        );
-    }
+    harness::assert_no_secret(output, &SECRETS);
 }
 
 /// `auth x` with all four values in the environment, as a user would run it.
@@ -91,14 +76,6 @@ fn store_keys(env: &TestEnv) {
     assert_no_secret(&output);
 }
 
-fn credentials_mode(env: &TestEnv) -> u32 {
-    fs::metadata(env.credentials_path())
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777
-}
-
 #[test]
 fn auth_x_stores_the_keys_from_the_environment_in_a_private_file() {
     let env = env_with_api_base("http://127.0.0.1:9/", 2);
@@ -108,7 +85,7 @@ fn auth_x_stores_the_keys_from_the_environment_in_a_private_file() {
         assert!(stored.contains(value), "{value} missing from {stored}");
     }
     assert!(stored.contains("[x]"), "{stored}");
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
@@ -126,7 +103,7 @@ fn auth_x_reads_the_keys_from_standard_input_when_it_is_no_terminal() {
         stored.contains(&format!("access_token_secret = \"{ACCESS_TOKEN_SECRET}\"")),
         "{stored}"
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 }
 
 #[test]
@@ -240,82 +217,42 @@ async fn an_over_length_text_is_refused_before_any_request() {
     assert!(x.requests().await.is_empty());
 }
 
+fn refused(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+fn rate_limited_for_hours() -> ResponseTemplate {
+    refused(429, json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}))
+        .insert_header("x-rate-limit-remaining", "0")
+        .insert_header("x-rate-limit-reset", (now() + 3 * 3600).to_string().as_str())
+}
+
+/// `tweet --text`: X's refusals, each neither retried nor waited for.
+#[test_case(refused(401, json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})), 77, "run `fitbit-notifier auth x`" ; "401")]
+#[test_case(refused(403, json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"})), 77, "Read and write" ; "403 permissions")]
+#[test_case(refused(403, json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403})), 1, "already on the account" ; "403 duplicate")]
+#[test_case(refused(402, json!({"title": "Payment Required", "detail": "credits depleted", "type": "https://api.x.com/2/problems/credits-depleted"})), 1, "add credits" ; "402")]
+#[test_case(rate_limited_for_hours(), 75, "resets at" ; "429 for hours")]
+#[test_case(refused(400, json!({"errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"})), 1, "One or more parameters" ; "400")]
 #[tokio::test]
-async fn every_refusal_exits_with_what_to_do() {
-    let far_reset = (now() + 3 * 3600).to_string();
-    let cases = [
-        (
-            ResponseTemplate::new(401).set_body_json(json!({
-                "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
-            })),
-            77,
-            "run `fitbit-notifier auth x`",
-        ),
-        (
-            ResponseTemplate::new(403).set_body_json(json!({
-                "title": "Forbidden", "status": 403,
-                "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.",
-                "type": "https://api.twitter.com/2/problems/oauth1-permissions"
-            })),
-            77,
-            "Read and write",
-        ),
-        (
-            ResponseTemplate::new(403).set_body_json(json!({
-                "detail": "You are not allowed to create a Tweet with duplicate content.",
-                "type": "about:blank", "title": "Forbidden", "status": 403
-            })),
-            1,
-            "already on the account",
-        ),
-        (
-            ResponseTemplate::new(402).set_body_json(json!({
-                "title": "Payment Required", "detail": "credits depleted",
-                "type": "https://api.x.com/2/problems/credits-depleted"
-            })),
-            1,
-            "add credits",
-        ),
-        (
-            ResponseTemplate::new(429)
-                .insert_header("x-rate-limit-remaining", "0")
-                .insert_header("x-rate-limit-reset", far_reset.as_str())
-                .set_body_json(json!({
-                    "title": "Too Many Requests", "detail": "Too Many Requests",
-                    "type": "about:blank", "status": 429
-                })),
-            75,
-            "resets at",
-        ),
-        (
-            ResponseTemplate::new(400).set_body_json(json!({
-                "errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}],
-                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
-                "type": "https://api.twitter.com/2/problems/invalid-request"
-            })),
-            1,
-            "One or more parameters",
-        ),
-    ];
-    for (response, code, message) in cases {
-        let x = MockX::start().await;
-        x.answer_posts(response, None).await;
-        let env = x.env(5);
-        store_keys(&env);
-        let started = Instant::now();
-        let output = env
-            .cmd()
-            .args(["-v", "tweet", "--text", "hello"])
-            .assert()
-            .code(code)
-            .stderr(predicate::str::contains(message))
-            .get_output()
-            .clone();
-        assert_no_secret(&output);
-        // none of these is retried, and none waits
-        assert_eq!(x.posts().await.len(), 1, "{message}");
-        assert!(started.elapsed() < Duration::from_secs(3), "{message}");
-    }
+async fn every_refusal_exits_with_what_to_do(response: ResponseTemplate, code: i32, message: &str) {
+    let x = MockX::start().await;
+    x.answer_posts(response, None).await;
+    let env = x.env(5);
+    store_keys(&env);
+    let started = Instant::now();
+    let output = env
+        .cmd()
+        .args(["-v", "tweet", "--text", "hello"])
+        .assert()
+        .code(code)
+        .stderr(predicate::str::contains(message))
+        .get_output()
+        .clone();
+    assert_no_secret(&output);
+    // none of these is retried, and none waits
+    assert_eq!(x.posts().await.len(), 1, "{message}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{message}");
 }
 
 #[tokio::test]
@@ -393,12 +330,7 @@ async fn a_post_left_unanswered_is_not_sent_again() {
 
 #[test]
 fn a_refused_connection_exits_75() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let env = env_with_api_base(&format!("http://127.0.0.1:{port}/"), 2);
+    let env = env_with_api_base(&format!("http://127.0.0.1:{}/", closed_port()), 2);
     store_keys(&env);
     env.cmd()
         .args(["tweet", "--text", "hello"])
@@ -473,7 +405,7 @@ async fn the_pin_flow_stores_a_token_that_then_posts() {
         stored.contains(MINTED_TOKEN) && stored.contains(MINTED_TOKEN_SECRET),
         "{stored}"
     );
-    assert_eq!(credentials_mode(&env), 0o600);
+    assert_eq!(env.credentials_mode(), 0o600);
 
     env.cmd()
         .args(["tweet", "--text", "hello"])

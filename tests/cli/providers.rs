@@ -1,0 +1,857 @@
+//! The provider contract: what Google Health and the legacy Fitbit Web API both promise,
+//! run against each one's loopback mock. [`Provider`] describes a mock and what the binary
+//! must do with it; each test is one behaviour, each `test_case` a provider (and a row).
+//! What only one provider does is tested in `google.rs` and `fitbit.rs`.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use serde_json::{Value, json};
+use test_case::test_case;
+use wiremock::matchers::{header, method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::google;
+use crate::harness::{
+    assert_one_line_error, directory_without_room_for_new_files, form, stderr_of,
+};
+use crate::mocks::{Fault, FaultKind, fitbit, google as gmock};
+use crate::support::TestEnv;
+
+use Provider::{Fitbit, Google};
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Provider {
+    Google,
+    Fitbit,
+}
+
+/// The data a test makes fail, by what it is rather than by each API's path.
+#[derive(Clone, Copy)]
+pub(crate) enum Data {
+    Sleep,
+    Water,
+    Activity,
+}
+
+impl Provider {
+    /// As in `auth <name>`.
+    fn name(self) -> &'static str {
+        match self {
+            Google => "google",
+            Fitbit => "fitbit",
+        }
+    }
+
+    /// The `[table]` of its endpoints in the config, with the lines that select it.
+    fn config(self, base: &str, token_url: &str) -> String {
+        match self {
+            Google => format!(
+                "[google_health]\napi_base = \"{base}/v4/\"\nauth_url = \"{base}/o/oauth2/v2/auth\"\ntoken_url = \"{token_url}\"\n"
+            ),
+            Fitbit => format!(
+                "[fitbit]\napi_base = \"{base}/\"\nauth_url = \"{base}/oauth2/authorize\"\ntoken_url = \"{token_url}\"\n"
+            ),
+        }
+    }
+
+    fn selected(self) -> &'static str {
+        match self {
+            Google => "",
+            Fitbit => "provider = \"fitbit-legacy\"\n",
+        }
+    }
+
+    fn token_path(self) -> &'static str {
+        match self {
+            Google => "/token",
+            Fitbit => "/oauth2/token",
+        }
+    }
+
+    /// A test home whose config selects this provider and points every endpoint of it
+    /// at a fresh mock; `top` holds more top-level config keys.
+    pub(crate) async fn setup(self, top: &str) -> (TestEnv, MockServer) {
+        let server = MockServer::start().await;
+        let env = TestEnv::new();
+        let base = server.uri();
+        env.write_config(&format!(
+            "{}{top}\n[http]\nattempts = 2\ntimeout = 10\n\n{}",
+            self.selected(),
+            self.config(&base, &format!("{base}{}", self.token_path()))
+        ));
+        (env, server)
+    }
+
+    /// A home with valid credentials and the account's zone configured, where any
+    /// request to the token endpoint fails the test.
+    pub(crate) async fn standard_setup(self) -> (TestEnv, MockServer) {
+        let (env, server) = self.setup(&format!("timezone = \"{}\"", self.zone())).await;
+        env.write_credentials(&self.valid_credentials());
+        self.forbid_token_requests(&server).await;
+        (env, server)
+    }
+
+    /// Fails the test (on drop) if anything reaches the token endpoint.
+    pub(crate) async fn forbid_token_requests(self, server: &MockServer) {
+        Mock::given(path(self.token_path()))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(0)
+            .mount(server)
+            .await;
+    }
+
+    fn valid_credentials(self) -> String {
+        match self {
+            Google => gmock::valid_credentials(),
+            Fitbit => fitbit::valid_credentials(),
+        }
+    }
+
+    fn expired_credentials(self) -> String {
+        match self {
+            Google => gmock::expired_credentials(1),
+            Fitbit => fitbit::expired_credentials(),
+        }
+    }
+
+    /// Valid credentials for only the activity, sleep and device scopes.
+    fn credentials_without_body_and_nutrition(self) -> String {
+        match self {
+            Google => gmock::credentials(
+                gmock::OLD_TOKEN,
+                Utc::now() + TimeDelta::hours(1),
+                Utc::now(),
+                &[gmock::ACTIVITY, gmock::SLEEP, gmock::SETTINGS],
+            ),
+            Fitbit => fitbit::credentials(
+                &fitbit::access_token(0),
+                &fitbit::refresh_token(0),
+                Utc::now() + TimeDelta::hours(8),
+                &["activity", "sleep", "settings", "profile"],
+            ),
+        }
+    }
+
+    /// The access token stored, and the one a refresh grants.
+    fn old_token(self) -> String {
+        match self {
+            Google => gmock::OLD_TOKEN.into(),
+            Fitbit => fitbit::access_token(0),
+        }
+    }
+
+    fn new_token(self) -> String {
+        match self {
+            Google => gmock::NEW_TOKEN.into(),
+            Fitbit => fitbit::access_token(1),
+        }
+    }
+
+    /// The refresh token stored, and the one stored after a refresh: Google keeps it
+    /// unless it sends another, Fitbit spends it and sends the next.
+    fn old_refresh_token(self) -> String {
+        match self {
+            Google => gmock::REFRESH_TOKEN.into(),
+            Fitbit => fitbit::refresh_token(0),
+        }
+    }
+
+    fn refreshed_refresh_token(self) -> String {
+        match self {
+            Google => gmock::REFRESH_TOKEN.into(),
+            Fitbit => fitbit::refresh_token(1),
+        }
+    }
+
+    /// A token endpoint that grants [`Provider::new_token`] for the stored refresh token.
+    async fn mount_refresh(self, server: &MockServer) -> Refreshes {
+        match self {
+            Google => {
+                google::mount_refresh(
+                    server,
+                    gmock::token_body(gmock::NEW_TOKEN, None, &gmock::ALL_SCOPES.join(" ")),
+                    1,
+                )
+                .await;
+                Refreshes(None)
+            }
+            Fitbit => {
+                let tokens = fitbit::TokenEndpoint::new(0);
+                tokens.mount(server).await;
+                Refreshes(Some(tokens))
+            }
+        }
+    }
+
+    /// The token endpoint's answer to a refresh token it no longer accepts, what the
+    /// error must say and what it must not.
+    async fn mount_invalid_grant(
+        self,
+        server: &MockServer,
+    ) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Google => {
+                google::mount_refresh(server, google::invalid_grant(), 1).await;
+                // an authorization a day old is not the Testing mode's seven days
+                (&[], &["Testing"])
+            }
+            Fitbit => {
+                // another copy of the credentials has already rotated refresh token 0 away
+                fitbit::TokenEndpoint::new(3).mount(server).await;
+                (
+                    &["Refresh token invalid: [redacted]", "work only once"],
+                    &[],
+                )
+            }
+        }
+    }
+
+    fn day(self) -> &'static str {
+        match self {
+            Google => gmock::DAY,
+            Fitbit => fitbit::DAY,
+        }
+    }
+
+    /// The account's zone, which the mock's profile or settings answer.
+    fn zone(self) -> &'static str {
+        match self {
+            Google => "Europe/Berlin",
+            Fitbit => "Europe/London",
+        }
+    }
+
+    async fn mount_day(self, server: &MockServer, token: &str) {
+        match self {
+            Google => gmock::Day::standard().mount(server, token).await,
+            Fitbit => fitbit::Day::standard().mount(server, token).await,
+        }
+    }
+
+    /// The standard day as `fetch --json` prints it in [`Provider::zone`].
+    fn standard_json(self) -> Value {
+        match self {
+            Google => google::standard_json(),
+            Fitbit => fitbit::standard_json(),
+        }
+    }
+
+    /// Where the account's zone is read, answered `times` times.
+    async fn mount_zone(self, server: &MockServer, times: u64) {
+        match self {
+            Google => google::mount_settings(server, &self.old_token(), times).await,
+            Fitbit => fitbit::mount_profile(server, &self.old_token(), self.zone(), times).await,
+        }
+    }
+
+    /// Every data request with the stored access token answered 401, as an expired one is.
+    async fn reject_old_token(self, server: &MockServer, only_old: bool) {
+        let (prefix, body) = match self {
+            Google => ("^/v4/", gmock::fixture("unauthenticated.json")),
+            Fitbit => ("^/1", fitbit::fixture("expired_token.json")),
+        };
+        let mock = Mock::given(path_regex(prefix));
+        let mock = if only_old {
+            mock.and(header(
+                "authorization",
+                format!("Bearer {}", self.old_token()).as_str(),
+            ))
+        } else {
+            mock
+        };
+        mock.respond_with(ResponseTemplate::new(401).set_body_json(body))
+            .mount(server)
+            .await;
+    }
+
+    /// Answers every request for `data` with `response`, ahead of the day's mocks.
+    pub(crate) async fn mount_failure(
+        self,
+        server: &MockServer,
+        data: Data,
+        response: ResponseTemplate,
+    ) {
+        let day = self.day();
+        let at = match (self, data) {
+            (Google, Data::Sleep) => "^/v4/users/me/dataTypes/sleep/".to_string(),
+            (Google, Data::Water) => "^/v4/users/me/dataTypes/hydration-log/".to_string(),
+            (Google, Data::Activity) => "^/v4/users/me/dataTypes/steps/".to_string(),
+            (Fitbit, Data::Sleep) => format!("^/1.2/user/-/sleep/date/{day}.json$"),
+            (Fitbit, Data::Water) => format!("^/1/user/-/foods/log/water/date/{day}.json$"),
+            (Fitbit, Data::Activity) => format!("^/1/user/-/activities/date/{day}.json$"),
+        };
+        Mock::given(path_regex(at))
+            .respond_with(response)
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
+
+    pub(crate) fn fetch(self, env: &TestEnv) -> Output {
+        env.cmd()
+            .args(["fetch", "--date", self.day(), "--json"])
+            .output()
+            .unwrap()
+    }
+
+    pub(crate) fn fetch_json(self, env: &TestEnv) -> Value {
+        let output = self.fetch(env);
+        assert!(
+            output.status.success(),
+            "fetch failed: {}",
+            stderr_of(&output)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+/// The refreshes a token endpoint saw.
+struct Refreshes(Option<fitbit::TokenEndpoint>);
+
+impl Refreshes {
+    /// Exactly one refresh reached `server`, with the stored refresh token (and, at
+    /// Fitbit's endpoint, Basic client authentication and no reuse).
+    async fn assert_one(&self, provider: Provider, server: &MockServer) {
+        let grants: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == provider.token_path())
+            .map(|r| form(r).get("refresh_token").cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(grants, [provider.old_refresh_token()]);
+        if let Some(tokens) = &self.0 {
+            assert_eq!(tokens.presented(), [provider.old_refresh_token()]);
+            tokens.assert_clean();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// fetch
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn fetch_json_prints_the_whole_day_and_caches_the_account_zone(provider: Provider) {
+    let (env, server) = provider.setup("").await;
+    env.write_credentials(&provider.valid_credentials());
+    provider.forbid_token_requests(&server).await;
+    provider.mount_zone(&server, 1).await;
+    provider.mount_day(&server, &provider.old_token()).await;
+
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    let state = fs::read_to_string(env.state_path()).unwrap();
+    let cached = format!("account_timezone = \"{}\"", provider.zone());
+    assert!(state.contains(&cached), "{state}");
+    // the second run takes the zone from the state file: it is asked once in all
+    assert_eq!(provider.fetch_json(&env)["timezone"], provider.zone());
+}
+
+/// (provider, delay of every answer, the bound): one request after the other would
+/// take (requests × delay), well over the bound.
+#[test_case(Google, 400, 3500 ; "google: 16 requests, three of them pages that follow each other")]
+#[test_case(Fitbit, 600, 2000 ; "fitbit: 5 requests")]
+#[tokio::test]
+async fn requests_go_out_concurrently(provider: Provider, delay_ms: u64, bound_ms: u64) {
+    let (env, server) = provider.standard_setup().await;
+    match provider {
+        Google => {
+            let mut day = gmock::Day::standard();
+            day.delay = Duration::from_millis(delay_ms);
+            day.mount(&server, gmock::OLD_TOKEN).await;
+        }
+        Fitbit => {
+            let mut day = fitbit::Day::standard();
+            day.delay = Duration::from_millis(delay_ms);
+            day.mount(&server, &fitbit::access_token(0)).await;
+        }
+    }
+    let started = Instant::now();
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    let elapsed = started.elapsed();
+    eprintln!("fetch with {delay_ms} ms per response took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(bound_ms),
+        "took {elapsed:?}"
+    );
+}
+
+/// (provider, values that must be null, path fragments that must not be requested)
+#[test_case(Google, &["water_ml", "weight_kg", "resting_heart_rate_bpm"], &["hydration-log", "/weight/", "body-fat", "daily-resting-heart-rate"])]
+#[test_case(Fitbit, &["water_ml", "weight_kg", "body_fat_percent"], &["water", "weight"])]
+#[tokio::test]
+async fn data_of_scopes_the_user_did_not_grant_is_not_requested(
+    provider: Provider,
+    null: &[&str],
+    skipped: &[&str],
+) {
+    let (env, server) = provider
+        .setup(&format!("timezone = \"{}\"", provider.zone()))
+        .await;
+    env.write_credentials(&provider.credentials_without_body_and_nutrition());
+    provider.mount_day(&server, &provider.old_token()).await;
+    let json = provider.fetch_json(&env);
+    for field in null {
+        assert_eq!(json[field], Value::Null, "{field}");
+    }
+    assert_eq!(
+        json["activity"]["steps"],
+        provider.standard_json()["activity"]["steps"]
+    );
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    for skipped in skipped {
+        assert!(
+            !asked.iter().any(|p| p.contains(skipped)),
+            "{skipped} requested: {asked:?}"
+        );
+    }
+}
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn a_day_without_sleep_or_device_has_null_for_them(provider: Provider) {
+    let (env, server) = provider.standard_setup().await;
+    match provider {
+        Google => {
+            let mut day = gmock::Day::standard();
+            day.sleep = json!({});
+            day.devices = json!({});
+            day.mount(&server, gmock::OLD_TOKEN).await;
+        }
+        Fitbit => {
+            let mut day = fitbit::Day::standard();
+            day.sleep = json!({"sleep": [], "summary": {"totalMinutesAsleep": 0, "totalSleepRecords": 0, "totalTimeInBed": 0}});
+            day.devices = json!([]);
+            day.mount(&server, &fitbit::access_token(0)).await;
+        }
+    }
+    let json = provider.fetch_json(&env);
+    assert_eq!(json["sleep"], Value::Null);
+    assert_eq!(json["device"], Value::Null);
+    assert_eq!(json["activity"], provider.standard_json()["activity"]);
+}
+
+// ---------------------------------------------------------------------------------
+// Tokens
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn an_expired_token_is_refreshed_and_saved_before_the_data_calls(provider: Provider) {
+    let (env, server) = provider
+        .setup(&format!("timezone = \"{}\"", provider.zone()))
+        .await;
+    env.write_credentials(&provider.expired_credentials());
+    let refreshes = provider.mount_refresh(&server).await;
+    provider.mount_day(&server, &provider.new_token()).await;
+
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    refreshes.assert_one(provider, &server).await;
+    let saved = env.read_credentials();
+    assert!(
+        saved.contains(&provider.new_token())
+            && saved.contains(&provider.refreshed_refresh_token()),
+        "{saved}"
+    );
+    // the next run uses the saved token: no second refresh
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    refreshes.assert_one(provider, &server).await;
+}
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn a_401_triggers_exactly_one_refresh_for_all_concurrent_requests_and_a_retry(
+    provider: Provider,
+) {
+    let (env, server) = provider
+        .setup(&format!("timezone = \"{}\"", provider.zone()))
+        .await;
+    env.write_credentials(&provider.valid_credentials());
+    provider.reject_old_token(&server, true).await;
+    let refreshes = provider.mount_refresh(&server).await;
+    provider.mount_day(&server, &provider.new_token()).await;
+
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    refreshes.assert_one(provider, &server).await;
+    let saved = env.read_credentials();
+    assert!(
+        saved.contains(&provider.new_token())
+            && saved.contains(&provider.refreshed_refresh_token()),
+        "{saved}"
+    );
+}
+
+/// (provider, what the error quotes instead of the token, a part of the token)
+#[test_case(Google, None, gmock::NEW_TOKEN)]
+#[test_case(
+    Fitbit,
+    Some("expired_token: Access token expired: [redacted]"),
+    "c2lnbmF0dXJlMTIzNDU2Nzg"
+)]
+#[tokio::test]
+async fn a_401_after_the_refresh_is_77_without_quoting_the_token(
+    provider: Provider,
+    redacted: Option<&str>,
+    token: &str,
+) {
+    let (env, server) = provider
+        .setup(&format!("timezone = \"{}\"", provider.zone()))
+        .await;
+    env.write_credentials(&provider.valid_credentials());
+    provider.reject_old_token(&server, false).await;
+    let refreshes = provider.mount_refresh(&server).await;
+    let output = provider.fetch(&env);
+    let auth = format!("run `fitbit-notifier auth {}`", provider.name());
+    assert_one_line_error(&output, 77, &auth);
+    let stderr = stderr_of(&output);
+    if let Some(redacted) = redacted {
+        assert!(stderr.contains(redacted), "{stderr}");
+    }
+    assert!(!stderr.contains(token), "{stderr}");
+    refreshes.assert_one(provider, &server).await;
+}
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn refresh_persists_the_new_tokens_privately(provider: Provider) {
+    let (env, server) = provider.setup("").await;
+    env.write_credentials(&provider.valid_credentials());
+    let refreshes = provider.mount_refresh(&server).await;
+    let output = env.cmd().arg("refresh").output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("valid until"));
+    refreshes.assert_one(provider, &server).await;
+    let saved = env.read_credentials();
+    for line in [
+        format!("access_token = \"{}\"", provider.new_token()),
+        format!("refresh_token = \"{}\"", provider.refreshed_refresh_token()),
+    ] {
+        assert!(saved.contains(&line), "{line} not in {saved}");
+    }
+    assert_eq!(env.credentials_mode(), 0o600);
+}
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn invalid_grant_is_77_and_leaves_the_credentials_alone(provider: Provider) {
+    let (env, server) = provider.setup("").await;
+    let stored = provider.expired_credentials();
+    env.write_credentials(&stored);
+    let (says, never_says) = provider.mount_invalid_grant(&server).await;
+    let output = env.cmd().arg("refresh").output().unwrap();
+    let auth = format!("run `fitbit-notifier auth {}`", provider.name());
+    assert_one_line_error(&output, 77, &auth);
+    let stderr = stderr_of(&output);
+    for phrase in says {
+        assert!(stderr.contains(phrase), "{phrase:?} not in {stderr}");
+    }
+    for phrase in never_says
+        .iter()
+        .chain([&provider.old_refresh_token().as_str()])
+    {
+        assert!(!stderr.contains(phrase), "{phrase:?} in {stderr}");
+    }
+    assert_eq!(env.read_credentials(), stored);
+}
+
+/// Runs `refresh` twice and checks that it failed with 75 and left the stored
+/// credentials exactly as they were (byte for byte) and unquoted: with `-vv`, one error
+/// line among the debug output; without, one line that says `phrase`. Returns the
+/// longer run's time.
+fn assert_refresh_fails_harmlessly(
+    env: &TestEnv,
+    provider: Provider,
+    case: &str,
+    phrase: &str,
+) -> Duration {
+    let stored = fs::read(env.credentials_path()).unwrap();
+    let started = Instant::now();
+    let output = env.cmd().args(["-vv", "refresh"]).output().unwrap();
+    let verbose_took = started.elapsed();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(75), "{case}: {stderr}");
+    assert!(stderr.contains("error: "), "{case}: {stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{case}: {stderr}"
+    );
+    assert!(
+        !stderr.contains(&provider.new_token()),
+        "{case} printed a token: {stderr}"
+    );
+    assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
+    let started = Instant::now();
+    let output = env.cmd().arg("refresh").output().unwrap();
+    let took = started.elapsed();
+    assert_one_line_error(&output, 75, phrase);
+    assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
+    verbose_took.max(took)
+}
+
+/// The token endpoint's answers that are no grant, by case.
+fn broken_token_answer(case: &str, token: &str) -> ResponseTemplate {
+    match case {
+        "500" => ResponseTemplate::new(500).set_body_json(json!({"error": "internal_failure"})),
+        "503 HTML" => {
+            ResponseTemplate::new(503).set_body_raw("<html>unavailable</html>", "text/html")
+        }
+        "200 HTML" => {
+            ResponseTemplate::new(200).set_body_raw("<html>captive portal</html>", "text/html")
+        }
+        "200 garbage" => ResponseTemplate::new(200).set_body_raw(
+            vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x7b],
+            "application/json",
+        ),
+        "200 form-encoded" => ResponseTemplate::new(200).set_body_raw(
+            format!("access_token={token}&expires_in=3599"),
+            "application/x-www-form-urlencoded",
+        ),
+        "200 JSON with a field of another type" => ResponseTemplate::new(200)
+            .set_body_json(json!({"access_token": token, "expires_in": 3599, "scope": 42})),
+        _ => unreachable!("{case}"),
+    }
+}
+
+#[test_case(Google, "500")]
+#[test_case(Google, "503 HTML")]
+#[test_case(Google, "200 HTML")]
+#[test_case(Google, "200 garbage")]
+#[test_case(Google, "200 form-encoded")]
+#[test_case(Google, "200 JSON with a field of another type")]
+#[test_case(Fitbit, "500")]
+#[test_case(Fitbit, "503 HTML")]
+#[test_case(Fitbit, "200 HTML")]
+#[test_case(Fitbit, "200 garbage")]
+#[test_case(Fitbit, "200 form-encoded")]
+#[test_case(Fitbit, "200 JSON with a field of another type")]
+#[tokio::test]
+async fn token_endpoint_failures_are_75_and_leave_the_credentials_alone(
+    provider: Provider,
+    case: &str,
+) {
+    let (env, server) = provider.setup("").await;
+    env.write_credentials(&provider.expired_credentials());
+    Mock::given(method("POST"))
+        .and(path(provider.token_path()))
+        .respond_with(broken_token_answer(case, &provider.new_token()))
+        .mount(&server)
+        .await;
+    assert_refresh_fails_harmlessly(&env, provider, case, "nothing was changed");
+    if case.starts_with("200") {
+        // an answer, however broken, is not asked for again
+        let asked = server.received_requests().await.unwrap().len();
+        assert_eq!(asked, 2, "{case}: one request for each of the two runs");
+    }
+}
+
+#[test_case(Google, FaultKind::Drop)]
+#[test_case(Google, FaultKind::Hang)]
+#[test_case(Fitbit, FaultKind::Drop)]
+#[test_case(Fitbit, FaultKind::Hang)]
+fn a_token_endpoint_that_drops_or_hangs_is_75_within_the_timeout(
+    provider: Provider,
+    kind: FaultKind,
+) {
+    let fault = Fault::start(kind);
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "{}[http]\nconnect_timeout = 1\ntimeout = 1\nattempts = 3\n\n{}",
+        provider.selected(),
+        provider.config("http://127.0.0.1:9", &format!("{}/token", fault.uri()))
+    ));
+    env.write_credentials(&provider.expired_credentials());
+    let took = assert_refresh_fails_harmlessly(
+        &env,
+        provider,
+        &format!("{kind:?}"),
+        "the next run will try again",
+    );
+    // a grant that may have landed is not sent again, so one timeout is all it takes
+    assert!(took < Duration::from_secs(3), "{kind:?} took {took:?}");
+}
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved(provider: Provider) {
+    let (env, server) = provider.setup("").await;
+    let dir = directory_without_room_for_new_files(&env);
+    let creds = dir.join("credentials.toml");
+    let written = provider.expired_credentials();
+    fs::write(&creds, &written).unwrap();
+    fs::set_permissions(&creds, fs::Permissions::from_mode(0o600)).unwrap();
+    let config = fs::read_to_string(env.config_path()).unwrap();
+    env.write_config(&format!(
+        "credentials_file = \"{}\"\n{config}",
+        creds.display()
+    ));
+    provider.forbid_token_requests(&server).await;
+    let output = env.cmd().arg("refresh").output().unwrap();
+    assert_eq!(output.status.code(), Some(78), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("cannot write in"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(fs::read_to_string(&creds).unwrap(), written);
+}
+
+#[test_case(Google, "refresh")]
+#[test_case(Google, "fetch")]
+#[test_case(Fitbit, "refresh")]
+#[test_case(Fitbit, "fetch")]
+#[tokio::test]
+async fn without_stored_authorization_it_is_77_naming_auth(provider: Provider, command: &str) {
+    let (env, server) = provider.setup("timezone = \"Asia/Tokyo\"").await;
+    provider.forbid_token_requests(&server).await;
+    let output = env
+        .cmd()
+        .args(if command == "fetch" {
+            vec!["fetch", "--date", provider.day()]
+        } else {
+            vec![command]
+        })
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(77), "{}", stderr_of(&output));
+    let auth = format!("fitbit-notifier auth {}", provider.name());
+    assert!(stderr_of(&output).contains(&auth), "{}", stderr_of(&output));
+}
+
+// ---------------------------------------------------------------------------------
+// Errors of the data endpoints
+
+/// Runs `fetch` on the standard day with `data` answered `response`.
+async fn fetch_failing(
+    provider: Provider,
+    data: Data,
+    response: ResponseTemplate,
+) -> (Output, MockServer) {
+    let (env, server) = provider.standard_setup().await;
+    provider.mount_failure(&server, data, response).await;
+    provider.mount_day(&server, &provider.old_token()).await;
+    (provider.fetch(&env), server)
+}
+
+/// (provider, its body for a scope not granted, what the error names)
+#[test_case(Google, gmock::fixture("scope_insufficient.json"), gmock::NUTRITION)]
+#[test_case(
+    Fitbit,
+    fitbit::fixture("insufficient_scope.json"),
+    "the \"nutrition\" permission was not granted"
+)]
+#[tokio::test]
+async fn a_missing_permission_is_77_naming_it(provider: Provider, body: Value, named: &str) {
+    let (output, _server) = fetch_failing(
+        provider,
+        Data::Water,
+        ResponseTemplate::new(403).set_body_json(body),
+    )
+    .await;
+    assert_one_line_error(&output, 77, named);
+}
+
+/// Answers of a data endpoint that are no data, as any server in between may give.
+#[test_case(
+    Google,
+    503,
+    "<html>\n<body>Service Unavailable</body>\n</html>",
+    75,
+    "Service Unavailable"
+)]
+#[test_case(
+    Fitbit,
+    503,
+    "<html>\n<body>Service Unavailable</body>\n</html>",
+    75,
+    "Service Unavailable"
+)]
+#[test_case(
+    Google,
+    502,
+    "<html>\n<head><title>502</title></head>\n<body>Bad Gateway</body>\n</html>",
+    75,
+    "Bad Gateway"
+)]
+#[test_case(
+    Fitbit,
+    502,
+    "<html>\n<head><title>502</title></head>\n<body>Bad Gateway</body>\n</html>",
+    75,
+    "Bad Gateway"
+)]
+#[test_case(Google, 404, "<html>\n<body>Not Found</body>\n</html>", 1, "Not Found")]
+#[test_case(Fitbit, 404, "<html>\n<body>Not Found</body>\n</html>", 1, "Not Found")]
+#[tokio::test]
+async fn an_html_error_page_is_one_line_with_its_text(
+    provider: Provider,
+    status: u16,
+    page: &str,
+    code: i32,
+    phrase: &str,
+) {
+    let (output, _server) = fetch_failing(
+        provider,
+        Data::Sleep,
+        ResponseTemplate::new(status).set_body_raw(page, "text/html"),
+    )
+    .await;
+    assert_one_line_error(&output, code, phrase);
+}
+
+#[test_case(Google)]
+#[test_case(Fitbit)]
+#[tokio::test]
+async fn an_answer_over_4_mib_is_1(provider: Provider) {
+    let too_large = vec![b' '; 4 * 1024 * 1024 + 1];
+    let (output, _server) = fetch_failing(
+        provider,
+        Data::Activity,
+        ResponseTemplate::new(200).set_body_raw(too_large, "application/json"),
+    )
+    .await;
+    assert_one_line_error(&output, 1, "larger than 4194304 bytes");
+}
+
+/// (provider, a 429 that says to try again in a second)
+#[test_case(Google, ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_json(gmock::fixture("rate_limited.json")))]
+#[test_case(Fitbit, ResponseTemplate::new(429).insert_header("fitbit-rate-limit-reset", "1").set_body_json(fitbit::fixture("rate_limited.json")))]
+#[tokio::test]
+async fn a_rate_limit_that_resets_within_seconds_is_waited_for(
+    provider: Provider,
+    limited: ResponseTemplate,
+) {
+    let (env, server) = provider.standard_setup().await;
+    let day = provider.day();
+    let at = match provider {
+        Google => "/v4/users/me/dataTypes/steps/dataPoints:dailyRollUp".to_string(),
+        Fitbit => format!("/1/user/-/activities/date/{day}.json"),
+    };
+    Mock::given(path(at))
+        .respond_with(limited)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    provider.mount_day(&server, &provider.old_token()).await;
+    let started = Instant::now();
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
