@@ -32,7 +32,7 @@ use crate::render::{Message, Rendered, Renderer};
 use crate::sinks::{self, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
-use crate::store::ledger::Posted;
+use crate::store::ledger::Entry;
 use crate::store::state::{self, State};
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
@@ -252,7 +252,7 @@ impl Job<'_> {
             day.date,
             sink.name(),
             message.kind.name(),
-            Posted { id, at: Utc::now() },
+            Entry { id, at: Utc::now() },
         );
         state
             .posted

@@ -14,7 +14,7 @@ use crate::job::{Mode, post_day};
 use crate::output::outln;
 use crate::sinks;
 use crate::sinks::post_length;
-use crate::sinks::x::{self, Posted};
+use crate::sinks::x::{self, PostOutcome};
 use crate::store::credentials::{self, XCredentials};
 
 pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
@@ -32,11 +32,11 @@ pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
     let keys = stored_keys(&env)?;
     let x = x::Client::new(&env.client, &env.config);
     match env.block_on_with_deadline(async { Ok(x.post(&keys, &text).await?) })? {
-        Posted::New(id) => {
+        PostOutcome::New(id) => {
             outln!("Posted {id}: {}", id.url())?;
             Ok(())
         }
-        Posted::AlreadyPosted => Err(Error::other(
+        PostOutcome::AlreadyPosted => Err(Error::other(
             "X refused the text as a duplicate (403): it is already on the account, so nothing new was posted; \
              change the text to post it again",
         )

@@ -837,8 +837,7 @@ Charge 4: 80% (2021-05-24 07:12)",
             .and_then(|rest| rest.split("```").next())
             .expect("README has a [templates] example");
         let text = format!("locale = \"ja\"\n[templates]{example}");
-        let config: Config =
-            crate::store::parse_toml(std::path::Path::new("README.md"), &text).unwrap();
+        let config: Config = toml::from_str(&text).unwrap();
         let rendered = Renderer::from_config(&config)
             .unwrap()
             .render(&demo::sample_day())

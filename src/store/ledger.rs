@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 /// `posted."2021-05-23".x.activity = { id = "…", at = … }` in the state file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Ledger(BTreeMap<NaiveDate, BTreeMap<String, BTreeMap<String, Posted>>>);
+pub struct Ledger(BTreeMap<NaiveDate, BTreeMap<String, BTreeMap<String, Entry>>>);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Posted {
+pub struct Entry {
     /// The post's id; `None` when the service tells none (a Slack webhook), answered that
     /// it already had this text, or did not answer a post that may have landed.
     pub id: Option<String>,
@@ -22,7 +22,7 @@ pub struct Posted {
 }
 
 impl Ledger {
-    pub fn get(&self, date: NaiveDate, sink: &str, message: &str) -> Option<&Posted> {
+    pub fn get(&self, date: NaiveDate, sink: &str, message: &str) -> Option<&Entry> {
         self.0.get(&date)?.get(sink)?.get(message)
     }
 
@@ -30,7 +30,7 @@ impl Ledger {
         self.get(date, sink, message).is_some()
     }
 
-    pub fn record(&mut self, date: NaiveDate, sink: &str, message: &str, posted: Posted) {
+    pub fn record(&mut self, date: NaiveDate, sink: &str, message: &str, posted: Entry) {
         self.0
             .entry(date)
             .or_default()
@@ -53,8 +53,8 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn posted(id: &str) -> Posted {
-        Posted {
+    fn posted(id: &str) -> Entry {
+        Entry {
             id: Some(id.to_string()),
             at: "2026-11-26T07:30:00Z".parse().unwrap(),
         }
@@ -95,7 +95,7 @@ mod tests {
             day("2021-05-23"),
             "x",
             "sleep",
-            Posted {
+            Entry {
                 id: None,
                 ..posted("")
             },

@@ -12,6 +12,7 @@ pub mod mocks;
 mod harness;
 mod support;
 
+mod architecture;
 mod completions;
 mod config;
 mod fitbit;

@@ -389,6 +389,23 @@ fn the_demo_needs_no_account_and_shows_the_original_posts() {
 }
 
 #[test]
+fn a_reader_that_goes_away_ends_the_demo_quietly() {
+    let env = TestEnv::new();
+    let mut child = env
+        .std_cmd()
+        .args(["run", "--demo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -0`: the reader closes its end before anything is written
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stderr_of(&output), "");
+}
+
+#[test]
 fn a_date_that_is_not_a_date_is_a_usage_error() {
     let env = TestEnv::new();
     for args in [

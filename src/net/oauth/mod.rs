@@ -5,14 +5,14 @@
 //! consistent across concurrent processes. Everything provider-specific comes in as a
 //! [`Service`] or as parameters.
 
+mod authorization;
 mod authorize;
 mod redirect;
-mod session;
 mod token;
 
+pub use authorization::Authorization;
 pub use authorize::{AuthorizeRequest, Pkce, Scope, is_granted, random_state, unticked};
 pub use redirect::{Loopback, callback_timeout, code_from_pasted, paste_redirect_uri};
-pub use session::Session;
 pub use token::{ErrorList, TokenClient};
 
 use chrono::{DateTime, Utc};

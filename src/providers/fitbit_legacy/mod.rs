@@ -28,7 +28,7 @@ use crate::config::{Config, HttpConfig, Paths};
 use crate::day::DaySummary;
 use crate::error::{Error, Result};
 use crate::net::http;
-use crate::net::oauth::{Session, Shutdown, is_granted};
+use crate::net::oauth::{Authorization, Shutdown, is_granted};
 use crate::providers::{self, Provider};
 use crate::store::credentials;
 use auth::{AUTH_COMMAND, shutdown};
@@ -43,13 +43,13 @@ pub struct FitbitLegacy {
     http: reqwest::Client,
     http_config: HttpConfig,
     api_base: Url,
-    session: Session,
+    session: Authorization,
     shutdown: Shutdown,
 }
 
 impl FitbitLegacy {
     pub fn new(config: &Config, paths: &Paths, http: reqwest::Client) -> Self {
-        let session = Session::new(
+        let session = Authorization::new(
             service(&config.fitbit, &paths.config),
             credentials::store(paths),
             http.clone(),

@@ -24,7 +24,7 @@ use crate::config::{Config, HttpConfig, Paths};
 use crate::day::DaySummary;
 use crate::error::{Error, Result};
 use crate::net::http;
-use crate::net::oauth::{Session, is_granted};
+use crate::net::oauth::{Authorization, is_granted};
 use crate::providers::{self, Provider};
 use crate::store::credentials;
 use api::parse;
@@ -40,12 +40,12 @@ pub struct GoogleHealth {
     http: reqwest::Client,
     http_config: HttpConfig,
     api_base: Url,
-    session: Session,
+    session: Authorization,
 }
 
 impl GoogleHealth {
     pub fn new(config: &Config, paths: &Paths, http: reqwest::Client) -> Self {
-        let session = Session::new(
+        let session = Authorization::new(
             service(&config.google_health),
             credentials::store(paths),
             http.clone(),

@@ -40,7 +40,7 @@ impl fmt::Display for PostId {
 
 /// What became of a post.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Posted {
+pub enum PostOutcome {
     New(PostId),
     /// X refused the text as a duplicate of a post already on the account: for a dated
     /// daily summary, an earlier run has posted it.
@@ -60,7 +60,7 @@ impl<'a> Client<'a> {
 
     /// Posts `text` after checking its length, which X would otherwise refuse after billing
     /// nothing but a round trip. Never sends it twice when the first attempt may have landed.
-    pub async fn post(&self, creds: &XCredentials, text: &str) -> Result<Posted> {
+    pub async fn post(&self, creds: &XCredentials, text: &str) -> Result<PostOutcome> {
         let length = post_length::check(text)?;
         let url = self.endpoint("2/tweets")?;
         log::info!("posting {length} weighted characters to {url}");
@@ -98,13 +98,13 @@ impl<'a> Client<'a> {
 }
 
 /// The id in a successful answer, or the "already posted" outcome, or what to do.
-pub(super) fn post_outcome(reply: &Reply) -> Result<Posted> {
+pub(super) fn post_outcome(reply: &Reply) -> Result<PostOutcome> {
     if reply.status.is_success() {
-        return created_post_id(reply).map(Posted::New);
+        return created_post_id(reply).map(PostOutcome::New);
     }
     let problem = Problem::parse(&reply.body);
     if reply.status == StatusCode::FORBIDDEN && problem.is_duplicate() {
-        return Ok(Posted::AlreadyPosted);
+        return Ok(PostOutcome::AlreadyPosted);
     }
     Err(failure(reply, &problem, UNAUTHORIZED_POST))
 }
@@ -145,7 +145,7 @@ pub(super) mod tests {
     fn a_created_post_yields_its_id_and_url() {
         let created =
             r#"{ "data": { "id": "1445880548472328192", "text": "Hello from the X API!" } }"#;
-        let Posted::New(id) = post_outcome(&reply(201, created)).unwrap() else {
+        let PostOutcome::New(id) = post_outcome(&reply(201, created)).unwrap() else {
             panic!("not a new post");
         };
         assert_eq!(id.to_string(), "1445880548472328192");
@@ -160,12 +160,12 @@ pub(super) mod tests {
         let v2 = r#"{"detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","title":"Forbidden","status":403}"#;
         assert_eq!(
             post_outcome(&reply(403, v2)).unwrap(),
-            Posted::AlreadyPosted
+            PostOutcome::AlreadyPosted
         );
         let v1 = r#"{"errors":[{"code":187,"message":"Status is a duplicate."}]}"#;
         assert_eq!(
             post_outcome(&reply(403, v1)).unwrap(),
-            Posted::AlreadyPosted
+            PostOutcome::AlreadyPosted
         );
     }
 

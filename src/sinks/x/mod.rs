@@ -7,7 +7,7 @@ mod errors;
 mod pin;
 mod sign;
 
-pub use client::{Client, Posted};
+pub use client::{Client, PostOutcome};
 pub use pin::{AppKeys, UserToken};
 
 use super::{Outcome, Outgoing};
@@ -31,11 +31,11 @@ impl<'a> XSink<'a> {
 
     pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         Ok(match self.client.post(&self.keys, post.text).await? {
-            Posted::New(id) => Outcome::New {
+            PostOutcome::New(id) => Outcome::New {
                 url: Some(id.url()),
                 id: Some(id.to_string()),
             },
-            Posted::AlreadyPosted => Outcome::AlreadyPosted,
+            PostOutcome::AlreadyPosted => Outcome::AlreadyPosted,
         })
     }
 }

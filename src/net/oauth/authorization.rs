@@ -44,7 +44,7 @@ impl Need<'_> {
 /// Every refresh happens under the credentials lock after re-reading the file, proves
 /// the directory writable before it spends the refresh token, and persists the new
 /// tokens before anyone uses them. Nothing here ever deletes credentials.
-pub struct Session {
+pub struct Authorization {
     service: Service,
     store: CredentialStore,
     http: reqwest::Client,
@@ -54,14 +54,14 @@ pub struct Session {
     serial: tokio::sync::Mutex<()>,
 }
 
-impl Session {
+impl Authorization {
     pub fn new(
         service: Service,
         store: CredentialStore,
         http: reqwest::Client,
         http_config: HttpConfig,
     ) -> Self {
-        Session {
+        Authorization {
             service,
             store,
             http,
