@@ -6,7 +6,7 @@ use tiny_skia::{
     Color, FillRule, LineCap, Paint, PathBuilder, Pixmap, Rect, Stroke, StrokeDash, Transform,
 };
 
-use super::text::{Align, Fonts, Weight};
+use super::text::{Align, Fonts, Style, Weight};
 use super::words::{Words, grouped};
 use super::{HEIGHT, Metric, WIDTH, WeekChart, stats};
 
@@ -37,6 +37,15 @@ fn color([r, g, b]: [u8; 3]) -> Color {
     Color::from_rgba8(r, g, b, 255)
 }
 
+fn style(size: f32, weight: Weight, ink: [u8; 3], align: Align) -> Style {
+    Style {
+        size,
+        weight,
+        color: color(ink),
+        align,
+    }
+}
+
 /// Draws the chart onto a `WIDTH`×`HEIGHT` pixmap.
 pub(super) fn render(chart: &WeekChart) -> Pixmap {
     let words = Words::of(chart.locale);
@@ -51,15 +60,8 @@ pub(super) fn render(chart: &WeekChart) -> Pixmap {
         (Some(first), Some(last)) => words.title(first.date, last.date),
         _ => words.title_without_days().to_string(),
     };
-    canvas.text(
-        &title,
-        MARGIN_X,
-        TITLE_BASELINE,
-        30.0,
-        Weight::Bold,
-        INK,
-        Align::Left,
-    );
+    let title_style = style(30.0, Weight::Bold, INK, Align::Left);
+    canvas.text(&title, MARGIN_X, TITLE_BASELINE, title_style);
 
     canvas.panel(chart, &words, Metric::Steps, MARGIN_X);
     canvas.panel(
@@ -78,27 +80,8 @@ struct Canvas {
 }
 
 impl Canvas {
-    #[allow(clippy::too_many_arguments)]
-    fn text(
-        &mut self,
-        text: &str,
-        x: f32,
-        baseline: f32,
-        size: f32,
-        weight: Weight,
-        ink: [u8; 3],
-        align: Align,
-    ) {
-        self.fonts.draw(
-            &mut self.pixmap,
-            text,
-            x,
-            baseline,
-            size,
-            weight,
-            color(ink),
-            align,
-        );
+    fn text(&mut self, text: &str, x: f32, baseline: f32, style: Style) {
+        self.fonts.draw(&mut self.pixmap, text, x, baseline, &style);
     }
 
     fn fill(&mut self, builder: PathBuilder, ink: [u8; 3]) {
@@ -151,10 +134,7 @@ impl Canvas {
             heading,
             left + 24.0,
             HEADING_BASELINE,
-            22.0,
-            Weight::Bold,
-            INK,
-            Align::Left,
+            style(22.0, Weight::Bold, INK, Align::Left),
         );
 
         let plot_left = left + LEFT_GUTTER;
@@ -180,10 +160,7 @@ impl Canvas {
                 &label,
                 plot_left - 10.0,
                 y + 5.0,
-                14.0,
-                Weight::Regular,
-                MUTED,
-                Align::Right,
+                style(14.0, Weight::Regular, MUTED, Align::Right),
             );
         }
 
@@ -225,10 +202,7 @@ impl Canvas {
                             line,
                             centre,
                             AXIS_Y - 10.0 - from_bottom * 16.0,
-                            13.0,
-                            Weight::Regular,
-                            MUTED,
-                            Align::Center,
+                            style(13.0, Weight::Regular, MUTED, Align::Center),
                         );
                     }
                 }
@@ -263,19 +237,13 @@ impl Canvas {
                 &date,
                 centre,
                 AXIS_Y + 26.0,
-                15.0,
-                Weight::Regular,
-                INK,
-                Align::Center,
+                style(15.0, Weight::Regular, INK, Align::Center),
             );
             self.text(
                 &weekday,
                 centre,
                 AXIS_Y + 46.0,
-                15.0,
-                Weight::Regular,
-                MUTED,
-                Align::Center,
+                style(15.0, Weight::Regular, MUTED, Align::Center),
             );
         }
 
@@ -306,10 +274,7 @@ impl Canvas {
                 &label,
                 centre,
                 baseline,
-                14.0,
-                Weight::Regular,
-                INK,
-                Align::Center,
+                style(14.0, Weight::Regular, INK, Align::Center),
             );
         }
         for (y, label, ink, weight) in spread(gutter, 18.0) {
@@ -317,10 +282,7 @@ impl Canvas {
                 &label,
                 plot_right + 8.0,
                 y + 5.0,
-                15.0,
-                weight,
-                ink,
-                Align::Left,
+                style(15.0, weight, ink, Align::Left),
             );
         }
     }
@@ -356,10 +318,7 @@ impl Canvas {
                 label,
                 x + SAMPLE + 8.0,
                 LEGEND_BASELINE,
-                SIZE,
-                Weight::Regular,
-                MUTED,
-                Align::Left,
+                style(SIZE, Weight::Regular, MUTED, Align::Left),
             );
             x += width + 32.0;
         }

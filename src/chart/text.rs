@@ -20,6 +20,15 @@ pub enum Align {
     Right,
 }
 
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Pixels per em.
+    pub size: f32,
+    pub weight: Weight,
+    pub color: Color,
+    pub align: Align,
+}
+
 pub struct Fonts {
     regular: Face<'static>,
     bold: Face<'static>,
@@ -52,18 +61,13 @@ impl Fonts {
     }
 
     /// Fills one line of text whose baseline starts (or centres, or ends) at `x`, `baseline`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn draw(
-        &self,
-        pixmap: &mut Pixmap,
-        text: &str,
-        x: f32,
-        baseline: f32,
-        size: f32,
-        weight: Weight,
-        color: Color,
-        align: Align,
-    ) {
+    pub fn draw(&self, pixmap: &mut Pixmap, text: &str, x: f32, baseline: f32, style: &Style) {
+        let Style {
+            size,
+            weight,
+            color,
+            align,
+        } = *style;
         let face = self.face(weight);
         let scale = size / f32::from(face.units_per_em());
         let width = self.width(text, size, weight);
