@@ -5,7 +5,9 @@
 pub mod dates;
 pub mod demo;
 mod message;
+pub mod range;
 mod summary;
 
 pub use message::MessageKind;
+pub use range::DayRange;
 pub use summary::{Activity, DaySummary, Device, Sleep, Stages};
