@@ -8,6 +8,7 @@ mod fetch;
 mod man;
 mod refresh;
 mod run;
+mod trends;
 mod tweet;
 
 use anyhow::Result;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Auth { service } => auth::run(config_file, service),
         Command::Refresh => refresh::run(config_file),
         Command::Fetch(args) => fetch::run(config_file, &args),
+        Command::Trends(args) => trends::run(config_file, &args),
         Command::Tweet(args) => tweet::run(config_file, &args),
         Command::Run(args) => run::run(config_file, &args),
         Command::Completions { shell } => completions::run(shell),

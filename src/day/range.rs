@@ -17,10 +17,6 @@ impl DayRange {
         DayRange { first, last }
     }
 
-    pub fn single(date: NaiveDate) -> DayRange {
-        DayRange::ending(date, 1)
-    }
-
     pub fn first(self) -> NaiveDate {
         self.first
     }

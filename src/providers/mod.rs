@@ -4,7 +4,7 @@
 pub mod fitbit_legacy;
 pub mod google_health;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::ProviderKind;
@@ -25,16 +25,6 @@ pub trait Provider {
     /// whole range is asked once (or once per piece its range cap forces), not once a
     /// day. The device is what it is now, so every day carries the same.
     async fn fetch_days(&self, days: DayRange, tz: Tz) -> Result<Vec<DaySummary>>;
-
-    /// Everything known about `date`: the range of one day, by the same requests.
-    async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
-        let mut days = self.fetch_days(DayRange::single(date), tz).await?;
-        days.pop().ok_or_else(|| {
-            Error::other(format!(
-                "the provider returned no summary for {date}; report it with the output of -vv"
-            ))
-        })
-    }
 
     /// Refreshes the access token now, whatever its expiry, and returns the new expiry.
     async fn refresh(&self) -> Result<DateTime<Utc>>;

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::auth::{ACTIVITY, AUTH_COMMAND, HEALTH_METRICS, NUTRITION, SLEEP};
-use super::dated::{By, CivilDateTime, by_day, day_of};
+use super::dated::{By, CivilDateTime, Dated, by_day, day_of};
 use super::errors::{api_error, error_message, is_invalid_argument};
 use super::wire::{
     ActiveMinutesRollup, ActivityLevelRollup, BodyFatRollup, DistanceRollup, HydrationRollup,
@@ -280,7 +280,7 @@ impl GoogleHealth {
         filter: &str,
         page_size: u32,
         (by, tz): (By, Tz),
-    ) -> Result<Vec<(Option<NaiveDate>, T)>> {
+    ) -> Result<Dated<T>> {
         let mut values = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -367,7 +367,7 @@ fn range_filter(field: &str, range: DayRange) -> String {
 pub(super) fn rollup_values<T: DeserializeOwned>(
     reply: &Reply,
     data: &DataType<T>,
-) -> Result<Vec<(Option<NaiveDate>, T)>> {
+) -> Result<Dated<T>> {
     let page: RollupPage = parse(reply, data.label)?;
     page.rollup_data_points
         .iter()
@@ -390,7 +390,7 @@ pub(super) fn page_values<T: DeserializeOwned>(
     data: &DataType<T>,
     by: By,
     tz: Tz,
-) -> Result<(Vec<(Option<NaiveDate>, T)>, Option<String>)> {
+) -> Result<(Dated<T>, Option<String>)> {
     let page: ListPage = parse(reply, data.label)?;
     let values = page
         .data_points
@@ -419,7 +419,7 @@ mod tests {
 
     #[test]
     fn the_rollup_body_has_plain_integers_and_an_exclusive_end() {
-        let body = rollup_body(DayRange::single("2026-12-31".parse().unwrap()));
+        let body = rollup_body(DayRange::ending("2026-12-31".parse().unwrap(), 1));
         assert_eq!(
             body.to_string(),
             r#"{"range":{"end":{"date":{"day":1,"month":1,"year":2027}},"start":{"date":{"day":31,"month":12,"year":2026}}},"windowSizeDays":1}"#
@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(
             range_filter(
                 "sleep.interval.civil_end_time",
-                DayRange::single("2026-02-28".parse().unwrap())
+                DayRange::ending("2026-02-28".parse().unwrap(), 1)
             ),
             r#"sleep.interval.civil_end_time >= "2026-02-28" AND sleep.interval.civil_end_time < "2026-03-01""#
         );

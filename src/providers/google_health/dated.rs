@@ -80,13 +80,13 @@ pub(super) fn day_of(raw: &RawValue, by: By, tz: Tz) -> Option<NaiveDate> {
         .or_else(|| instant.map(|t| t.with_timezone(&tz).date_naive()))
 }
 
+/// Values each with the day it names, if any.
+pub(super) type Dated<T> = Vec<(Option<NaiveDate>, T)>;
+
 /// Values grouped by their day within `range`. A value that names no day belongs to
 /// the day when the range is one day (the filter chose it), else it cannot be placed
 /// and is left out; one outside the range is left out too.
-pub(super) fn by_day<T>(
-    values: Vec<(Option<NaiveDate>, T)>,
-    range: DayRange,
-) -> BTreeMap<NaiveDate, Vec<T>> {
+pub(super) fn by_day<T>(values: Dated<T>, range: DayRange) -> BTreeMap<NaiveDate, Vec<T>> {
     let mut days: BTreeMap<NaiveDate, Vec<T>> = BTreeMap::new();
     for (day, value) in values {
         let day = match day {
@@ -140,7 +140,7 @@ mod tests {
                 (Some(day.succ_opt().unwrap()), 3),
             ]
         };
-        let one = by_day(values(), DayRange::single(day));
+        let one = by_day(values(), DayRange::ending(day, 1));
         assert_eq!(one[&day], [1, 2]);
         assert_eq!(one.len(), 1);
         let two = by_day(values(), DayRange::ending(day.succ_opt().unwrap(), 2));
