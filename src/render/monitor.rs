@@ -192,6 +192,7 @@ impl Renderer {
     /// with no previous week, an alert firing and resolving), so a template that names
     /// an unknown placeholder or fails for some data is a configuration error now.
     pub(super) fn check_monitoring(&self) -> Result<()> {
+        self.check_unknown()?;
         let sample = demo::sample_days(demo::sample_day().date, FORTNIGHT_DAYS);
         let last = sample[sample.len() - 1].date;
         let alone: Vec<DaySummary> = sample[7..].to_vec();
@@ -226,7 +227,7 @@ impl Renderer {
                 )));
             }
         }
-        self.check_unknown()
+        Ok(())
     }
 
     /// Strict undefined behaviour catches an unknown placeholder only on the path a
@@ -290,4 +291,189 @@ fn week_placeholders() -> Vec<&'static str> {
         names.push(change_name(week_name(metric)));
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Locale};
+    use crate::day::demo::sample_days;
+
+    fn renderer(locale: Locale) -> Renderer {
+        Renderer::from_config(&Config {
+            locale,
+            ..Config::default()
+        })
+        .unwrap()
+    }
+
+    fn last() -> NaiveDate {
+        "2026-11-29".parse().unwrap()
+    }
+
+    fn fortnight() -> Vec<DaySummary> {
+        sample_days(last(), FORTNIGHT_DAYS)
+    }
+
+    fn week_text(locale: Locale, days: &[DaySummary]) -> String {
+        renderer(locale)
+            .render_week(&week(days, last()))
+            .unwrap()
+            .unwrap()
+    }
+
+    fn short_sleep() -> Rule {
+        Rule {
+            name: "short sleep".into(),
+            metric: Metric::SleepHours,
+            days: 7,
+            below: Some(6.0),
+            above: None,
+            sinks: None,
+        }
+    }
+
+    use chrono::NaiveDate;
+
+    /// Checked by hand: this week's wobble sums to -3 (means 7000 - 900 * 3/7 steps),
+    /// the week before's to +1.
+    #[test]
+    fn the_week_in_japanese() {
+        assert_eq!(
+            week_text(Locale::Ja, &fortnight()),
+            "今週(2026-11-23〜2026-11-29)のまとめ from Fitbit
+
+1日の平均歩数: 6614歩 (前週比 -514歩)
+1日の平均距離: 4.74km (前週比 -0.34km)
+平均睡眠時間: 6.73時間 (前週比 -0.14時間)
+1日の平均アクティブ時間: 23分 (前週比 -3分)
+平均安静時心拍数: 59.6bpm (前週比 -0.6bpm)"
+        );
+    }
+
+    #[test]
+    fn the_week_in_english() {
+        assert_eq!(
+            week_text(Locale::En, &fortnight()),
+            "The week 2026-11-23 to 2026-11-29 from Fitbit
+
+Steps a day: 6614 steps (-514 steps on the week before)
+Distance a day: 4.74 km (-0.34 km)
+Sleep a night: 6.73 hours (-0.14 hours)
+Active minutes a day: 23 min (-3 min)
+Resting heart rate: 59.6 bpm (-0.6 bpm)"
+        );
+    }
+
+    #[test]
+    fn a_week_without_sleep_or_heart_rate_says_so_and_drops_the_optional_line() {
+        let mut days = fortnight();
+        for day in days.iter_mut().skip(7) {
+            day.sleep = None;
+            day.resting_heart_rate_bpm = None;
+        }
+        let ja = week_text(Locale::Ja, &days);
+        assert!(
+            ja.contains("平均睡眠時間: 記録なし (前週比 データなし)\n"),
+            "{ja}"
+        );
+        assert!(!ja.contains("安静時心拍数"), "{ja}");
+        let en = week_text(Locale::En, &days);
+        assert!(
+            en.contains("Sleep a night: not recorded (no data)\n"),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn a_missing_previous_week_compares_against_nothing() {
+        let days = sample_days(last(), 7);
+        let en = week_text(Locale::En, &days);
+        assert!(
+            en.contains("Steps a day: 6614 steps (no data on the week before)"),
+            "{en}"
+        );
+        assert!(
+            en.contains("Resting heart rate: 59.6 bpm (no data)"),
+            "{en}"
+        );
+        let ja = week_text(Locale::Ja, &days);
+        assert!(
+            ja.contains("1日の平均歩数: 6614歩 (前週比 データなし)"),
+            "{ja}"
+        );
+    }
+
+    #[test]
+    fn an_unchanged_mean_reads_plus_minus_zero() {
+        let r = renderer(Locale::En);
+        assert_eq!(r.change(Metric::Steps, 0.4), "±0 steps");
+        assert_eq!(r.change(Metric::SleepHours, -0.004), "±0.00 hours");
+        assert_eq!(r.change(Metric::SleepHours, 0.25), "+0.25 hours");
+    }
+
+    #[test]
+    fn alert_and_resolved_messages_in_both_locales() {
+        let date: NaiveDate = "2026-11-27".parse().unwrap();
+        let fired = Transition::Fired {
+            date,
+            value: 5.6214,
+        };
+        let resolved = Transition::Resolved {
+            date,
+            value: 6.2,
+            since: Some("2026-11-20".parse().unwrap()),
+        };
+        let text = |locale, t| {
+            renderer(locale)
+                .render_alert(&short_sleep(), t)
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(
+            text(Locale::Ja, fired),
+            "⚠️ アラート「short sleep」(2026-11-27)\n\n睡眠時間の7日平均が5.62時間で、しきい値6.00時間を下回りました。"
+        );
+        assert_eq!(
+            text(Locale::Ja, resolved),
+            "✅ 解決「short sleep」(2026-11-27)\n\n睡眠時間の7日平均が6.20時間に戻りました(しきい値6.00時間)。"
+        );
+        assert_eq!(
+            text(Locale::En, fired),
+            "⚠️ Alert: short sleep (2026-11-27)\n\nThe 7-day mean of sleep is 5.62 hours, below the threshold of 6.00 hours."
+        );
+        assert_eq!(
+            text(Locale::En, resolved),
+            "✅ Resolved: short sleep (2026-11-27)\n\nThe 7-day mean of sleep is back at 6.20 hours (threshold 6.00 hours)."
+        );
+    }
+
+    #[test]
+    fn monitoring_templates_are_checked_when_they_load() {
+        let mut config = Config::default();
+        config.templates.week = Some("{{ steps }} {{ stpes_change }}".into());
+        let err = Renderer::from_config(&config).err().unwrap().to_string();
+        assert!(
+            err.contains("templates.week") && err.contains("stpes_change"),
+            "{err}"
+        );
+        let mut config = Config::default();
+        config.templates.resolved = Some("{% if false %}x{% endif %}".into());
+        let err = Renderer::from_config(&config).err().unwrap().to_string();
+        assert!(
+            err.contains("templates.resolved") && err.contains("empty"),
+            "{err}"
+        );
+        let mut config = Config::default();
+        config.templates.alert = Some("{{ name }}: {{ value }} since {{ since }}".into());
+        let r = Renderer::from_config(&config).unwrap();
+        let date = "2026-11-27".parse().unwrap();
+        let text = r
+            .render_alert(&short_sleep(), Transition::Fired { date, value: 5.0 })
+            .unwrap();
+        assert_eq!(
+            text.as_deref(),
+            Some("short sleep: 5.00 hours since 2026-11-27")
+        );
+    }
 }
