@@ -5,7 +5,7 @@
 //! only their civil times), so a range answer that puts a value on the wrong day, or
 //! makes up a value for an empty one, shows.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Days, NaiveDate};
 use serde_json::{Value, json};
@@ -35,6 +35,17 @@ fn days(first: NaiveDate, end: NaiveDate) -> impl Iterator<Item = NaiveDate> {
 
 /// Serves any range to requests with `token`; the days in `empty` have no data.
 pub async fn mount(server: &MockServer, token: &str, empty: &[NaiveDate]) {
+    mount_with_sleep(server, token, empty, BTreeMap::new()).await;
+}
+
+/// As [`mount`], with the minutes asleep of the nights in `sleep` (the others have
+/// 380 + their day of the month).
+pub async fn mount_with_sleep(
+    server: &MockServer,
+    token: &str,
+    empty: &[NaiveDate],
+    sleep: BTreeMap<NaiveDate, u32>,
+) {
     let auth = format!("Bearer {token}");
     let empty: BTreeSet<NaiveDate> = empty.iter().copied().collect();
     let rollups = Day::standard().rollups;
@@ -94,7 +105,7 @@ pub async fn mount(server: &MockServer, token: &str, empty: &[NaiveDate]) {
                 .collect();
             let points: Vec<Value> = days(dates[0], dates[1])
                 .filter(|date| !empty.contains(date))
-                .map(|date| point(&data_type, date))
+                .map(|date| point(&data_type, date, sleep.get(&date).copied()))
                 .collect();
             ResponseTemplate::new(200).set_body_json(json!({"dataPoints": points}))
         })
@@ -117,7 +128,7 @@ fn cap(data_type: &str) -> i64 {
 }
 
 /// The one point of `data_type` on `date`.
-fn point(data_type: &str, date: NaiveDate) -> Value {
+fn point(data_type: &str, date: NaiveDate, asleep: Option<u32>) -> Value {
     let n = date.day();
     let before = date - Days::new(1);
     match data_type {
@@ -131,7 +142,7 @@ fn point(data_type: &str, date: NaiveDate) -> Value {
                          "civilEndTime": {"date": {"year": date.year(), "month": date.month(), "day": n},
                                           "time": {"hours": 6}}},
             "type": "STAGES",
-            "summary": {"minutesAsleep": (380 + n).to_string(), "minutesInSleepPeriod": "420"}}}),
+            "summary": {"minutesAsleep": asleep.unwrap_or(380 + n).to_string(), "minutesInSleepPeriod": "480"}}}),
         "daily-resting-heart-rate" => json!({"dailyRestingHeartRate": {
             "date": {"year": date.year(), "month": date.month(), "day": n},
             "beatsPerMinute": (50 + n).to_string()}}),
