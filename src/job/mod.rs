@@ -345,8 +345,8 @@ impl Job<'_> {
 
 fn too_long(post: &Post, sink: SinkKind, why: &str) -> Error {
     Error::other(format!(
-        "the {} is too long for {}: {why}",
-        post.what(),
+        "the {} message is too long for {}: {why}",
+        post.key,
         sink.title()
     ))
 }
