@@ -17,6 +17,8 @@ mod logging;
 mod net;
 mod output;
 mod providers;
+#[cfg(test)]
+mod real_answers;
 mod render;
 mod secret;
 mod sinks;

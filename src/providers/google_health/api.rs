@@ -20,9 +20,9 @@ use super::auth::{ACTIVITY, AUTH_COMMAND, HEALTH_METRICS, NUTRITION, SLEEP};
 use super::dated::{By, CivilDateTime, Dated, by_day, day_of};
 use super::errors::{api_error, error_message, is_invalid_argument};
 use super::wire::{
-    ActiveMinutesRollup, ActivityLevelRollup, BodyFatRollup, DistanceRollup, HydrationRollup,
-    KcalPoint, KcalRollup, ListPage, RestingHeartRatePoint, RollupPage, SedentaryRollup,
-    SleepPoint, StepsRollup, WeightRollup,
+    ActiveMinutesRollup, ActivityLevelPoint, ActivityLevelRollup, BodyFatRollup, DistanceRollup,
+    HydrationRollup, KcalPoint, KcalRollup, ListPage, RestingHeartRatePoint, RollupPage,
+    SedentaryRollup, SleepPoint, StepsRollup, WeightRollup,
 };
 use super::{API, GoogleHealth};
 use crate::day::DayRange;
@@ -101,6 +101,16 @@ pub(super) const ACTIVITY_LEVEL: DataType<ActivityLevelRollup> = DataType {
     rollup_documented: false,
     wire: PhantomData,
 };
+/// The same data type read as intervals, when Google refuses its daily rollup.
+pub(super) const ACTIVITY_LEVEL_INTERVALS: DataType<ActivityLevelPoint> = DataType {
+    path: "activity-level",
+    key: "activityLevel",
+    filter: "activity_level",
+    label: "activity levels",
+    scope: &ACTIVITY,
+    rollup_documented: false,
+    wire: PhantomData,
+};
 pub(super) const SEDENTARY: DataType<SedentaryRollup> = DataType {
     path: "sedentary-period",
     key: "sedentaryPeriod",
@@ -165,6 +175,33 @@ pub(super) const RESTING_HEART_RATE: DataType<RestingHeartRatePoint> = DataType 
     wire: PhantomData,
 };
 
+/// Which list a day's points come from. `dataPoints` returns the raw points of every
+/// source; `dataPoints:reconcile` merges them ("a walk recorded by a watch and a phone
+/// counts once"), so a sum over a day is read from it. Its items name themselves by
+/// `dataPointName` instead of `name` and carry the same data-type key (discovery
+/// document `health/v4`, `ReconcileDataPointsResponse`).
+#[derive(Clone, Copy)]
+pub(super) enum Listing {
+    Raw,
+    Reconciled,
+}
+
+impl Listing {
+    fn method(self) -> &'static str {
+        match self {
+            Listing::Raw => "dataPoints",
+            Listing::Reconciled => "dataPoints:reconcile",
+        }
+    }
+}
+
+/// A daily rollup's answer: its values (a day without data has none), or the reason
+/// Google gave for refusing a rollup the data-type table does not document.
+pub(super) enum Rollup<T> {
+    Offered(BTreeMap<NaiveDate, T>),
+    NotOffered(String),
+}
+
 /// A list that has not ended after this many pages is not a day's worth of data.
 const MAX_PAGES: usize = 50;
 /// The list page size for minute-level data. The API's default, 1440, is exactly one
@@ -217,15 +254,36 @@ impl GoogleHealth {
 
     /// `dataPoints:dailyRollUp` over the civil days of `range`, one window a day, and
     /// each day's value under the data type's key (absent when there is no data). A
-    /// range longer than the type's cap is asked in pieces, all at once.
+    /// rollup Google does not offer is left out.
     pub(super) async fn rollup<T: DeserializeOwned>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
         range: DayRange,
     ) -> Result<BTreeMap<NaiveDate, T>> {
+        Ok(match self.try_rollup(creds, data, range).await? {
+            Rollup::Offered(values) => values,
+            Rollup::NotOffered(why) => {
+                log::info!(
+                    "Google offers no daily rollup of {} ({why}); leaving it out",
+                    data.label
+                );
+                BTreeMap::new()
+            }
+        })
+    }
+
+    /// The rollup over `range`, or Google's refusal of one that only the discovery
+    /// document lists. A range longer than the type's cap is asked in pieces, all at
+    /// once.
+    pub(super) async fn try_rollup<T: DeserializeOwned>(
+        &self,
+        creds: &OAuthCredentials,
+        data: &DataType<T>,
+        range: DayRange,
+    ) -> Result<Rollup<T>> {
         if !is_granted(creds, data.scope) {
-            return Ok(BTreeMap::new());
+            return Ok(Rollup::Offered(BTreeMap::new()));
         }
         let pieces = try_join_all(
             range
@@ -234,7 +292,14 @@ impl GoogleHealth {
                 .map(|piece| self.rollup_piece(creds, data, piece)),
         )
         .await?;
-        Ok(pieces.into_iter().flatten().collect())
+        let mut values = BTreeMap::new();
+        for piece in pieces {
+            match piece {
+                Rollup::Offered(piece) => values.extend(piece),
+                refused @ Rollup::NotOffered(_) => return Ok(refused),
+            }
+        }
+        Ok(Rollup::Offered(values))
     }
 
     async fn rollup_piece<T: DeserializeOwned>(
@@ -242,7 +307,7 @@ impl GoogleHealth {
         creds: &OAuthCredentials,
         data: &DataType<T>,
         range: DayRange,
-    ) -> Result<BTreeMap<NaiveDate, T>> {
+    ) -> Result<Rollup<T>> {
         let url = self.url(&format!(
             "users/me/dataTypes/{}/dataPoints:dailyRollUp",
             data.path
@@ -255,21 +320,17 @@ impl GoogleHealth {
             .await?;
         if !reply.status.is_success() {
             if !data.rollup_documented && is_invalid_argument(&reply) {
-                log::info!(
-                    "Google offers no daily rollup of {} ({}); leaving it out",
-                    data.label,
-                    error_message(&reply)
-                );
-                return Ok(BTreeMap::new());
+                return Ok(Rollup::NotOffered(error_message(&reply)));
             }
             return Err(api_error(&reply, data.label, data.scope));
         }
         let days = by_day(rollup_values(&reply, data)?, range);
         // one window a day: a second value for a day would be a second window
-        Ok(days
-            .into_iter()
-            .filter_map(|(day, values)| values.into_iter().next().map(|v| (day, v)))
-            .collect())
+        Ok(Rollup::Offered(
+            days.into_iter()
+                .filter_map(|(day, values)| values.into_iter().next().map(|v| (day, v)))
+                .collect(),
+        ))
     }
 
     /// Every point of a list call, following `nextPageToken` to the end.
@@ -280,11 +341,16 @@ impl GoogleHealth {
         filter: &str,
         page_size: u32,
         (by, tz): (By, Tz),
+        listing: Listing,
     ) -> Result<Dated<T>> {
         let mut values = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut url = self.url(&format!("users/me/dataTypes/{}/dataPoints", data.path));
+            let mut url = self.url(&format!(
+                "users/me/dataTypes/{}/{}",
+                data.path,
+                listing.method()
+            ));
             {
                 let mut query = url.query_pairs_mut();
                 query
@@ -322,14 +388,14 @@ impl GoogleHealth {
         (field, by): (&str, By),
         range: DayRange,
         page_size: u32,
-        tz: Tz,
+        (tz, listing): (Tz, Listing),
     ) -> Result<Option<BTreeMap<NaiveDate, Vec<T>>>> {
         if !is_granted(creds, data.scope) {
             return Ok(None);
         }
         let filter = range_filter(&format!("{}.{field}", data.filter), range);
         let values = self
-            .list_all(creds, data, &filter, page_size, (by, tz))
+            .list_all(creds, data, &filter, page_size, (by, tz), listing)
             .await?;
         Ok(Some(by_day(values, range)))
     }

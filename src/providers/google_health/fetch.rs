@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use super::api::{
-    ACTIVE_ENERGY, ACTIVE_MINUTES, ACTIVITY_LEVEL, BASAL_ENERGY, BODY_FAT, DISTANCE, HYDRATION,
-    MINUTE_PAGE_SIZE, RESTING_HEART_RATE, SEDENTARY, SLEEP_PAGE_SIZE, SLEEP_SESSIONS, STEPS,
-    TOTAL_CALORIES, WEIGHT, parse,
+    ACTIVE_ENERGY, ACTIVE_MINUTES, ACTIVITY_LEVEL, ACTIVITY_LEVEL_INTERVALS, BASAL_ENERGY,
+    BODY_FAT, DISTANCE, HYDRATION, Listing, MINUTE_PAGE_SIZE, RESTING_HEART_RATE, Rollup,
+    SEDENTARY, SLEEP_PAGE_SIZE, SLEEP_SESSIONS, STEPS, TOTAL_CALORIES, WEIGHT, parse,
 };
 use super::auth::SETTINGS;
 use super::dated::By;
@@ -20,7 +20,7 @@ use super::errors::api_error;
 use super::wire::{
     ActiveMinutesRollup, ActivityLevelRollup, BodyFatRollup, DevicesPage, DistanceRollup,
     HydrationRollup, KcalRollup, Seconds, SedentaryRollup, StepsRollup, WeightRollup, first_bpm,
-    main_sleep, total_kcal, worn_device,
+    level_durations, main_sleep, total_kcal, worn_device,
 };
 use super::{GoogleHealth, PROVIDER_NAME};
 use crate::day::{Activity, DayRange, DaySummary, Device, Sleep};
@@ -48,7 +48,8 @@ struct ActivityAnswers {
     activity_level: Option<ActivityLevelRollup>,
     sedentary: Option<SedentaryRollup>,
     active_minutes: Option<ActiveMinutesRollup>,
-    /// The day's sum of the minutes' basal energy: there is no rollup of it.
+    /// The day's sum of the minutes' basal energy, merged across sources: there is no
+    /// rollup of it.
     basal_energy: Option<f64>,
 }
 
@@ -130,7 +131,7 @@ impl GoogleHealth {
             self.rollup(c, &DISTANCE, range),
             self.rollup(c, &TOTAL_CALORIES, range),
             self.rollup(c, &ACTIVE_ENERGY, range),
-            self.rollup(c, &ACTIVITY_LEVEL, range),
+            self.activity_levels(c, range, tz),
             self.rollup(c, &SEDENTARY, range),
             self.rollup(c, &ACTIVE_MINUTES, range),
             self.basal_kcal(c, range, tz),
@@ -162,6 +163,8 @@ impl GoogleHealth {
         })
     }
 
+    /// Read through `:reconcile`: a phone or a second tracker writing basal energy too
+    /// would double a sum over the raw points of `list`.
     async fn basal_kcal(
         &self,
         creds: &OAuthCredentials,
@@ -174,17 +177,48 @@ impl GoogleHealth {
                 &BASAL_ENERGY,
                 ("interval.civil_start_time", By::Start),
                 range,
-                // a page holds a day of minutes: a range asks for as many days a page
-                MINUTE_PAGE_SIZE
-                    .saturating_mul(range.len())
-                    .min(MAX_PAGE_SIZE),
-                tz,
+                minute_page_size(range),
+                (tz, Listing::Reconciled),
             )
             .await?;
         Ok(days
             .unwrap_or_default()
             .into_iter()
             .filter_map(|(day, points)| total_kcal(points).map(|kcal| (day, kcal)))
+            .collect())
+    }
+
+    /// The activity-level rollup, which the discovery document offers and the docs'
+    /// data-type table does not (list and reconcile only). Refused as an invalid
+    /// argument, each day's reconciled intervals are summed instead, so the minutes are
+    /// right whichever way Google answers.
+    async fn activity_levels(
+        &self,
+        creds: &OAuthCredentials,
+        range: DayRange,
+        tz: Tz,
+    ) -> Result<Daily<ActivityLevelRollup>> {
+        let why = match self.try_rollup(creds, &ACTIVITY_LEVEL, range).await? {
+            Rollup::Offered(levels) => return Ok(levels),
+            Rollup::NotOffered(why) => why,
+        };
+        log::info!(
+            "Google offers no daily rollup of activity levels ({why}); summing the days' intervals"
+        );
+        let days = self
+            .list_days(
+                creds,
+                &ACTIVITY_LEVEL_INTERVALS,
+                ("interval.civil_start_time", By::Start),
+                range,
+                minute_page_size(range),
+                (tz, Listing::Reconciled),
+            )
+            .await?;
+        Ok(days
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(day, points)| level_durations(points).map(|levels| (day, levels)))
             .collect())
     }
 
@@ -201,13 +235,17 @@ impl GoogleHealth {
                 ("interval.civil_end_time", By::End),
                 range,
                 SLEEP_PAGE_SIZE,
-                tz,
+                (tz, Listing::Raw),
             )
             .await?;
         Ok(days
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|(day, sessions)| main_sleep(sessions).map(|s| (day, s.into_summary(tz))))
+            .filter_map(|(day, sessions)| {
+                main_sleep(sessions)
+                    .into_night(day)
+                    .map(|s| (day, s.into_summary(tz)))
+            })
             .collect())
     }
 
@@ -224,7 +262,7 @@ impl GoogleHealth {
                 ("date", By::Date),
                 range,
                 SLEEP_PAGE_SIZE,
-                tz,
+                (tz, Listing::Raw),
             )
             .await?;
         Ok(days
@@ -250,6 +288,14 @@ impl GoogleHealth {
         let page: DevicesPage = parse(&reply, what)?;
         Ok(worn_device(page, tz))
     }
+}
+
+/// A page of minute-level data holds a day of minutes: a range asks for as many days a
+/// page, up to the largest page.
+fn minute_page_size(range: DayRange) -> u32 {
+    MINUTE_PAGE_SIZE
+        .saturating_mul(range.len())
+        .min(MAX_PAGE_SIZE)
 }
 
 /// The largest minute-level page asked for: three days of minutes, about 3 MB, still
@@ -439,7 +485,9 @@ mod tests {
                     active_minutes: rollup(&b[6], &ACTIVE_MINUTES),
                     basal_energy: total_kcal(list(&b[10], &BASAL_ENERGY)),
                 },
-                sleep: main_sleep(list(&b[11], &SLEEP_SESSIONS)).map(|s| s.into_summary(tz)),
+                sleep: main_sleep(list(&b[11], &SLEEP_SESSIONS))
+                    .into_night("2026-11-25".parse().unwrap())
+                    .map(|s| s.into_summary(tz)),
                 body: BodyAnswers {
                     hydration: rollup(&b[7], &HYDRATION),
                     weight: rollup(&b[8], &WEIGHT),

@@ -89,7 +89,9 @@ pub async fn mount_with_sleep(
         .mount(server)
         .await;
     Mock::given(method("GET"))
-        .and(path_regex("^/v4/users/me/dataTypes/[a-z-]+/dataPoints$"))
+        .and(path_regex(
+            "^/v4/users/me/dataTypes/[a-z-]+/dataPoints(:reconcile)?$",
+        ))
         .and(header("authorization", auth.as_str()))
         .respond_with(move |request: &Request| {
             let data_type = request.url.path().split('/').nth(5).unwrap().to_string();
