@@ -107,6 +107,12 @@ pub enum SendError {
     NoAnswer,
     #[error("the answer was larger than {MAX_BODY_BYTES} bytes")]
     TooLarge,
+    /// A server error to a request that must not be repeated: the server may have acted
+    /// on it before failing, so it is neither resent nor read as a refusal.
+    #[error(
+        "the server answered {0} after receiving the request, which does not say whether it was carried out"
+    )]
+    ServerError(StatusCode),
     #[error("{0}")]
     Broken(String),
 }
@@ -116,7 +122,7 @@ impl SendError {
     /// acted on, so a request that is not safe to repeat must be treated as done.
     pub fn may_have_landed(&self) -> Option<String> {
         match self {
-            SendError::NoAnswer => Some(self.to_string()),
+            SendError::NoAnswer | SendError::ServerError(_) => Some(self.to_string()),
             SendError::Broken(detail) => Some(format!("the connection broke: {detail}")),
             SendError::NotSent(_) | SendError::TooLarge => None,
         }
@@ -127,6 +133,9 @@ impl SendError {
         match self {
             SendError::TooLarge => Error::other(format!(
                 "{service}: {self}; check the service URLs in the config, or report it with the output of -vv"
+            )),
+            SendError::ServerError(_) => Error::try_later(format!(
+                "{service}: {self}; it is not sent again now, the next run will try again"
             )),
             _ => Error::try_later(format!(
                 "{service}: {self}; check the network, the next run will try again"
@@ -194,12 +203,29 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Whether a request may be sent again after an answer that does not say whether it was
+/// carried out: a server error, a timeout, or a connection that broke after sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// A repeat changes nothing more: a read, Google's refresh (it does not rotate the
+    /// refresh token), a Mastodon post with its `Idempotency-Key`.
+    Always,
+    /// The service refuses a repeat of what it already did (X refuses a duplicate post,
+    /// which counts as posted), so a server error is retried; a request that got no
+    /// answer at all is left to the caller's "may have landed" path.
+    AfterServerError,
+    /// A repeat could do harm: a second post (webhooks, Bluesky), or spending a
+    /// single-use refresh token, code or PIN twice. Any ambiguous answer ends the
+    /// request as [`SendError::may_have_landed`].
+    Never,
+}
+
 /// How to retry a request.
 #[derive(Debug, Clone, Copy)]
 pub struct Retry {
     pub attempts: u32,
-    /// Whether a request that may have been received can be sent again.
-    pub idempotent: bool,
+    /// What may be sent again after an ambiguous answer.
+    pub repeat: Repeat,
     /// Reads how long a 429 asks us to wait; `None` when the answer does not say.
     pub rate_limit_wait: fn(&HeaderMap) -> Option<Duration>,
     /// Keeps the URL out of transport errors, for a URL that is itself a secret (a webhook).
@@ -210,15 +236,22 @@ impl Retry {
     pub fn idempotent(config: &HttpConfig) -> Self {
         Retry {
             attempts: config.attempts.max(1),
-            idempotent: true,
+            repeat: Repeat::Always,
             rate_limit_wait: retry_after,
             secret_url: false,
         }
     }
 
-    pub fn once_only(config: &HttpConfig) -> Self {
+    pub fn duplicates_refused(config: &HttpConfig) -> Self {
         Retry {
-            idempotent: false,
+            repeat: Repeat::AfterServerError,
+            ..Self::idempotent(config)
+        }
+    }
+
+    pub fn never_repeated(config: &HttpConfig) -> Self {
+        Retry {
+            repeat: Repeat::Never,
             ..Self::idempotent(config)
         }
     }
@@ -226,7 +259,9 @@ impl Retry {
 
 /// Sends `make()` until it gets an answer worth returning: a non-5xx, non-429 status, a
 /// 429 whose reset is too far away to wait for, or the last attempt's answer.
-/// Transport failures are retried while that is safe, then returned.
+/// Transport failures are retried while that is safe, then returned. A request that is
+/// never repeated ends at its first server error, as [`SendError::ServerError`]: a 429
+/// and a connection that never opened are the only failures that say it was not acted on.
 pub async fn send(make: impl Fn() -> RequestBuilder, retry: Retry) -> Result<Reply, SendError> {
     let mut attempt = 1;
     loop {
@@ -240,10 +275,15 @@ pub async fn send(make: impl Fn() -> RequestBuilder, retry: Retry) -> Result<Rep
                     None => Some(backoff(attempt)),
                 }
             }
-            Ok(reply) if reply.status.is_server_error() => Some(backoff(attempt)),
+            Ok(reply) if reply.status.is_server_error() => {
+                if retry.repeat == Repeat::Never {
+                    return Err(SendError::ServerError(reply.status));
+                }
+                Some(backoff(attempt))
+            }
             Ok(_) => None,
             Err(SendError::NotSent(_)) => Some(backoff(attempt)),
-            Err(SendError::NoAnswer | SendError::Broken(_)) if retry.idempotent => {
+            Err(SendError::NoAnswer | SendError::Broken(_)) if retry.repeat == Repeat::Always => {
                 Some(backoff(attempt))
             }
             Err(_) => None,
@@ -436,7 +476,7 @@ mod tests {
         for secret_url in [false, true] {
             let retry = Retry {
                 secret_url,
-                ..Retry::once_only(&config)
+                ..Retry::never_repeated(&config)
             };
             let err = send(|| client.post(&url), retry).await.unwrap_err();
             assert!(matches!(err, SendError::NotSent(_)), "{err:?}");

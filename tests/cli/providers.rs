@@ -661,6 +661,51 @@ async fn token_endpoint_failures_are_75_and_leave_the_credentials_alone(
     }
 }
 
+/// A token endpoint that fails with 502 after it may have carried out the refresh: Google
+/// does not rotate the refresh token, so the refresh is sent again and succeeds; Fitbit's
+/// is single-use, so it is not sent again (a repeat would be refused as `invalid_grant`,
+/// ending the authorization): the run exits 75 with the stored pair untouched.
+#[test_case(Google, 2, 0)]
+#[test_case(Fitbit, 1, 75)]
+#[tokio::test]
+async fn a_refresh_is_resent_after_a_server_error_only_where_its_token_is_not_single_use(
+    provider: Provider,
+    requests: usize,
+    code: i32,
+) {
+    let (env, server) = provider.setup("").await;
+    let stored = provider.expired_credentials();
+    env.write_credentials(&stored);
+    Mock::given(method("POST"))
+        .and(path(provider.token_path()))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let after = match provider {
+        Google => gmock::token_body(gmock::NEW_TOKEN, None, &gmock::ALL_SCOPES.join(" ")),
+        Fitbit => ResponseTemplate::new(400).set_body_json(json!({
+            "errors": [{"errorType": "invalid_grant", "message": "Refresh token invalid"}],
+            "success": false
+        })),
+    };
+    Mock::given(method("POST"))
+        .and(path(provider.token_path()))
+        .respond_with(after)
+        .mount(&server)
+        .await;
+    let output = env.cmd().arg("refresh").output().unwrap();
+    let asked = server.received_requests().await.unwrap().len();
+    assert_eq!(asked, requests, "{}", stderr_of(&output));
+    if code == 0 {
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    } else {
+        assert_one_line_error(&output, code, "is not sent twice");
+        assert_eq!(env.read_credentials(), stored);
+    }
+}
+
 #[test_case(Google, FaultKind::Drop)]
 #[test_case(Google, FaultKind::Hang)]
 #[test_case(Fitbit, FaultKind::Drop)]

@@ -299,6 +299,7 @@ mod tests {
             auth_command: "fitbit-notifier auth example",
             token_url: Url::parse("http://127.0.0.1:9/token").unwrap(),
             client_auth: ClientAuth::InBody,
+            refresh_repeatable: true,
             slot: |c| &mut c.google,
             invalid_grant_hint: |_, _| None,
             shutdown: None,
