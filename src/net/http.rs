@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
-use url::Url;
+use url::{Host, Url};
 
 use crate::config::HttpConfig;
 use crate::error::{Error, Result};
@@ -326,6 +326,34 @@ pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// Whether requests to `url` are private on the way: https, or plain http to this
+/// machine (a local proxy, the tests' mock servers). Every endpoint that a secret goes
+/// to must be, or the secret would cross the network in clear text.
+pub fn is_private_in_transit(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Refuses an endpoint that is not [`is_private_in_transit`], naming its `key` in the
+/// config (78), before any request is made.
+pub fn ensure_private_in_transit(url: &Url, key: &str) -> Result<()> {
+    if is_private_in_transit(url) {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "{key} \"{url}\" would send secrets unencrypted: give an https:// address (plain http:// is \
+         accepted only for localhost or a loopback address)"
+    )))
+}
+
 /// An API base URL that relative paths can be joined to without losing its last segment.
 pub fn with_trailing_slash(mut url: Url) -> Url {
     if !url.path().ends_with('/') {
@@ -405,6 +433,28 @@ mod tests {
         ] {
             let url = endpoint(&Url::parse(base).unwrap(), path, "base").unwrap();
             assert_eq!(url.as_str(), joined, "{base} + {path}");
+        }
+    }
+
+    #[test]
+    fn only_https_or_loopback_http_is_private() {
+        for (url, private) in [
+            ("https://hooks.slack.com/services/T/B/X", true),
+            ("http://127.0.0.1:8080/hook", true),
+            ("http://localhost/hook", true),
+            ("http://[::1]:9/hook", true),
+            ("http://hooks.slack.com/services/T/B/X", false),
+            ("ftp://example.com/", false),
+            ("mailto:someone@example.com", false),
+            ("http://192.0.2.2/token", false),
+            ("http://127.0.0.1.example.com/", false),
+            ("http://localhost.example.com/", false),
+        ] {
+            assert_eq!(
+                is_private_in_transit(&Url::parse(url).unwrap()),
+                private,
+                "{url}"
+            );
         }
     }
 
