@@ -51,20 +51,38 @@ impl Reply {
     /// What the body is without quoting any of it ("27 bytes of text/html"), for an
     /// answer that may hold a secret.
     pub fn shape(&self) -> String {
-        let kind = self
-            .headers
+        let kind = self.content_type().unwrap_or("an unnamed type");
+        format!("{} bytes of {kind}", self.body.len())
+    }
+
+    fn content_type(&self) -> Option<&str> {
+        self.headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .unwrap_or("an unnamed type");
-        format!("{} bytes of {kind}", self.body.len())
     }
 
-    /// The body, shortened to one line, for an error message.
+    /// The body, shortened to one line, for an error message. A JSON or plain-text body
+    /// (the services' own error answers) is quoted; a page of markup, such as a proxy's
+    /// error page, is described by its `<title>` and shape rather than quoted, and any
+    /// other body by its shape alone.
     pub fn snippet(&self) -> String {
-        let line = one_line(&self.text());
+        let kind = self.content_type().unwrap_or_default().to_ascii_lowercase();
+        let text = self.text();
+        let markup =
+            kind.contains("html") || kind.contains("xml") || text.trim_start().starts_with('<');
+        if markup {
+            return match page_title(&text) {
+                Some(title) => format!("a page titled \"{title}\", {}", self.shape()),
+                None => format!("a page without a title, {}", self.shape()),
+            };
+        }
+        if !(kind.is_empty() || kind.contains("json") || kind.starts_with("text/plain")) {
+            return self.shape();
+        }
+        let line = one_line(&without_controls(&text));
         let mut cut: String = line.chars().take(200).collect();
         if cut.len() < line.len() {
             cut.push('…');
@@ -87,6 +105,25 @@ impl Reply {
             body: body.as_bytes().to_vec(),
         }
     }
+}
+
+/// The text of a page's `<title>`, on one line and at most 100 characters, when it has one.
+fn page_title(page: &str) -> Option<String> {
+    let lower = page.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title = one_line(&without_controls(&page[start..end]));
+    let cut: String = title.chars().take(100).collect();
+    (!cut.is_empty()).then_some(cut)
+}
+
+/// `text` without control characters (a terminal escape sequence among them), which a
+/// server's text must not bring into a terminal or a log.
+pub fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// A text from a server made fit for a one-line message: every run of whitespace,
@@ -553,6 +590,42 @@ mod tests {
             reply.shape(),
             "40 bytes of application/x-www-form-urlencoded"
         );
+    }
+
+    #[test]
+    fn a_page_is_described_by_its_title_never_quoted() {
+        for (kind, body, said) in [
+            (
+                "text/html",
+                "<!DOCTYPE html>\n<html lang=en>\n<meta charset=utf-8>\n<title>Error 502 (Server Error)!!1</title>\n<p>secret-ish detail</p>",
+                "a page titled \"Error 502 (Server Error)!!1\", 119 bytes of text/html",
+            ),
+            (
+                "text/html; charset=utf-8",
+                "<html><body>Bad Gateway</body></html>",
+                "a page without a title, 37 bytes of text/html",
+            ),
+            (
+                "",
+                "<html><head><TITLE>\u{1b}[31mDown</TITLE></head></html>",
+                "a page titled \"[31mDown\", 50 bytes of an unnamed type",
+            ),
+            (
+                "application/octet-stream",
+                "\u{0}\u{1}",
+                "2 bytes of application/octet-stream",
+            ),
+            ("text/plain", "invalid_token", "invalid_token"),
+            ("application/json", "{\"error\":\"x\"}", "{\"error\":\"x\"}"),
+        ] {
+            let headers: Vec<(&'static str, &str)> = if kind.is_empty() {
+                vec![]
+            } else {
+                vec![("content-type", kind)]
+            };
+            let snippet = Reply::fake(502, &headers, body).snippet();
+            assert_eq!(snippet, said, "{body}");
+        }
     }
 
     #[test]

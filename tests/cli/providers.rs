@@ -823,35 +823,47 @@ async fn a_missing_permission_is_77_naming_it(provider: Provider, body: Value, n
 #[test_case(
     Google,
     503,
-    "<html>\n<body>Service Unavailable</body>\n</html>",
+    "<html>\n<head><title>Service Unavailable</title></head>\n<body>Down for maintenance</body>\n</html>",
     75,
-    "Service Unavailable"
+    "a page titled \"Service Unavailable\""
 )]
 #[test_case(
     Fitbit,
     503,
-    "<html>\n<body>Service Unavailable</body>\n</html>",
+    "<html>\n<head><title>Service Unavailable</title></head>\n<body>Down for maintenance</body>\n</html>",
     75,
-    "Service Unavailable"
+    "a page titled \"Service Unavailable\""
 )]
 #[test_case(
     Google,
     502,
-    "<html>\n<head><title>502</title></head>\n<body>Bad Gateway</body>\n</html>",
+    "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>nginx</body>\n</html>",
     75,
-    "Bad Gateway"
+    "a page titled \"502 Bad Gateway\""
 )]
 #[test_case(
     Fitbit,
     502,
-    "<html>\n<head><title>502</title></head>\n<body>Bad Gateway</body>\n</html>",
+    "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>nginx</body>\n</html>",
     75,
-    "Bad Gateway"
+    "a page titled \"502 Bad Gateway\""
 )]
-#[test_case(Google, 404, "<html>\n<body>Not Found</body>\n</html>", 1, "Not Found")]
-#[test_case(Fitbit, 404, "<html>\n<body>Not Found</body>\n</html>", 1, "Not Found")]
+#[test_case(
+    Google,
+    404,
+    "<html>\n<body>Not Found</body>\n</html>",
+    1,
+    "a page without a title"
+)]
+#[test_case(
+    Fitbit,
+    404,
+    "<html>\n<body>Not Found</body>\n</html>",
+    1,
+    "a page without a title"
+)]
 #[tokio::test]
-async fn an_html_error_page_is_one_line_with_its_text(
+async fn an_html_error_page_is_one_line_naming_its_title_without_quoting_it(
     provider: Provider,
     status: u16,
     page: &str,
@@ -865,6 +877,11 @@ async fn an_html_error_page_is_one_line_with_its_text(
     )
     .await;
     assert_one_line_error(&output, code, phrase);
+    assert!(
+        !stderr_of(&output).contains("<body>"),
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 #[test_case(Google)]
