@@ -1162,3 +1162,22 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         "the stored URL is kept"
     );
 }
+
+/// A date far outside any tracker's life once posted and then panicked (a date near
+/// chrono's limits overflowed after the post, so it was never recorded): it is a usage
+/// error (2) before anything is fetched or sent.
+#[test_case("-262143-01-01")]
+#[test_case("1900-01-01")]
+#[test_case("2200-01-01")]
+#[tokio::test]
+async fn a_date_a_century_or_more_away_is_a_usage_error_before_anything_is_sent(date: &str) {
+    let s = setup(&["slack"]).await;
+    for command in ["run", "tweet", "fetch"] {
+        let output = run(&s, &[command, &format!("--date={date}")]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("within a century of today"), "{stderr}");
+    }
+    assert_eq!(sink_requests(&s).await, 0);
+    assert!(s.google.received_requests().await.unwrap().is_empty());
+}
