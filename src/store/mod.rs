@@ -36,9 +36,39 @@ pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
                 format!("{}:{line}:{column}", path.display())
             })
             .unwrap_or_else(|| path.display().to_string());
-        let what = err.message().trim().replace('\n', " ");
+        // the message can quote the offending value (`invalid type: string "…"`), which in
+        // the credentials file is a token or a webhook URL: it is named, never shown
+        let what = without_quoted_strings(err.message().trim()).replace('\n', " ");
         Error::config(format!("{location}: {what}; fix the file and run again"))
     })
+}
+
+/// `message` with every `string "…"` that serde quotes replaced by `a string`.
+fn without_quoted_strings(message: &str) -> String {
+    const QUOTED: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(QUOTED) {
+        out.push_str(&rest[..at]);
+        out.push_str("a string");
+        let mut chars = rest[at + QUOTED.len()..].char_indices();
+        let mut end = rest.len() - at - QUOTED.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[at + QUOTED.len() + end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
@@ -284,6 +314,31 @@ mod tests {
 
     fn store_in(dir: &Path) -> TomlStore<Map> {
         TomlStore::private(dir.join("data.toml"), dir.join("data.toml.lock"))
+    }
+
+    #[test]
+    fn a_type_error_names_the_key_but_never_quotes_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Webhook {
+            #[allow(dead_code)]
+            webhook_url: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct File {
+            #[allow(dead_code)]
+            slack: Option<Webhook>,
+        }
+        let text = "slack = \"https://hooks.slack.com/services/T/B/sekrit\\\"more\"\n";
+        let err = parse_toml::<File>(Path::new("credentials.toml"), text).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            !message.contains("sekrit") && !message.contains("more"),
+            "{message}"
+        );
+        assert!(
+            message.starts_with("credentials.toml:1:9: invalid type: a string"),
+            "{message}"
+        );
     }
 
     #[test]
