@@ -375,20 +375,13 @@ fn alerts_problem(config: &Config) -> Option<String> {
 /// Whoever can write the config chooses where the tokens are sent, so a config that
 /// group or others may change is refused like a readable credentials file.
 fn ensure_not_writable_by_others(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)
-        .map_err(|err| Error::config(format!("cannot read {}: {err}", path.display())))?
-        .permissions()
-        .mode();
-    if mode & 0o022 != 0 {
-        return Err(Error::config(format!(
-            "{} is writable by other users (mode {:o}), who could point the tokens elsewhere: run `chmod go-w {}`",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        )));
-    }
-    Ok(())
+    crate::store::refuse_mode_bits(
+        path,
+        0o022,
+        "writable",
+        ", who could point the tokens elsewhere",
+        "go-w",
+    )
 }
 
 impl Config {
