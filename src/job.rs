@@ -204,6 +204,7 @@ impl Job<'_> {
                 date: day.date,
                 kind: message.kind,
                 text: &message.text,
+                image: None,
             };
             let outcome = delivery.sink.post(&post).await?;
             self.record(delivery.sink.kind(), day, message, outcome)?;

@@ -31,7 +31,7 @@ pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
     let env = Context::load(config_file)?;
     let keys = stored_keys(&env)?;
     let x = x::Client::new(&env.client, &env.config);
-    match env.block_on_with_deadline(async { Ok(x.post(&keys, &text).await?) })? {
+    match env.block_on_with_deadline(async { Ok(x.post(&keys, &text, None).await?) })? {
         PostOutcome::New(id) => {
             outln!("Posted {id}: {}", id.url())?;
             Ok(())
