@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
 
+use crate::day::alerts::Rule;
 use crate::error::{Error, Result};
 use crate::store::parse_toml;
 
@@ -73,6 +74,26 @@ pub struct Config {
     pub sinks: SinksConfig,
     #[serde(default)]
     pub bluesky: BlueskyConfig,
+    /// The week's message, on the weekday it names.
+    pub weekly: Option<WeeklyConfig>,
+    /// Threshold alerts, each firing once and resolving once.
+    #[serde(default)]
+    pub alerts: Vec<Rule>,
+}
+
+/// `[weekly]`: the run for `day` also posts the week ending on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyConfig {
+    /// monday..sunday
+    pub day: chrono::Weekday,
+    /// Whether the week's message carries the chart of its days, where a sink takes images.
+    #[serde(default = "chart_by_default")]
+    pub chart: bool,
+}
+
+fn chart_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -256,6 +277,9 @@ impl Default for BlueskyConfig {
 pub struct TemplatesConfig {
     pub activity: Option<String>,
     pub sleep: Option<String>,
+    pub week: Option<String>,
+    pub alert: Option<String>,
+    pub resolved: Option<String>,
 }
 
 /// Where every file lives, resolved once from the flags, the environment and the config.
@@ -313,12 +337,42 @@ pub fn load(config_file: Option<&Path>) -> Result<Loaded> {
             path.display()
         )));
     }
+    if let Some(problem) = alerts_problem(&config) {
+        return Err(Error::config(format!(
+            "{}: {problem}; fix the file and run again",
+            path.display()
+        )));
+    }
     let paths = resolve_paths(&path, &config)?;
     Ok(Loaded {
         config,
         paths,
         file_present,
     })
+}
+
+/// What is wrong with the `[[alerts]]` rules, naming the rule: a bad rule, a name used
+/// twice, or a sink that is not enabled.
+fn alerts_problem(config: &Config) -> Option<String> {
+    for (i, rule) in config.alerts.iter().enumerate() {
+        let named = format!("[[alerts]] {:?}", rule.name);
+        if let Some(problem) = rule.problem() {
+            return Some(format!("{named}: {problem}"));
+        }
+        if config.alerts[..i].iter().any(|r| r.name == rule.name) {
+            return Some(format!(
+                "{named}: the name is used twice; give each alert its own"
+            ));
+        }
+        for sink in rule.sinks.iter().flatten() {
+            if !config.sinks.enabled.iter().any(|k| k.name() == sink) {
+                return Some(format!(
+                    "{named}: sink \"{sink}\" is not in [sinks] enabled; enable it or leave it out"
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn resolve_paths(config_path: &Path, config: &Config) -> Result<Paths> {

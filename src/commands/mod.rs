@@ -2,12 +2,14 @@
 //! hands the work to the job, a provider or a sink. Commands never call each other.
 
 mod auth;
+mod chart;
 mod completions;
 mod config;
 mod fetch;
 mod man;
 mod refresh;
 mod run;
+mod trends;
 mod tweet;
 
 use anyhow::Result;
@@ -21,8 +23,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Auth { service } => auth::run(config_file, service),
         Command::Refresh => refresh::run(config_file),
         Command::Fetch(args) => fetch::run(config_file, &args),
+        Command::Trends(args) => trends::run(config_file, &args),
         Command::Tweet(args) => tweet::run(config_file, &args),
         Command::Run(args) => run::run(config_file, &args),
+        Command::Chart(args) => chart::run(config_file, &args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),
     }

@@ -25,6 +25,7 @@ use crate::store::credentials::Credentials;
 
 pub use bluesky::create_session;
 pub use mastodon::instance_limits;
+pub use slack::NO_FILES as SLACK_NO_FILES;
 
 /// One message of one day, on its way to a sink.
 #[derive(Debug, Clone, Copy)]

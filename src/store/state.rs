@@ -2,10 +2,13 @@
 //! `state.toml.lock`). Every field has a default, so a state file written by an older
 //! or newer version still reads.
 
+use std::collections::BTreeMap;
+
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Paths;
+use crate::day::alerts::AlertState;
 use crate::store::TomlStore;
 use crate::store::ledger::Ledger;
 
@@ -18,6 +21,10 @@ pub struct State {
     /// What has been posted, per day, destination and message.
     #[serde(default)]
     pub posted: Ledger,
+    /// Each `[[alerts]]` rule's state, by its name: written under the same lock as the
+    /// ledger, so overlapping runs step an alert once.
+    #[serde(default)]
+    pub alerts: BTreeMap<String, AlertState>,
 }
 
 pub type StateStore = TomlStore<State>;

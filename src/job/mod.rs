@@ -4,8 +4,12 @@
 //! and record each post in the ledger as soon as it is made. `run`, `tweet --date` and
 //! `fetch` call it.
 //!
-//! The order is sink-major: every sink gets the day's messages in order (activity, then
-//! sleep), and the sinks post side by side, each on its own. A failure stops only the
+//! On the `[weekly]` day the run also posts the week's message, and every `[[alerts]]`
+//! rule is stepped through the days since its last run (`monitor`); all of it comes from
+//! one range fetch, one concurrent round of requests.
+//!
+//! The order is sink-major: every sink gets the run's messages in order (activity,
+//! sleep, week, then the alerts in date order), and the sinks post side by side, each on its own. A failure stops only the
 //! sink it happened on (its later messages wait for the next run, so they never arrive
 //! out of order); the others post everything they can. The run then exits with the
 //! status of the failure that matters most: 75 when a retry may help any sink (a re-run
@@ -18,22 +22,27 @@ use anyhow::Result;
 use chrono::Utc;
 use futures_util::future::join_all;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::config::SinkKind;
 use crate::context::Context;
 use crate::day::dates::{self, DateArg};
-use crate::day::{DaySummary, MessageKind, demo};
+use crate::day::week::WEEK_DAYS;
+use crate::day::{DayRange, DaySummary, MessageKind, demo};
 use crate::error::{self, Error, Kind};
 use crate::output::outln;
 use crate::providers::{self, Provider};
-use crate::render::{Message, Rendered, Renderer};
-use crate::sinks::{self, Outcome, Outgoing, Sink};
+use crate::render::chart::WeekChart;
+use crate::render::{Rendered, Renderer};
+use crate::sinks::{self, Image, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
 use crate::store::ledger::Entry;
 use crate::store::state::{self, State};
+use monitor::Plan;
+
+mod monitor;
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
 const LEDGER_DAYS: u64 = 60;
@@ -53,19 +62,69 @@ pub enum Mode {
 
 /// Prints the sample day's messages as the config would render them: no account, no
 /// request.
-pub fn show_demo(config_file: Option<&Path>) -> Result<()> {
+/// With `chart`, also writes the chart of the sample week ending on the sample day there.
+pub fn show_demo(config_file: Option<&Path>, chart: Option<&Path>) -> Result<()> {
     let loaded = crate::config::load(config_file)?;
     let renderer = Renderer::from_config(&loaded.config)?;
-    print_messages(&render(&renderer, &demo::sample_day())?)
+    print_messages(&render(&renderer, &demo::sample_day())?)?;
+    if let Some(file) = chart {
+        let days = demo::sample_days(demo::sample_day().date, WEEK_DAYS);
+        write_chart(&WeekChart::of_days(&days, &loaded.config), file)?;
+    }
+    Ok(())
+}
+
+/// Writes the chart of the `count` days ending on the day `date` names to `file`
+/// (`fitbit-notifier chart`).
+pub fn chart_days(
+    config_file: Option<&Path>,
+    date: DateArg,
+    count: u32,
+    file: &Path,
+) -> Result<()> {
+    let env = Context::load(config_file)?;
+    let provider = providers::from_config(&env);
+    let days = env.block_on_with_deadline(fetch_days(&env, &provider, date, count))?;
+    write_chart(&WeekChart::of_days(&days, &env.config), file)
+}
+
+/// Writes the chart's PNG to `file` and its alt text to stderr (unless -q), so the
+/// description can be read next to the picture.
+fn write_chart(chart: &WeekChart, file: &Path) -> Result<()> {
+    let image = monitor::chart_image(chart)
+        .ok_or_else(|| Error::other("the chart has no description; report it as a bug"))?;
+    write_image(&image, file)
+}
+
+fn write_image(image: &Image, file: &Path) -> Result<()> {
+    std::fs::write(file, image.bytes()).map_err(|err| {
+        Error::other(format!(
+            "cannot write the chart to {}: {err}; give a path in a writable directory",
+            file.display()
+        ))
+    })?;
+    if log::log_enabled!(log::Level::Warn) {
+        eprintln!(
+            "wrote {} ({} bytes, {}x{}); alt text: {}",
+            file.display(),
+            image.bytes().len(),
+            image.width(),
+            image.height(),
+            image.alt()
+        );
+    }
+    Ok(())
 }
 
 /// Fetches, renders and (unless `dry_run`) posts the messages of the day `date` names
-/// to every enabled sink.
+/// to every enabled sink. A dry run with `chart` writes the image the week's message
+/// would carry there.
 pub fn post_day(
     config_file: Option<&Path>,
     date: DateArg,
     mode: Mode,
     dry_run: bool,
+    chart: Option<&Path>,
 ) -> Result<()> {
     let env = Context::load(config_file)?;
     // a broken template is a configuration error before any request is made
@@ -74,11 +133,30 @@ pub fn post_day(
     let credentials = credentials::store(&env.paths).load()?;
     if dry_run {
         return env.block_on_with_deadline(async {
-            let day = fetch_day(&env, &provider, date).await?;
-            warn_if_incomplete(&day);
-            let rendered = render(&renderer, &day)?;
-            print_messages(&rendered)?;
-            report_sinks(&env, &credentials, &day, &rendered.messages, mode).await
+            let store = state::store(&env.paths);
+            let tz = timezone(env.config.timezone, &store.lock()?, &provider).await?;
+            let date = dates::resolve(date, Utc::now(), tz)?;
+            let alerts = store.load()?.alerts;
+            let plan = Plan::new(&env.config, &alerts, date);
+            let days =
+                checked_days(&provider, DayRange::ending(date, plan.days_needed()), tz).await?;
+            let day = last_day(&days)?;
+            warn_if_incomplete(day);
+            let mut posts = day_posts(day, render(&renderer, day)?);
+            let monitoring = plan.evaluate(&days, &renderer)?;
+            posts.extend(monitoring.posts);
+            print_posts(&posts)?;
+            if log::log_enabled!(log::Level::Warn) {
+                for line in &monitoring.report {
+                    eprintln!("{line}");
+                }
+            }
+            if let Some(file) = chart {
+                let image = posts.iter().find_map(|post| post.image.as_ref());
+                let image = image.ok_or_else(|| no_chart(&env, date))?;
+                write_image(image, file)?;
+            }
+            report_sinks(&env, &credentials, &posts, mode).await
         });
     }
     // so is a sink without credentials, before anything is fetched
@@ -109,48 +187,106 @@ struct Job<'a> {
     mode: Mode,
 }
 
+/// One message of a run, for the sinks it is for.
+pub(crate) struct Post {
+    /// The day it is about: the run's day, or for an alert the day it changed.
+    date: NaiveDate,
+    kind: MessageKind,
+    /// Its name in the ledger: the kind, or for an alert `alert:<name>`.
+    key: String,
+    text: String,
+    /// The sinks it goes to by name; every enabled sink when `None`.
+    sinks: Option<Vec<String>>,
+    /// The week's chart, attached where the sink takes images.
+    image: Option<Image>,
+}
+
+impl Post {
+    fn new(date: NaiveDate, kind: MessageKind, text: String, sinks: Option<Vec<String>>) -> Post {
+        Post {
+            date,
+            kind,
+            key: kind.name().to_string(),
+            text,
+            sinks,
+            image: None,
+        }
+    }
+
+    fn is_for(&self, sink: SinkKind) -> bool {
+        self.sinks
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == sink.name()))
+    }
+
+    fn what(&self) -> String {
+        format!("{} message of {}", self.key, self.date)
+    }
+}
+
+/// The day's own messages as posts for every sink.
+fn day_posts(day: &DaySummary, rendered: Rendered) -> Vec<Post> {
+    rendered
+        .messages
+        .into_iter()
+        .map(|m| Post::new(day.date, m.kind, m.text, None))
+        .collect()
+}
+
 /// The messages one sink is to get in this run, in order.
 struct Delivery<'a> {
     sink: &'a Sink<'a>,
-    messages: Vec<&'a Message>,
+    posts: Vec<&'a Post>,
 }
 
 impl Job<'_> {
     async fn run(&self, provider: &impl Provider, date: DateArg) -> Result<()> {
         let tz = timezone(self.env.config.timezone, self.locked, provider).await?;
         let date = dates::resolve(date, Utc::now(), tz)?;
-        if self.mode == Mode::Scheduled && self.everything_posted(date)? {
+        let alerts = self.locked.read()?.alerts;
+        let plan = Plan::new(&self.env.config, &alerts, date);
+        if self.mode == Mode::Scheduled && self.everything_posted(date, &plan)? {
             log::info!("the messages of {date} are already posted; nothing to do");
             return Ok(());
         }
-        let day = checked_day(provider, date, tz).await?;
+        let days = checked_days(provider, DayRange::ending(date, plan.days_needed()), tz).await?;
+        let day = last_day(&days)?;
         if self.mode == Mode::Scheduled {
-            ensure_synced(&day)?;
+            ensure_synced(day)?;
         }
-        let rendered = render(self.renderer, &day)?;
-        let deliveries = self.deliveries(&day, &rendered.messages)?;
+        let mut posts = day_posts(day, render(self.renderer, day)?);
+        let monitoring = plan.evaluate(&days, self.renderer)?;
+        posts.extend(monitoring.posts);
+        let deliveries = self.deliveries(&posts)?;
         self.check_lengths(&deliveries).await?;
-        let results = join_all(
-            deliveries
-                .iter()
-                .map(|delivery| self.deliver(&day, delivery)),
-        )
-        .await;
-        worst_failure(results)
+        let results = join_all(deliveries.iter().map(|delivery| self.deliver(delivery))).await;
+        worst_failure(results)?;
+        // only once every alert message is out: a run that failed on some sink steps
+        // the same days again next time, and the ledger keeps the sinks that have them
+        // from getting them twice
+        let mut state = self.locked.read()?;
+        state.alerts = monitoring.states;
+        self.locked.write(&state)?;
+        Ok(())
     }
 
-    fn everything_posted(&self, date: NaiveDate) -> Result<bool> {
+    /// Whether a scheduled run for `date` has nothing left to do: every sink has the
+    /// day's messages (and on the weekly day the week's), and no alert has a day to step.
+    fn everything_posted(&self, date: NaiveDate, plan: &Plan) -> Result<bool> {
         let ledger = self.locked.read()?.posted;
-        Ok(self.sinks.iter().all(|sink| {
-            MessageKind::ALL
-                .iter()
-                .all(|kind| ledger.is_posted(date, sink.kind().name(), kind.name()))
-        }))
+        let week = plan.week.then_some(MessageKind::Week);
+        Ok(!plan.alerts_pending()
+            && self.sinks.iter().all(|sink| {
+                MessageKind::ALL
+                    .iter()
+                    .chain(week.iter())
+                    .all(|kind| ledger.is_posted(date, sink.kind().name(), kind.name()))
+            }))
     }
 
-    /// What each sink is to get: every message, or in a scheduled run the ones its
-    /// ledger entries lack. Sinks with nothing to get are left out.
-    fn deliveries<'a>(&self, day: &DaySummary, messages: &'a [Message]) -> Result<Vec<Delivery<'a>>>
+    /// What each sink is to get: every message for it, or in a scheduled run the ones
+    /// its ledger entries lack. Sinks with nothing to get are left out.
+    fn deliveries<'a>(&self, posts: &'a [Post]) -> Result<Vec<Delivery<'a>>>
     where
         Self: 'a,
     {
@@ -158,22 +294,19 @@ impl Job<'_> {
         let mut deliveries = Vec::new();
         for sink in self.sinks {
             let name = sink.kind().name();
-            let (posted, missing): (Vec<&Message>, Vec<&Message>) =
-                messages.iter().partition(|message| {
-                    self.mode == Mode::Scheduled
-                        && ledger.is_posted(day.date, name, message.kind.name())
+            let (posted, missing): (Vec<&Post>, Vec<&Post>) = posts
+                .iter()
+                .filter(|post| post.is_for(sink.kind()))
+                .partition(|post| {
+                    self.mode == Mode::Scheduled && ledger.is_posted(post.date, name, &post.key)
                 });
-            for message in posted {
-                log::info!(
-                    "{} of {} was posted to {name} before; skipped",
-                    message.kind.name(),
-                    day.date
-                );
+            for post in posted {
+                log::info!("{} was posted to {name} before; skipped", post.what());
             }
             if !missing.is_empty() {
                 deliveries.push(Delivery {
                     sink,
-                    messages: missing,
+                    posts: missing,
                 });
             }
         }
@@ -188,9 +321,9 @@ impl Job<'_> {
             let kind = delivery.sink.kind();
             let rule =
                 sinks::rule(kind, &self.env.client, &self.env.config, self.credentials).await;
-            for message in &delivery.messages {
-                rule.measure(&message.text)
-                    .map_err(|why| too_long(message, kind, &why))?;
+            for post in &delivery.posts {
+                rule.measure(&post.text)
+                    .map_err(|why| too_long(post, kind, &why))?;
             }
         }
         Ok(())
@@ -198,30 +331,24 @@ impl Job<'_> {
 
     /// Posts a sink's messages in order, recording each; the first failure ends this
     /// sink's turn.
-    async fn deliver(&self, day: &DaySummary, delivery: &Delivery<'_>) -> Result<()> {
-        for message in &delivery.messages {
-            let post = Outgoing {
-                date: day.date,
-                kind: message.kind,
-                text: &message.text,
-                image: None,
+    async fn deliver(&self, delivery: &Delivery<'_>) -> Result<()> {
+        for post in &delivery.posts {
+            let outgoing = Outgoing {
+                date: post.date,
+                kind: post.kind,
+                text: &post.text,
+                image: post.image.as_ref(),
             };
-            let outcome = delivery.sink.post(&post).await?;
-            self.record(delivery.sink.kind(), day, message, outcome)?;
+            let outcome = delivery.sink.post(&outgoing).await?;
+            self.record(delivery.sink.kind(), post, outcome)?;
         }
         Ok(())
     }
 
     /// Writes the post to the ledger at once, so a failure on a later message leaves
     /// this one recorded and a re-run posts only what is missing.
-    fn record(
-        &self,
-        sink: SinkKind,
-        day: &DaySummary,
-        message: &Message,
-        outcome: Outcome,
-    ) -> Result<()> {
-        let what = format!("{} message of {}", message.kind.name(), day.date);
+    fn record(&self, sink: SinkKind, post: &Post, outcome: Outcome) -> Result<()> {
+        let what = post.what();
         let mut unanswered = None;
         let id = match outcome {
             Outcome::New { id, url } => {
@@ -250,14 +377,14 @@ impl Job<'_> {
         };
         let mut state = self.locked.read()?;
         state.posted.record(
-            day.date,
+            post.date,
             sink.name(),
-            message.kind.name(),
+            &post.key,
             Entry { id, at: Utc::now() },
         );
         state
             .posted
-            .prune_before(day.date - chrono::Days::new(LEDGER_DAYS));
+            .prune_before(post.date - chrono::Days::new(LEDGER_DAYS));
         self.locked.write(&state)?;
         match unanswered {
             None => Ok(()),
@@ -267,9 +394,9 @@ impl Job<'_> {
                  no run sends it again: look at {title}, and if it is missing, delete \
                  posted.\"{date}\".{name}.{message} from {state} and run again",
                 title = sink.title(),
-                date = day.date,
+                date = post.date,
                 name = sink.name(),
-                message = message.kind.name(),
+                message = post.key,
                 state = self.env.paths.state.display()
             ))
             .into()),
@@ -277,10 +404,26 @@ impl Job<'_> {
     }
 }
 
-fn too_long(message: &Message, sink: SinkKind, why: &str) -> Error {
+/// Why a dry run has no chart to write.
+fn no_chart(env: &Context, date: NaiveDate) -> Error {
+    let why = match &env.config.weekly {
+        None => "there is no [weekly] table in the config".to_string(),
+        Some(weekly) if !weekly.chart => "[weekly] chart = false".to_string(),
+        Some(weekly) => format!(
+            "{date} is a {}, not the [weekly] day ({})",
+            date.weekday(),
+            weekly.day
+        ),
+    };
     Error::other(format!(
-        "the {} message is too long for {}: {why}",
-        message.kind.name(),
+        "no chart would be attached on {date}: {why}; `fitbit-notifier chart --date {date} -o FILE` draws any week"
+    ))
+}
+
+fn too_long(post: &Post, sink: SinkKind, why: &str) -> Error {
+    Error::other(format!(
+        "the {} is too long for {}: {why}",
+        post.what(),
         sink.title()
     ))
 }
@@ -350,6 +493,15 @@ fn warn_if_incomplete(day: &DaySummary) {
 /// The messages exactly as they would be posted, separated by a line `---`.
 fn print_messages(rendered: &Rendered) -> Result<()> {
     let texts: Vec<&str> = rendered.messages.iter().map(|m| m.text.as_str()).collect();
+    print_texts(&texts)
+}
+
+fn print_posts(posts: &[Post]) -> Result<()> {
+    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
+    print_texts(&texts)
+}
+
+fn print_texts(texts: &[&str]) -> Result<()> {
     if !texts.is_empty() {
         outln!("{}", texts.join("\n---\n"))?;
     }
@@ -363,32 +515,36 @@ fn print_messages(rendered: &Rendered) -> Result<()> {
 async fn report_sinks(
     env: &Context,
     credentials: &Credentials,
-    day: &DaySummary,
-    messages: &[Message],
+    posts: &[Post],
     mode: Mode,
 ) -> Result<()> {
     let ledger = state::store(&env.paths).load()?.posted;
     let mut refused = None;
     for &kind in &env.config.sinks.enabled {
         let rule = sinks::rule(kind, &env.client, &env.config, credentials).await;
-        for message in messages {
-            let verdict = if mode == Mode::Scheduled
-                && ledger.is_posted(day.date, kind.name(), message.kind.name())
-            {
-                "already posted".to_string()
-            } else {
-                match rule.measure(&message.text) {
-                    Ok(length) => format!("would be posted ({length})"),
-                    Err(why) => {
-                        let verdict = format!("too long: {why}");
-                        refused.get_or_insert_with(|| too_long(message, kind, &why));
-                        verdict
+        for post in posts.iter().filter(|post| post.is_for(kind)) {
+            let verdict =
+                if mode == Mode::Scheduled && ledger.is_posted(post.date, kind.name(), &post.key) {
+                    "already posted".to_string()
+                } else {
+                    match rule.measure(&post.text) {
+                        Ok(length) => format!(
+                            "would be posted ({length}){}",
+                            post.image
+                                .as_ref()
+                                .map(|image| with_image(kind, image))
+                                .unwrap_or_default()
+                        ),
+                        Err(why) => {
+                            let verdict = format!("too long: {why}");
+                            refused.get_or_insert_with(|| too_long(post, kind, &why));
+                            verdict
+                        }
                     }
-                }
-            };
+                };
             // a dry run is for a person: its report shows without -v, but not with -q
             if log::log_enabled!(log::Level::Warn) {
-                eprintln!("{}: {}: {verdict}", kind.name(), message.kind.name());
+                eprintln!("{}: {}: {verdict}", kind.name(), post.key);
             }
         }
     }
@@ -398,27 +554,54 @@ async fn report_sinks(
     }
 }
 
-/// The summary of the day `date` names in the account's zone (the zone is cached).
-pub async fn fetch_day(
+/// What becomes of a post's image on `kind`, for the dry run's verdict.
+fn with_image(kind: SinkKind, image: &Image) -> String {
+    match kind {
+        SinkKind::Slack => format!(" without the chart: {}", sinks::SLACK_NO_FILES),
+        _ => format!(
+            " with the chart ({} bytes, alt text of {} characters)",
+            image.bytes().len(),
+            image.alt().chars().count()
+        ),
+    }
+}
+
+/// The summaries of the `count` days ending on the day `date` names in the account's
+/// zone (the zone is cached), oldest first.
+pub async fn fetch_days(
     ctx: &Context,
     provider: &impl Provider,
     date: DateArg,
-) -> Result<DaySummary> {
+    count: u32,
+) -> Result<Vec<DaySummary>> {
     let states = state::store(&ctx.paths);
     let tz = timezone(ctx.config.timezone, &states.lock()?, provider).await?;
     let date = dates::resolve(date, Utc::now(), tz)?;
-    checked_day(provider, date, tz).await
+    checked_days(provider, DayRange::ending(date, count), tz).await
 }
 
-/// The provider's summary of `date` with every physically impossible value dropped
+/// The provider's summaries of `range` with every physically impossible value dropped
 /// (and a warning naming it), so that it reads "not recorded" rather than being shown
 /// or posted. Every command that shows or posts a day gets it from here.
-async fn checked_day(provider: &impl Provider, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
-    let mut day = provider.fetch_day(date, tz).await?;
-    for note in day.sanitize() {
-        log::warn!("{note}");
+async fn checked_days(
+    provider: &impl Provider,
+    range: DayRange,
+    tz: Tz,
+) -> Result<Vec<DaySummary>> {
+    let mut days = provider.fetch_days(range, tz).await?;
+    for day in &mut days {
+        for note in day.sanitize() {
+            log::warn!("{note}");
+        }
     }
-    Ok(day)
+    Ok(days)
+}
+
+/// The run's own day: the last of the range.
+fn last_day(days: &[DaySummary]) -> Result<&DaySummary, Error> {
+    days.last().ok_or_else(|| {
+        Error::other("the provider returned no days; report it with the output of -vv")
+    })
 }
 
 /// The zone that decides which civil day is meant: the config's `timezone` when set,
