@@ -17,6 +17,7 @@ mod completions;
 mod config;
 mod fitbit;
 mod google;
+mod monitoring;
 mod providers;
 mod reliability;
 mod run;

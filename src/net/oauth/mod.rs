@@ -95,8 +95,21 @@ impl Service {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use chrono::TimeDelta;
+
+    /// A provider for the tests of the shared OAuth code.
+    pub(in crate::net::oauth) fn service() -> Service {
+        Service {
+            name: "Example",
+            auth_command: "fitbit-notifier auth example",
+            token_url: Url::parse("http://127.0.0.1:9/token").unwrap(),
+            client_auth: ClientAuth::InBody,
+            slot: |c| &mut c.google,
+            invalid_grant_hint: |_, _| None,
+            shutdown: None,
+        }
+    }
 
     use super::*;
 

@@ -289,21 +289,9 @@ fn html_escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::net::oauth::ClientAuth;
+    use crate::net::oauth::tests::service;
 
     use super::*;
-
-    fn service() -> Service {
-        Service {
-            name: "Example",
-            auth_command: "fitbit-notifier auth example",
-            token_url: Url::parse("http://127.0.0.1:9/token").unwrap(),
-            client_auth: ClientAuth::InBody,
-            slot: |c| &mut c.google,
-            invalid_grant_hint: |_, _| None,
-            shutdown: None,
-        }
-    }
 
     #[test]
     fn a_pasted_url_query_or_bare_code_gives_the_code() {

@@ -363,21 +363,9 @@ fn parse_token_reply(
 
 #[cfg(test)]
 mod tests {
-    use url::Url;
+    use crate::net::oauth::tests::service;
 
     use super::*;
-
-    fn service() -> Service {
-        Service {
-            name: "Example",
-            auth_command: "fitbit-notifier auth example",
-            token_url: Url::parse("http://127.0.0.1:9/token").unwrap(),
-            client_auth: ClientAuth::InBody,
-            slot: |c| &mut c.google,
-            invalid_grant_hint: |_, _| None,
-            shutdown: None,
-        }
-    }
 
     fn reply(status: u16, body: &str) -> Reply {
         Reply::fake(status, &[], body)
