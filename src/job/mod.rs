@@ -145,17 +145,19 @@ pub fn post_day(
             let mut posts = day_posts(day, render(&renderer, day)?);
             let monitoring = plan.evaluate(&days, &renderer)?;
             posts.extend(monitoring.posts);
+            // before anything is printed: a dry run asked for a chart there is none of fails
+            if let Some(file) = chart {
+                let image = posts.iter().find_map(|post| post.image.as_ref());
+                let image = image.ok_or_else(|| no_chart(&env, date))?;
+                write_image(image, file)?;
+            }
             print_posts(&posts)?;
             if log::log_enabled!(log::Level::Warn) {
                 for line in &monitoring.report {
                     eprintln!("{line}");
                 }
             }
-            if let Some(file) = chart {
-                let image = posts.iter().find_map(|post| post.image.as_ref());
-                let image = image.ok_or_else(|| no_chart(&env, date))?;
-                write_image(image, file)?;
-            }
+
             report_sinks(&env, &credentials, &posts, mode).await
         });
     }

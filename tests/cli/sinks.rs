@@ -15,6 +15,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::harness::{self, closed_port, stderr_of, stdout_of};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
+use crate::mocks::google_days;
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
 };
@@ -1122,8 +1123,10 @@ const MEDIA_ID: &str = "1880028106020515840";
 const MASTODON_MEDIA_ID: &str = "22348641";
 const UPLOAD_BLOB: &str = "/xrpc/com.atproto.repo.uploadBlob";
 
-/// The upload endpoints of every sink that takes images, answering success.
+/// The upload endpoints of every sink that takes images, answering success; and Google
+/// answering the fortnight the week's message is made of.
 async fn accept_uploads(s: &Setup) {
+    google_days::mount(&s.google, OLD_TOKEN, &[]).await;
     for (verb, at, response) in [
         (
             "POST",
@@ -1278,6 +1281,7 @@ async fn an_upload_that_fails_posts_no_week_and_the_rerun_uploads_again(sink: Si
 #[tokio::test]
 async fn a_dry_run_writes_the_chart_and_says_which_sinks_get_it() {
     let s = setup_with(&["mastodon", "slack"], 5, WEEKLY).await;
+    google_days::mount(&s.google, OLD_TOKEN, &[]).await;
     let file = s.env.home().join("week.png");
     let output = run(
         &s,
@@ -1315,6 +1319,7 @@ async fn a_dry_run_writes_the_chart_and_says_which_sinks_get_it() {
         "[weekly]\nday = \"wednesday\"\nchart = false\n",
     )
     .await;
+    google_days::mount(&off.google, OLD_TOKEN, &[]).await;
     let output = run(
         &off,
         &[
