@@ -1333,3 +1333,49 @@ async fn a_dry_run_writes_the_chart_and_says_which_sinks_get_it() {
     );
     harness::assert_one_line_error(&output, 1, "[weekly] chart = false");
 }
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let at = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    (at(16), at(20))
+}
+
+#[tokio::test]
+async fn the_chart_command_draws_any_range_and_the_demo_draws_the_sample_week() {
+    let s = setup_with(&["slack"], 5, "").await;
+    google_days::mount(&s.google, OLD_TOKEN, &[]).await;
+    let file = s.env.home().join("range.png");
+    let output = run(
+        &s,
+        &[
+            "chart",
+            "--date",
+            DAY,
+            "--days",
+            "10",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let png = std::fs::read(&file).unwrap();
+    assert!(carries_the_chart(&png));
+    assert_eq!(png_size(&png), (1200, 675));
+    assert!(
+        stderr_of(&output).contains("alt text: Steps, 10 days to 2026-11-25"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(sink_requests(&s).await, 0, "drawing posts nothing");
+
+    let demo = TestEnv::new();
+    let file = demo.home().join("demo.png");
+    let output = demo
+        .cmd()
+        .args(["run", "--demo", "--chart", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(png_size(&std::fs::read(&file).unwrap()), (1200, 675));
+    assert!(stderr_of(&output).contains("alt text: Steps, 7 days to "));
+}
