@@ -55,6 +55,9 @@ pub enum Command {
     Tweet(TweetArgs),
     /// The daily job: fetch a day, render its messages and post what is not posted yet
     Run(RunArgs),
+    /// Draw the chart of a range of days (steps and sleep, as the week's post carries it)
+    /// to a PNG file, and print its alt text
+    Chart(ChartArgs),
 
     /// Print a shell completion script
     ///
@@ -195,6 +198,7 @@ pub struct TweetArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("preview").args(["dry_run", "demo"]).multiple(true))]
 pub struct RunArgs {
     /// The civil day in the account's time zone: yesterday, today or YYYY-MM-DD
     #[arg(long, default_value = "yesterday", value_name = "DAY")]
@@ -213,7 +217,30 @@ pub struct RunArgs {
     /// Show the messages of a built-in sample day; needs no account (implies --dry-run)
     #[arg(long, conflicts_with_all = ["date", "force"])]
     pub demo: bool,
+
+    /// With --dry-run, write the chart the week's message would carry to FILE (PNG); with
+    /// --demo, the chart of the sample week
+    #[arg(long, value_name = "FILE", requires = "preview")]
+    pub chart: Option<PathBuf>,
 }
+
+#[derive(Debug, Args)]
+pub struct ChartArgs {
+    /// The last day of the chart: yesterday, today or YYYY-MM-DD
+    #[arg(long, default_value = "yesterday", value_name = "DAY")]
+    pub date: DateArg,
+
+    /// How many days ending on --date, fetched in one round of requests
+    #[arg(long, default_value_t = 7, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_CHART_DAYS))]
+    pub days: u32,
+
+    /// Where to write the PNG
+    #[arg(short, long, value_name = "FILE.png")]
+    pub output: PathBuf,
+}
+
+/// The most days a chart holds: beyond a month the bars are too thin to read.
+pub const MAX_CHART_DAYS: i64 = 31;
 
 #[cfg(test)]
 mod tests {

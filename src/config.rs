@@ -87,6 +87,13 @@ pub struct Config {
 pub struct WeeklyConfig {
     /// monday..sunday
     pub day: chrono::Weekday,
+    /// Whether the week's message carries the chart of its days, where a sink takes images.
+    #[serde(default = "chart_by_default")]
+    pub chart: bool,
+}
+
+fn chart_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

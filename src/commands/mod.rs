@@ -2,6 +2,7 @@
 //! hands the work to the job, a provider or a sink. Commands never call each other.
 
 mod auth;
+mod chart;
 mod completions;
 mod config;
 mod fetch;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Trends(args) => trends::run(config_file, &args),
         Command::Tweet(args) => tweet::run(config_file, &args),
         Command::Run(args) => run::run(config_file, &args),
+        Command::Chart(args) => chart::run(config_file, &args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),
     }

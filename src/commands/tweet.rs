@@ -19,7 +19,7 @@ use crate::store::credentials::{self, XCredentials};
 
 pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
     if let Some(date) = args.date {
-        return post_day(config_file, date, Mode::Explicit, args.dry_run);
+        return post_day(config_file, date, Mode::Explicit, args.dry_run, None);
     }
     let Some(text) = args.text.as_deref() else {
         return Err(Error::other("give the text to post with --text, or a day with --date").into());
@@ -31,7 +31,7 @@ pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
     let env = Context::load(config_file)?;
     let keys = stored_keys(&env)?;
     let x = x::Client::new(&env.client, &env.config);
-    match env.block_on_with_deadline(async { Ok(x.post(&keys, &text).await?) })? {
+    match env.block_on_with_deadline(async { Ok(x.post(&keys, &text, None).await?) })? {
         PostOutcome::New(id) => {
             outln!("Posted {id}: {}", id.url())?;
             Ok(())

@@ -22,18 +22,20 @@ use anyhow::Result;
 use chrono::Utc;
 use futures_util::future::join_all;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::config::SinkKind;
 use crate::context::Context;
 use crate::day::dates::{self, DateArg};
+use crate::day::week::WEEK_DAYS;
 use crate::day::{DayRange, DaySummary, MessageKind, demo};
 use crate::error::{self, Error, Kind};
 use crate::output::outln;
 use crate::providers::{self, Provider};
+use crate::render::chart::WeekChart;
 use crate::render::{Rendered, Renderer};
-use crate::sinks::{self, Outcome, Outgoing, Sink};
+use crate::sinks::{self, Image, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
 use crate::store::ledger::Entry;
@@ -60,19 +62,69 @@ pub enum Mode {
 
 /// Prints the sample day's messages as the config would render them: no account, no
 /// request.
-pub fn show_demo(config_file: Option<&Path>) -> Result<()> {
+/// With `chart`, also writes the chart of the sample week ending on the sample day there.
+pub fn show_demo(config_file: Option<&Path>, chart: Option<&Path>) -> Result<()> {
     let loaded = crate::config::load(config_file)?;
     let renderer = Renderer::from_config(&loaded.config)?;
-    print_messages(&render(&renderer, &demo::sample_day())?)
+    print_messages(&render(&renderer, &demo::sample_day())?)?;
+    if let Some(file) = chart {
+        let days = demo::sample_days(demo::sample_day().date, WEEK_DAYS);
+        write_chart(&WeekChart::of_days(&days, &loaded.config), file)?;
+    }
+    Ok(())
+}
+
+/// Writes the chart of the `count` days ending on the day `date` names to `file`
+/// (`fitbit-notifier chart`).
+pub fn chart_days(
+    config_file: Option<&Path>,
+    date: DateArg,
+    count: u32,
+    file: &Path,
+) -> Result<()> {
+    let env = Context::load(config_file)?;
+    let provider = providers::from_config(&env);
+    let days = env.block_on_with_deadline(fetch_days(&env, &provider, date, count))?;
+    write_chart(&WeekChart::of_days(&days, &env.config), file)
+}
+
+/// Writes the chart's PNG to `file` and its alt text to stderr (unless -q), so the
+/// description can be read next to the picture.
+fn write_chart(chart: &WeekChart, file: &Path) -> Result<()> {
+    let image = monitor::chart_image(chart)
+        .ok_or_else(|| Error::other("the chart has no description; report it as a bug"))?;
+    write_image(&image, file)
+}
+
+fn write_image(image: &Image, file: &Path) -> Result<()> {
+    std::fs::write(file, image.bytes()).map_err(|err| {
+        Error::other(format!(
+            "cannot write the chart to {}: {err}; give a path in a writable directory",
+            file.display()
+        ))
+    })?;
+    if log::log_enabled!(log::Level::Warn) {
+        eprintln!(
+            "wrote {} ({} bytes, {}x{}); alt text: {}",
+            file.display(),
+            image.bytes().len(),
+            image.width(),
+            image.height(),
+            image.alt()
+        );
+    }
+    Ok(())
 }
 
 /// Fetches, renders and (unless `dry_run`) posts the messages of the day `date` names
-/// to every enabled sink.
+/// to every enabled sink. A dry run with `chart` writes the image the week's message
+/// would carry there.
 pub fn post_day(
     config_file: Option<&Path>,
     date: DateArg,
     mode: Mode,
     dry_run: bool,
+    chart: Option<&Path>,
 ) -> Result<()> {
     let env = Context::load(config_file)?;
     // a broken template is a configuration error before any request is made
@@ -93,12 +145,19 @@ pub fn post_day(
             let mut posts = day_posts(day, render(&renderer, day)?);
             let monitoring = plan.evaluate(&days, &renderer)?;
             posts.extend(monitoring.posts);
+            // before anything is printed: a dry run asked for a chart there is none of fails
+            if let Some(file) = chart {
+                let image = posts.iter().find_map(|post| post.image.as_ref());
+                let image = image.ok_or_else(|| no_chart(&env, date))?;
+                write_image(image, file)?;
+            }
             print_posts(&posts)?;
             if log::log_enabled!(log::Level::Warn) {
                 for line in &monitoring.report {
                     eprintln!("{line}");
                 }
             }
+
             report_sinks(&env, &credentials, &posts, mode).await
         });
     }
@@ -140,6 +199,8 @@ pub(crate) struct Post {
     text: String,
     /// The sinks it goes to by name; every enabled sink when `None`.
     sinks: Option<Vec<String>>,
+    /// The week's chart, attached where the sink takes images.
+    image: Option<Image>,
 }
 
 impl Post {
@@ -150,6 +211,7 @@ impl Post {
             key: kind.name().to_string(),
             text,
             sinks,
+            image: None,
         }
     }
 
@@ -277,6 +339,7 @@ impl Job<'_> {
                 date: post.date,
                 kind: post.kind,
                 text: &post.text,
+                image: post.image.as_ref(),
             };
             let outcome = delivery.sink.post(&outgoing).await?;
             self.record(delivery.sink.kind(), post, outcome)?;
@@ -341,6 +404,22 @@ impl Job<'_> {
             .into()),
         }
     }
+}
+
+/// Why a dry run has no chart to write.
+fn no_chart(env: &Context, date: NaiveDate) -> Error {
+    let why = match &env.config.weekly {
+        None => "there is no [weekly] table in the config".to_string(),
+        Some(weekly) if !weekly.chart => "[weekly] chart = false".to_string(),
+        Some(weekly) => format!(
+            "{date} is a {}, not the [weekly] day ({})",
+            date.weekday(),
+            weekly.day
+        ),
+    };
+    Error::other(format!(
+        "no chart would be attached on {date}: {why}; `fitbit-notifier chart --date {date} -o FILE` draws any week"
+    ))
 }
 
 fn too_long(post: &Post, sink: SinkKind, why: &str) -> Error {
@@ -451,7 +530,13 @@ async fn report_sinks(
                     "already posted".to_string()
                 } else {
                     match rule.measure(&post.text) {
-                        Ok(length) => format!("would be posted ({length})"),
+                        Ok(length) => format!(
+                            "would be posted ({length}){}",
+                            post.image
+                                .as_ref()
+                                .map(|image| with_image(kind, image))
+                                .unwrap_or_default()
+                        ),
                         Err(why) => {
                             let verdict = format!("too long: {why}");
                             refused.get_or_insert_with(|| too_long(post, kind, &why));
@@ -468,6 +553,18 @@ async fn report_sinks(
     match refused {
         Some(err) => Err(err.into()),
         None => Ok(()),
+    }
+}
+
+/// What becomes of a post's image on `kind`, for the dry run's verdict.
+fn with_image(kind: SinkKind, image: &Image) -> String {
+    match kind {
+        SinkKind::Slack => format!(" without the chart: {}", sinks::SLACK_NO_FILES),
+        _ => format!(
+            " with the chart ({} bytes, alt text of {} characters)",
+            image.bytes().len(),
+            image.alt().chars().count()
+        ),
     }
 }
 

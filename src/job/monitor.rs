@@ -11,9 +11,10 @@ use chrono::{Datelike, NaiveDate};
 use super::Post;
 use crate::config::Config;
 use crate::day::alerts::{AlertState, Rule, Transition, Verdict};
-use crate::day::week::{FORTNIGHT_DAYS, week};
-use crate::day::{DaySummary, MessageKind};
-use crate::render::Renderer;
+use crate::day::week::{FORTNIGHT_DAYS, WEEK_DAYS, week};
+use crate::day::{DayRange, DaySummary, MessageKind};
+use crate::render::{self, Renderer, chart::WeekChart};
+use crate::sinks::Image;
 
 /// The most days a run steps an alert through: a catch-up after longer downtime starts
 /// this many days back (the older transitions would be news no one needs).
@@ -21,6 +22,7 @@ pub(super) const MAX_CATCH_UP: u32 = 14;
 
 /// What the run for one day has to do beyond the day's own messages.
 pub(super) struct Plan<'a> {
+    config: &'a Config,
     date: NaiveDate,
     /// Whether the day is the `[weekly]` day.
     pub(super) week: bool,
@@ -61,7 +63,12 @@ impl<'a> Plan<'a> {
                 Stepping { rule, state, days }
             })
             .collect();
-        Plan { date, week, alerts }
+        Plan {
+            config,
+            date,
+            week,
+            alerts,
+        }
     }
 
     /// Whether some alert has a day to step.
@@ -88,7 +95,10 @@ impl<'a> Plan<'a> {
         let mut posts = Vec::new();
         if self.week {
             match renderer.render_week(&week(days, self.date))? {
-                Some(text) => posts.push(Post::new(self.date, MessageKind::Week, text, None)),
+                Some(text) => posts.push(Post {
+                    image: self.week_chart(days),
+                    ..Post::new(self.date, MessageKind::Week, text, None)
+                }),
                 None => log::warn!(
                     "week message for {} skipped: its template rendered nothing",
                     self.date
@@ -137,6 +147,42 @@ impl<'a> Plan<'a> {
             report,
         })
     }
+}
+
+impl Plan<'_> {
+    /// The chart of the week's 7 days with its alt text, unless `[weekly] chart = false`.
+    fn week_chart(&self, days: &[DaySummary]) -> Option<Image> {
+        if !self
+            .config
+            .weekly
+            .as_ref()
+            .is_some_and(|weekly| weekly.chart)
+        {
+            return None;
+        }
+        let range = DayRange::ending(self.date, WEEK_DAYS);
+        let week: Vec<DaySummary> = days
+            .iter()
+            .filter(|day| range.contains(day.date))
+            .cloned()
+            .collect();
+        chart_image(&WeekChart::of_days(&week, self.config))
+    }
+}
+
+/// The chart as an image to attach; `None` only if it had no description, which the
+/// chart always writes.
+pub(crate) fn chart_image(chart: &WeekChart) -> Option<Image> {
+    let image = Image::png(
+        render::chart::png(chart),
+        render::chart::alt_text(chart),
+        render::chart::WIDTH,
+        render::chart::HEIGHT,
+    );
+    if image.is_none() {
+        log::warn!("the chart has no description, so it is not attached");
+    }
+    image
 }
 
 fn kind_of(transition: Transition) -> MessageKind {

@@ -9,8 +9,6 @@
 //! render of a full and of a sparse day), so a broken template is a configuration error
 //! that `config` reports, never a surprise at posting time.
 
-// the week's chart is attached by the weekly post (issue 17), which is being wired
-#[allow(dead_code)]
 pub mod chart;
 mod monitor;
 

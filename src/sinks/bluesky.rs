@@ -2,6 +2,10 @@
 //! (`com.atproto.server.createSession`) once per run, then one
 //! `com.atproto.repo.createRecord` of an `app.bsky.feed.post` per message.
 //!
+//! An image goes first to `com.atproto.repo.uploadBlob` (the raw PNG), and the post embeds
+//! the blob as `app.bsky.embed.images` with its alt text and aspect ratio; a blob no post
+//! references is deleted by the server.
+//!
 //! Bluesky has no idempotency key, so a post whose answer was lost is never sent again
 //! by a retry. Links are not made from the text by Bluesky: each one gets a link facet,
 //! indexed in UTF-8 bytes.
@@ -16,7 +20,7 @@ use tokio::sync::OnceCell;
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
-use super::{Outcome, Outgoing, has_protocol, unanswered};
+use super::{Image, Outcome, Outgoing, has_protocol, refuses_the_image, unanswered, without_image};
 use crate::config::{Config, SinkKind};
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
@@ -32,6 +36,11 @@ const MAX_GRAPHEMES: usize = 300;
 const MAX_BYTES: usize = 3000;
 
 const POST_TYPE: &str = "app.bsky.feed.post";
+
+/// The largest image we upload. The lexicon allows 2,000,000 bytes ("May be up to 2 MB,
+/// formerly limited to 1 MB", bluesky-social/atproto lexicons/app/bsky/embed/images.json)
+/// while Bluesky's docs still say 1,000,000: staying under both satisfies every server.
+const MAX_IMAGE_BYTES: usize = 1_000_000;
 
 pub fn measure(text: &str) -> Result<String, String> {
     let graphemes = text.graphemes(true).count();
@@ -137,11 +146,19 @@ impl<'a> BlueskySink<'a> {
             .session
             .get_or_try_init(|| create_session(self.http, self.config, &self.credentials))
             .await?;
+        // an upload whose post then fails is not a post: the next run uploads again, and
+        // the server deletes the blob nothing references
+        let embed = match post.image {
+            Some(image) => self.upload(session, post, image).await?,
+            None => None,
+        };
         let url = service_endpoint(self.config, "xrpc/com.atproto.repo.createRecord")?;
+        let mut record = record(post.text, Utc::now(), self.config.locale.name());
+        record.embed = embed;
         let body = CreateRecord {
             repo: &session.did,
             collection: POST_TYPE,
-            record: record(post.text, Utc::now(), self.config.locale.name()),
+            record,
         };
         log::info!("posting to {url}");
         let reply = http::send(
@@ -163,6 +180,111 @@ impl<'a> BlueskySink<'a> {
     }
 }
 
+impl BlueskySink<'_> {
+    /// The images embed for `image` once its blob is uploaded. `Ok(None)` when the image
+    /// is too large or the server refuses it (said with a warning: the text goes alone); an
+    /// error when the post would fail as well.
+    async fn upload(
+        &self,
+        session: &Session,
+        post: &Outgoing<'_>,
+        image: &Image,
+    ) -> Result<Option<ImagesEmbed>> {
+        let size = image.bytes().len();
+        if size > MAX_IMAGE_BYTES {
+            without_image(
+                TITLE,
+                post,
+                &format!("it is {size} bytes, Bluesky takes {MAX_IMAGE_BYTES}"),
+            );
+            return Ok(None);
+        }
+        let url = service_endpoint(self.config, "xrpc/com.atproto.repo.uploadBlob")?;
+        log::info!("uploading {size} bytes of PNG to {url}");
+        // a blob sent twice is the same blob (it is named by its hash)
+        let reply = http::send(
+            || {
+                self.http
+                    .post(url.clone())
+                    .bearer_auth(session.access_jwt.expose())
+                    .header(reqwest::header::CONTENT_TYPE, Image::MIME)
+                    .body(image.bytes().to_vec())
+            },
+            retry(self.config, Retry::idempotent),
+        )
+        .await
+        .map_err(|err| err.into_error(TITLE))?;
+        log::debug!("{TITLE} answered {} to the upload", reply.status);
+        Ok(uploaded(&reply, post)?.map(|blob| ImagesEmbed::of(blob, image)))
+    }
+}
+
+/// The blob of a successful upload, kept as the server wrote it (the post must name it
+/// exactly); `None` when the server refused the image.
+fn uploaded(reply: &Reply, post: &Outgoing<'_>) -> Result<Option<serde_json::Value>> {
+    #[derive(Deserialize)]
+    struct Uploaded {
+        blob: serde_json::Value,
+    }
+    if !reply.status.is_success() {
+        if !refuses_the_image(reply.status) {
+            return Err(post_failure(reply));
+        }
+        let detail = Problem::parse(reply).summary(reply);
+        without_image(TITLE, post, &format!("{} {detail}", reply.status.as_u16()));
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Uploaded>(&reply.body) {
+        Ok(Uploaded { blob }) if blob.is_object() => Ok(Some(blob)),
+        _ => {
+            without_image(
+                TITLE,
+                post,
+                &format!("the upload's answer has no blob: {}", reply.snippet()),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// `app.bsky.embed.images` with one image (lexicons/app/bsky/embed/images.json).
+#[derive(Debug, Serialize)]
+struct ImagesEmbed {
+    #[serde(rename = "$type")]
+    kind: &'static str,
+    images: [EmbeddedImage; 1],
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmbeddedImage {
+    image: serde_json::Value,
+    alt: String,
+    aspect_ratio: AspectRatio,
+}
+
+#[derive(Debug, Serialize)]
+struct AspectRatio {
+    width: u32,
+    height: u32,
+}
+
+impl ImagesEmbed {
+    fn of(blob: serde_json::Value, image: &Image) -> Self {
+        ImagesEmbed {
+            kind: "app.bsky.embed.images",
+            images: [EmbeddedImage {
+                image: blob,
+                alt: image.alt().to_string(),
+                aspect_ratio: AspectRatio {
+                    width: image.width(),
+                    height: image.height(),
+                },
+            }],
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct CreateRecord<'a> {
     repo: &'a str,
@@ -180,6 +302,8 @@ struct PostRecord<'a> {
     langs: [&'a str; 1],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     facets: Vec<Facet>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embed: Option<ImagesEmbed>,
 }
 
 #[derive(Debug, Serialize)]
@@ -212,6 +336,7 @@ fn record<'a>(text: &'a str, now: DateTime<Utc>, lang: &'a str) -> PostRecord<'a
             .into_iter()
             .map(|range| link_facet(text, range))
             .collect(),
+        embed: None,
     }
 }
 

@@ -6,11 +6,16 @@
 //! an empty 204. Mentions in the text are not resolved (`allowed_mentions`), so a
 //! template can never ping `@everyone`. There is no idempotency key: a post whose answer
 //! was lost is not sent again.
+//!
+//! An image goes in the same request: multipart with the message as `payload_json` and the
+//! PNG as `files[0]`, its alt text as the attachment's `description` (discord-api-docs
+//! reference.mdx "Uploading Files"). When Discord refuses that request for its size or
+//! form, nothing was posted, so the text is sent alone.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Outcome, Outgoing, unanswered, webhook_url};
+use super::{Image, Outcome, Outgoing, refuses_the_image, unanswered, webhook_url, without_image};
 use crate::config::{Config, SinkKind};
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
@@ -43,10 +48,24 @@ pub fn measure(text: &str) -> Result<String, String> {
     Ok(format!("{length} of {MAX_CHARACTERS} characters"))
 }
 
+/// An attachment's `description` (its alt text) holds at most this many characters
+/// (discord-api-docs resources/message.mdx, attachment object).
+const MAX_DESCRIPTION: usize = 1024;
+
 #[derive(Serialize)]
 struct Execute<'a> {
     content: &'a str,
     allowed_mentions: serde_json::Value,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    /// The index of the `files[n]` part.
+    id: u32,
+    description: &'a str,
+    filename: &'a str,
 }
 
 pub struct DiscordSink<'a> {
@@ -67,15 +86,55 @@ impl<'a> DiscordSink<'a> {
     pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         let mut url = webhook_url(&self.webhook, SinkKind::Discord)?;
         url.query_pairs_mut().append_pair("wait", "true");
-        let body = Execute {
-            content: post.text,
-            allowed_mentions: json!({ "parse": [] }),
-        };
-        log::info!("posting to the Discord webhook");
         let retry = Retry {
             secret_url: true,
             ..Retry::never_repeated(&self.config.http)
         };
+        if let Some(image) = post.image {
+            let alt = image.alt().chars().count();
+            if alt > MAX_DESCRIPTION {
+                without_image(
+                    TITLE,
+                    post,
+                    &format!(
+                        "its description is {alt} characters, Discord takes {MAX_DESCRIPTION}"
+                    ),
+                );
+            } else {
+                log::info!(
+                    "posting to the Discord webhook with {} bytes of PNG",
+                    image.bytes().len()
+                );
+                let body = execute(post.text, image);
+                let form = || {
+                    reqwest::multipart::Form::new()
+                        .text(
+                            "payload_json",
+                            serde_json::to_string(&body).expect("a message serializes"),
+                        )
+                        .part("files[0]", image.part())
+                };
+                let reply =
+                    match http::send(|| self.http.post(url.clone()).multipart(form()), retry).await
+                    {
+                        Ok(reply) => reply,
+                        Err(err) => return unanswered(err, SinkKind::Discord),
+                    };
+                log::debug!("{TITLE} answered {}", reply.status);
+                // a webhook that is gone fails the text as well
+                if !refuses_the_image(reply.status) || reply.status.as_u16() == 404 {
+                    return outcome(&reply);
+                }
+                // a refused request posted nothing: the text alone is no repeat
+                without_image(
+                    TITLE,
+                    post,
+                    &format!("{}: {}", reply.status.as_u16(), detail(&reply)),
+                );
+            }
+        }
+        let body = execute_text(post.text);
+        log::info!("posting to the Discord webhook");
         match http::send(|| self.http.post(url.clone()).json(&body), retry).await {
             Ok(reply) => {
                 log::debug!("{TITLE} answered {}", reply.status);
@@ -83,6 +142,26 @@ impl<'a> DiscordSink<'a> {
             }
             Err(err) => unanswered(err, SinkKind::Discord),
         }
+    }
+}
+
+fn execute_text(content: &str) -> Execute<'_> {
+    Execute {
+        content,
+        allowed_mentions: json!({ "parse": [] }),
+        attachments: Vec::new(),
+    }
+}
+
+/// The message for `payload_json`, its attachment 0 being `files[0]`.
+fn execute<'a>(content: &'a str, image: &'a Image) -> Execute<'a> {
+    Execute {
+        attachments: vec![Attachment {
+            id: 0,
+            description: image.alt(),
+            filename: Image::FILE_NAME,
+        }],
+        ..execute_text(content)
     }
 }
 
@@ -101,25 +180,29 @@ fn outcome(reply: &Reply) -> Result<Outcome> {
     Ok(Outcome::New { id, url: None })
 }
 
-/// What an error answer means for the user, with what to do.
-fn failure(reply: &Reply) -> Error {
+/// What an error answer says: "Invalid Form Body, code 50035".
+fn detail(reply: &Reply) -> String {
     #[derive(Deserialize)]
     struct Problem {
         message: String,
         code: Option<u64>,
     }
-    let detail = match serde_json::from_slice::<Problem>(&reply.body) {
+    match serde_json::from_slice::<Problem>(&reply.body) {
         Ok(Problem {
             message,
             code: Some(code),
         }) => format!("{message}, code {code}"),
         Ok(Problem { message, .. }) => message,
         Err(_) => reply.snippet(),
-    };
+    }
+}
+
+/// What an error answer means for the user, with what to do.
+fn failure(reply: &Reply) -> Error {
     super::webhook_failure(
         TITLE,
         reply,
-        &detail,
+        &detail(reply),
         &[401, 404],
         "it was deleted or its URL is wrong",
         NEW_WEBHOOK,

@@ -1,5 +1,6 @@
 //! Mastodon: `POST /api/v1/statuses` on the account's instance with a bearer token that
-//! has the `write:statuses` scope.
+//! has the `write:statuses` scope; an image first goes to `POST /api/v2/media` (scope
+//! `write:media`) with its description, and the status names it in `media_ids`.
 //!
 //! Every post carries an `Idempotency-Key` made of the day, the sink, the message and a
 //! hash of its text. Mastodon keeps a key for an hour and answers a repeat with the post
@@ -10,13 +11,14 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
+use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
-use super::{Outcome, Outgoing, has_protocol};
+use super::{Image, Outcome, Outgoing, has_protocol, refuses_the_image, without_image};
 use crate::config::{Config, HttpConfig};
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry, SendError};
@@ -31,6 +33,18 @@ pub struct Limits {
     pub max_characters: usize,
     /// What every link counts, whatever its length.
     pub characters_reserved_per_url: usize,
+    pub media: MediaLimits,
+}
+
+/// What an instance takes as an attachment (`configuration.media_attachments`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaLimits {
+    /// The longest description, in characters.
+    pub description_limit: usize,
+    /// The largest image in bytes, when the instance says.
+    pub image_size_limit: Option<u64>,
+    /// False only when the instance lists its types and PNG is not among them.
+    pub takes_png: bool,
 }
 
 /// Mastodon's own defaults, for an instance that does not say.
@@ -39,6 +53,42 @@ impl Default for Limits {
         Limits {
             max_characters: 500,
             characters_reserved_per_url: 23,
+            media: MediaLimits::default(),
+        }
+    }
+}
+
+/// `MediaAttachment::MAX_DESCRIPTION_LENGTH = 1_500` (mastodon/mastodon
+/// app/models/media_attachment.rb); the size is left to the instance to refuse.
+impl Default for MediaLimits {
+    fn default() -> Self {
+        MediaLimits {
+            description_limit: 1500,
+            image_size_limit: None,
+            takes_png: true,
+        }
+    }
+}
+
+impl MediaLimits {
+    /// Why the instance would not take `image`, if it would not.
+    fn refusal(&self, image: &Image) -> Option<String> {
+        let alt = image.alt().chars().count();
+        let size = image.bytes().len() as u64;
+        if !self.takes_png {
+            Some("the instance does not list image/png among its media types".into())
+        } else if alt > self.description_limit {
+            Some(format!(
+                "its description is {alt} characters, the instance takes {}",
+                self.description_limit
+            ))
+        } else {
+            match self.image_size_limit {
+                Some(limit) if size > limit => {
+                    Some(format!("it is {size} bytes, the instance takes {limit}"))
+                }
+                _ => None,
+            }
         }
     }
 }
@@ -57,11 +107,18 @@ pub async fn instance_limits(
     #[derive(Deserialize)]
     struct Configuration {
         statuses: Statuses,
+        media_attachments: Option<Media>,
     }
     #[derive(Deserialize)]
     struct Statuses {
         max_characters: Option<usize>,
         characters_reserved_per_url: Option<usize>,
+    }
+    #[derive(Deserialize)]
+    struct Media {
+        description_limit: Option<usize>,
+        image_size_limit: Option<u64>,
+        supported_mime_types: Option<Vec<String>>,
     }
     let url = instance_endpoint(instance, "api/v2/instance")?;
     // one attempt: a run falls back to the default rather than wait for it
@@ -80,7 +137,7 @@ pub async fn instance_limits(
             reply.snippet()
         )));
     }
-    let statuses = serde_json::from_slice::<Instance>(&reply.body)
+    let configuration = serde_json::from_slice::<Instance>(&reply.body)
         .map_err(|_| {
             Error::other(format!(
                 "{} does not describe itself as a Mastodon instance (/api/v2/instance: {})",
@@ -88,14 +145,26 @@ pub async fn instance_limits(
                 reply.snippet()
             ))
         })?
-        .configuration
-        .statuses;
+        .configuration;
+    let statuses = configuration.statuses;
     let default = Limits::default();
+    let media = configuration
+        .media_attachments
+        .map_or(default.media, |media| MediaLimits {
+            description_limit: media
+                .description_limit
+                .unwrap_or(default.media.description_limit),
+            image_size_limit: media.image_size_limit,
+            takes_png: media
+                .supported_mime_types
+                .is_none_or(|types| types.iter().any(|kind| kind == Image::MIME)),
+        });
     Ok(Limits {
         max_characters: statuses.max_characters.unwrap_or(default.max_characters),
         characters_reserved_per_url: statuses
             .characters_reserved_per_url
             .unwrap_or(default.characters_reserved_per_url),
+        media,
     })
 }
 
@@ -161,6 +230,8 @@ struct CreateStatus<'a> {
     /// ISO 639-1, from the config's `locale`; the visibility is left to the account's
     /// default.
     language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    media_ids: Vec<String>,
 }
 
 pub struct MastodonSink<'a> {
@@ -182,13 +253,21 @@ impl<'a> MastodonSink<'a> {
         }
     }
 
+    /// Uploads the image first, when there is one: an upload whose post then fails is not
+    /// a post (the next run uploads again; an unattached upload is harmless, and the
+    /// Idempotency-Key still makes a repeated status the same one).
     pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         let instance = &self.credentials.instance;
+        let media_ids = match post.image {
+            Some(image) => self.upload(post, image).await?.into_iter().collect(),
+            None => Vec::new(),
+        };
         let url = instance_endpoint(instance, "api/v1/statuses")?;
         let key = idempotency_key(post);
         let body = CreateStatus {
             status: post.text,
             language: self.config.locale.name(),
+            media_ids,
         };
         log::info!("posting to {url} with Idempotency-Key {key}");
         // the key makes a repeat harmless, so even a request that may have landed is resent
@@ -211,6 +290,158 @@ impl<'a> MastodonSink<'a> {
         log::debug!("{TITLE} answered {}", reply.status);
         outcome(&reply, instance)
     }
+}
+
+impl MastodonSink<'_> {
+    /// The id of the uploaded image, once the instance has processed it. `Ok(None)` when
+    /// the instance refuses it or does not finish processing it in time (said with a
+    /// warning: the text goes alone); an error when the post would fail as well.
+    async fn upload(&self, post: &Outgoing<'_>, image: &Image) -> Result<Option<String>> {
+        let instance = &self.credentials.instance;
+        let limits = limits_or_default(self.http, self.config, instance).await;
+        if let Some(why) = limits.media.refusal(image) {
+            without_image(TITLE, post, &why);
+            return Ok(None);
+        }
+        let url = instance_endpoint(instance, "api/v2/media")?;
+        log::info!("uploading {} bytes of PNG to {url}", image.bytes().len());
+        let form = || {
+            reqwest::multipart::Form::new()
+                .part("file", image.part())
+                .text("description", image.alt().to_string())
+        };
+        // an upload sent twice is one unattached upload more, which the instance removes
+        let reply = http::send(
+            || {
+                self.http
+                    .post(url.clone())
+                    .bearer_auth(self.credentials.access_token.expose())
+                    .multipart(form())
+            },
+            self.retry(),
+        )
+        .await
+        .map_err(|err| err.into_error(TITLE))?;
+        log::debug!("{TITLE} answered {} to the upload", reply.status);
+        let Some(media) = self.uploaded(&reply, post)? else {
+            return Ok(None);
+        };
+        if reply.status == StatusCode::ACCEPTED {
+            return self.processed(post, media.id).await;
+        }
+        Ok(Some(media.id))
+    }
+
+    /// `POST /api/v2/media` answers 200 with the processed image, or 202 while it is
+    /// still processing.
+    fn uploaded(&self, reply: &Reply, post: &Outgoing<'_>) -> Result<Option<Attachment>> {
+        if !reply.status.is_success() {
+            return self.refused(reply, post).map(|()| None);
+        }
+        match serde_json::from_slice::<Attachment>(&reply.body) {
+            Ok(media) => Ok(Some(media)),
+            Err(_) => {
+                without_image(
+                    TITLE,
+                    post,
+                    &format!("the upload's answer has no id: {}", reply.snippet()),
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// Waits for the instance to process the upload, asking `GET /api/v1/media/:id` once
+    /// a second (206 while processing, 200 when done) for at most `[http] timeout`.
+    async fn processed(&self, post: &Outgoing<'_>, id: String) -> Result<Option<String>> {
+        let url = instance_endpoint(
+            &self.credentials.instance,
+            &format!("api/v1/media/{}", url_segment(&id)),
+        )?;
+        let deadline = tokio::time::Instant::now() + self.config.http.timeout();
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                without_image(
+                    TITLE,
+                    post,
+                    &format!(
+                        "the instance was still processing it after {} s",
+                        self.config.http.timeout().as_secs()
+                    ),
+                );
+                return Ok(None);
+            }
+            tokio::time::sleep(PROCESSING_POLL.min(deadline - now)).await;
+            let reply = http::send(
+                || {
+                    self.http
+                        .get(url.clone())
+                        .bearer_auth(self.credentials.access_token.expose())
+                },
+                self.retry(),
+            )
+            .await
+            .map_err(|err| err.into_error(TITLE))?;
+            match reply.status {
+                StatusCode::OK => return Ok(Some(id)),
+                StatusCode::PARTIAL_CONTENT => continue,
+                _ => return self.refused(&reply, post).map(|()| None),
+            }
+        }
+    }
+
+    /// For an error answer to an upload: a refusal of the image is `Ok` (said with a
+    /// warning), anything that would fail the post as well is the error.
+    fn refused(&self, reply: &Reply, post: &Outgoing<'_>) -> Result<()> {
+        if !refuses_the_image(reply.status) {
+            return Err(failure(reply, &self.credentials.instance));
+        }
+        let detail = problem_detail(reply);
+        let hint = if reply.status == StatusCode::FORBIDDEN {
+            "; to attach images, give the application the write:media scope on the instance \
+             (Preferences > Development) and run `fitbit-notifier auth mastodon`"
+        } else {
+            ""
+        };
+        without_image(
+            TITLE,
+            post,
+            &format!("{}: {detail}{hint}", reply.status.as_u16()),
+        );
+        Ok(())
+    }
+
+    fn retry(&self) -> Retry {
+        Retry {
+            rate_limit_wait,
+            ..Retry::idempotent(&self.config.http)
+        }
+    }
+}
+
+/// How often to ask whether an upload is processed.
+const PROCESSING_POLL: Duration = Duration::from_secs(1);
+
+/// A media attachment as `POST /api/v2/media` answers it (MD content/en/methods/media.md).
+#[derive(Deserialize)]
+struct Attachment {
+    id: String,
+}
+
+/// An id as one path segment, whatever the instance sent.
+fn url_segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+fn problem_detail(reply: &Reply) -> String {
+    #[derive(Deserialize)]
+    struct Problem {
+        error: String,
+    }
+    serde_json::from_slice::<Problem>(&reply.body)
+        .map(|problem| problem.error)
+        .unwrap_or_else(|_| reply.snippet())
 }
 
 fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
@@ -257,14 +488,8 @@ fn outcome(reply: &Reply, instance: &Url) -> Result<Outcome> {
 
 /// What an error answer means for the user, with what to do.
 fn failure(reply: &Reply, instance: &Url) -> Error {
-    #[derive(Deserialize)]
-    struct Problem {
-        error: String,
-    }
     let status = reply.status;
-    let detail = serde_json::from_slice::<Problem>(&reply.body)
-        .map(|problem| problem.error)
-        .unwrap_or_else(|_| reply.snippet());
+    let detail = problem_detail(reply);
     let host = host(instance);
     match status.as_u16() {
         401 => Error::reauth(format!(
@@ -386,6 +611,7 @@ mod tests {
             date: "2026-11-25".parse().unwrap(),
             kind: MessageKind::Activity,
             text,
+            image: None,
         }
     }
 

@@ -14,6 +14,9 @@ use crate::secret::Secret;
 
 const TITLE: &str = "Slack";
 
+/// Why Slack gets no image (its incoming-webhook docs describe JSON text and blocks only).
+pub const NO_FILES: &str = "Slack incoming webhooks cannot upload files";
+
 /// Slack truncates a message's text beyond this many characters; a summary is better
 /// refused than cut.
 const MAX_CHARACTERS: usize = 40_000;
@@ -63,6 +66,10 @@ impl<'a> SlackSink<'a> {
 
     pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         let url = webhook_url(&self.webhook, SinkKind::Slack)?;
+        if post.image.is_some() {
+            // not a warning: this is how Slack always is, and it would repeat every week
+            log::info!("{NO_FILES}; the {} message goes as text", post.kind.name());
+        }
         let body = Message {
             text: escape(post.text),
         };

@@ -45,7 +45,8 @@ async fn setup(extra: &str) -> (TestEnv, MockServer, MockServer) {
     (env, google, discord)
 }
 
-/// The texts Discord received, in order.
+/// The texts Discord received, in order: JSON, or for the week with its chart the
+/// multipart form's `payload_json`.
 async fn posted(discord: &MockServer) -> Vec<String> {
     discord
         .received_requests()
@@ -53,7 +54,12 @@ async fn posted(discord: &MockServer) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|r| {
-            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            let text = String::from_utf8_lossy(&r.body);
+            let json = match text.split_once("name=\"payload_json\"\r\n\r\n") {
+                Some((_, rest)) => rest.split("\r\n--").next().unwrap().to_string(),
+                None => text.into_owned(),
+            };
+            let body: Value = serde_json::from_str(&json).unwrap();
             body["content"].as_str().unwrap().to_string()
         })
         .collect()

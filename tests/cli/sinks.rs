@@ -15,6 +15,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::harness::{self, closed_port, stderr_of, stdout_of};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
+use crate::mocks::google_days;
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
 };
@@ -1182,4 +1183,268 @@ async fn a_date_a_century_or_more_away_is_a_usage_error_before_anything_is_sent(
     }
     assert_eq!(sink_requests(&s).await, 0);
     assert!(s.google.received_requests().await.unwrap().is_empty());
+}
+
+/// `[weekly]` on the test day's weekday (2026-11-25 is a Wednesday): the run posts the
+/// week's message too, with the chart where the sink takes images.
+const WEEKLY: &str = "[weekly]\nday = \"wednesday\"\n";
+const MEDIA_ID: &str = "1880028106020515840";
+const MASTODON_MEDIA_ID: &str = "22348641";
+const UPLOAD_BLOB: &str = "/xrpc/com.atproto.repo.uploadBlob";
+
+/// The upload endpoints of every sink that takes images, answering success; and Google
+/// answering the fortnight the week's message is made of.
+async fn accept_uploads(s: &Setup) {
+    google_days::mount(&s.google, OLD_TOKEN, &[]).await;
+    for (verb, at, response) in [
+        (
+            "POST",
+            "/2/media/upload",
+            ResponseTemplate::new(200)
+                .set_body_json(harness::json_fixture("real/x/media_upload_init_200.json")),
+        ),
+        (
+            "POST",
+            "/2/media/metadata",
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"id": MEDIA_ID}})),
+        ),
+    ] {
+        Mock::given(method(verb))
+            .and(path(at))
+            .and(s.x.signed())
+            .respond_with(response)
+            .mount(&s.x.server)
+            .await;
+    }
+    answer(
+        &s.mastodon,
+        "POST",
+        "/api/v2/media",
+        ResponseTemplate::new(200)
+            .set_body_json(harness::json_fixture("real/mastodon/media_v2_200.json")),
+        None,
+        FALLBACK,
+    )
+    .await;
+    answer(
+        &s.bluesky,
+        "POST",
+        UPLOAD_BLOB,
+        ResponseTemplate::new(200)
+            .set_body_json(harness::json_fixture("real/bluesky/uploadBlob_200.json")),
+        None,
+        FALLBACK,
+    )
+    .await;
+}
+
+/// The PNG in a request body: its signature, and the chart's size in its header.
+fn carries_the_chart(body: &[u8]) -> bool {
+    let signature = b"\x89PNG\r\n\x1a\n";
+    body.windows(signature.len()).any(|w| w == signature)
+}
+
+#[test_case(X)]
+#[test_case(Mastodon)]
+#[test_case(Bluesky)]
+#[test_case(Discord)]
+#[test_case(Slack)]
+#[tokio::test]
+async fn the_weeks_message_carries_the_chart_with_its_alt_text_where_the_sink_takes_images(
+    sink: Sink,
+) {
+    let s = setup_with(&[sink.name()], 5, WEEKLY).await;
+    accept_uploads(&s).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let posts = requests_to(sink.server(&s), sink.post_path()).await;
+    assert_eq!(posts.len(), 3, "activity, sleep and the week");
+    let week = &posts[2];
+    let alt = |text: &str| {
+        assert!(text.starts_with("Steps, 7 days to 2026-11-25"), "{text}");
+    };
+    match sink {
+        X => {
+            assert_eq!(body(week)["media"], json!({"media_ids": [MEDIA_ID]}));
+            let uploads = requests_to(&s.x.server, "/2/media/upload").await;
+            assert_eq!(uploads.len(), 1);
+            assert!(carries_the_chart(&uploads[0].body));
+            let metadata = requests_to(&s.x.server, "/2/media/metadata").await;
+            assert_eq!(body(&metadata[0])["id"], MEDIA_ID);
+            alt(body(&metadata[0])["metadata"]["alt_text"]["text"]
+                .as_str()
+                .unwrap());
+        }
+        Mastodon => {
+            assert_eq!(body(week)["media_ids"], json!([MASTODON_MEDIA_ID]));
+            let uploads = requests_to(&s.mastodon, "/api/v2/media").await;
+            assert_eq!(uploads.len(), 1);
+            assert!(carries_the_chart(&uploads[0].body));
+            let text = String::from_utf8_lossy(&uploads[0].body).into_owned();
+            let description = text.split("name=\"description\"\r\n\r\n").nth(1).unwrap();
+            alt(description);
+        }
+        Bluesky => {
+            let image = &body(week)["record"]["embed"]["images"][0];
+            assert_eq!(
+                image["image"],
+                harness::json_fixture("real/bluesky/uploadBlob_200.json")["blob"]
+            );
+            assert_eq!(image["aspectRatio"], json!({"width": 1200, "height": 675}));
+            alt(image["alt"].as_str().unwrap());
+            let uploads = requests_to(&s.bluesky, UPLOAD_BLOB).await;
+            assert_eq!(header(&uploads[0], "content-type"), Some("image/png"));
+            assert!(carries_the_chart(&uploads[0].body));
+        }
+        Discord => {
+            assert!(carries_the_chart(&week.body));
+            let text = String::from_utf8_lossy(&week.body).into_owned();
+            let payload = text
+                .split("name=\"payload_json\"\r\n\r\n")
+                .nth(1)
+                .and_then(|rest| rest.split("\r\n--").next())
+                .unwrap();
+            let payload: Value = serde_json::from_str(payload).unwrap();
+            assert_eq!(payload["attachments"][0]["filename"], "week.png");
+            assert_eq!(payload["attachments"][0]["id"], 0);
+            alt(payload["attachments"][0]["description"].as_str().unwrap());
+        }
+        Slack => {
+            assert!(!carries_the_chart(&week.body));
+            assert!(body(week)["text"].as_str().is_some());
+        }
+    }
+    assert!(ledger(&s.env, sink.name()).contains_key("week"));
+    // posted: a re-run neither uploads nor posts again
+    let before = sink_requests(&s).await;
+    let again = run(&s, &["run", "--date", DAY]);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert_eq!(sink_requests(&s).await, before);
+}
+
+#[test_case(X, "/2/media/upload")]
+#[test_case(Mastodon, "/api/v2/media")]
+#[test_case(Bluesky, UPLOAD_BLOB)]
+#[tokio::test]
+async fn an_upload_that_fails_posts_no_week_and_the_rerun_uploads_again(sink: Sink, at: &str) {
+    let s = setup_with(&[sink.name()], 5, WEEKLY).await;
+    answer_first(sink.server(&s), at, ResponseTemplate::new(503), Some(2)).await;
+    accept_uploads(&s).await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
+    assert_eq!(
+        requests_to(sink.server(&s), sink.post_path()).await.len(),
+        2
+    );
+    assert!(!ledger(&s.env, sink.name()).contains_key("week"));
+    let rerun = run(&s, &["run", "--date", DAY]);
+    assert!(rerun.status.success(), "{}", stderr_of(&rerun));
+    assert_eq!(requests_to(sink.server(&s), at).await.len(), 3);
+    assert_eq!(
+        requests_to(sink.server(&s), sink.post_path()).await.len(),
+        3
+    );
+    assert!(ledger(&s.env, sink.name()).contains_key("week"));
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_the_chart_and_says_which_sinks_get_it() {
+    let s = setup_with(&["mastodon", "slack"], 5, WEEKLY).await;
+    google_days::mount(&s.google, OLD_TOKEN, &[]).await;
+    let file = s.env.home().join("week.png");
+    let output = run(
+        &s,
+        &[
+            "run",
+            "--dry-run",
+            "--date",
+            DAY,
+            "--chart",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let png = std::fs::read(&file).unwrap();
+    assert!(carries_the_chart(&png));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("mastodon: week: would be posted (") && stderr.contains("with the chart ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("without the chart: Slack incoming webhooks cannot upload files"),
+        "{stderr}"
+    );
+    assert_eq!(
+        sink_requests(&s).await,
+        1,
+        "only Mastodon's instance limits"
+    );
+
+    // off: no chart to write, and the run says why
+    let off = setup_with(
+        &["slack"],
+        5,
+        "[weekly]\nday = \"wednesday\"\nchart = false\n",
+    )
+    .await;
+    google_days::mount(&off.google, OLD_TOKEN, &[]).await;
+    let output = run(
+        &off,
+        &[
+            "run",
+            "--dry-run",
+            "--date",
+            DAY,
+            "--chart",
+            file.to_str().unwrap(),
+        ],
+    );
+    harness::assert_one_line_error(&output, 1, "[weekly] chart = false");
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let at = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    (at(16), at(20))
+}
+
+#[tokio::test]
+async fn the_chart_command_draws_any_range_and_the_demo_draws_the_sample_week() {
+    let s = setup_with(&["slack"], 5, "").await;
+    google_days::mount(&s.google, OLD_TOKEN, &[]).await;
+    let file = s.env.home().join("range.png");
+    let output = run(
+        &s,
+        &[
+            "chart",
+            "--date",
+            DAY,
+            "--days",
+            "10",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let png = std::fs::read(&file).unwrap();
+    assert!(carries_the_chart(&png));
+    assert_eq!(png_size(&png), (1200, 675));
+    assert!(
+        stderr_of(&output).contains("alt text: Steps, 10 days to 2026-11-25"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(sink_requests(&s).await, 0, "drawing posts nothing");
+
+    let demo = TestEnv::new();
+    let file = demo.home().join("demo.png");
+    let output = demo
+        .cmd()
+        .args(["run", "--demo", "--chart", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(png_size(&std::fs::read(&file).unwrap()), (1200, 675));
+    assert!(stderr_of(&output).contains("alt text: Steps, 7 days to "));
 }

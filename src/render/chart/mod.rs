@@ -7,6 +7,7 @@
 //! external program, so the static binary draws the same bytes everywhere.
 
 mod alt;
+mod days;
 mod draw;
 mod text;
 mod words;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::errors::*;
+use super::media::MediaId;
 use super::sign::*;
 use crate::config::{Config, HttpConfig};
 use crate::error::{Error, Result};
@@ -58,14 +59,29 @@ impl<'a> Client<'a> {
         Client { http, config }
     }
 
-    /// Posts `text` after checking its length, which X would otherwise refuse after billing
-    /// nothing but a round trip. Never sends it twice when the first attempt may have landed.
-    pub async fn post(&self, creds: &XCredentials, text: &str) -> Result<PostOutcome> {
+    /// Posts `text`, with an uploaded image when `media` names one, after checking its
+    /// length, which X would otherwise refuse after billing nothing but a round trip. Never
+    /// sends it twice when the first attempt may have landed.
+    pub async fn post(
+        &self,
+        creds: &XCredentials,
+        text: &str,
+        media: Option<&MediaId>,
+    ) -> Result<PostOutcome> {
         let length = post_length::check(text)?;
         let url = self.endpoint("2/tweets")?;
         log::info!("posting {length} weighted characters to {url}");
         let reply = http::send(
-            || post_request(self.http, user_secrets(creds), fresh_params(), &url, text),
+            || {
+                post_request(
+                    self.http,
+                    user_secrets(creds),
+                    fresh_params(),
+                    &url,
+                    text,
+                    media,
+                )
+            },
             self.retry(Retry::duplicates_refused),
         )
         .await

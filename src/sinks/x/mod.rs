@@ -4,6 +4,7 @@
 
 mod client;
 mod errors;
+mod media;
 mod pin;
 mod sign;
 
@@ -29,14 +30,26 @@ impl<'a> XSink<'a> {
         }
     }
 
+    /// Uploads the image first, when there is one: an upload whose post then fails is not
+    /// a post (the next run uploads again; X lets the unused media expire).
     pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
-        Ok(match self.client.post(&self.keys, post.text).await? {
-            PostOutcome::New(id) => Outcome::New {
-                url: Some(id.url()),
-                id: Some(id.to_string()),
+        let media = match post.image {
+            Some(image) => self.client.upload_image(&self.keys, post, image).await?,
+            None => None,
+        };
+        Ok(
+            match self
+                .client
+                .post(&self.keys, post.text, media.as_ref())
+                .await?
+            {
+                PostOutcome::New(id) => Outcome::New {
+                    url: Some(id.url()),
+                    id: Some(id.to_string()),
+                },
+                PostOutcome::AlreadyPosted => Outcome::AlreadyPosted,
             },
-            PostOutcome::AlreadyPosted => Outcome::AlreadyPosted,
-        })
+        )
     }
 }
 

@@ -6,7 +6,9 @@ use reqwest_oauth1::{DefaultSM, OAuthClientProvider, OAuthParameters, Secrets};
 use serde::Serialize;
 use url::Url;
 
+use super::media::MediaId;
 use super::pin::*;
+use crate::sinks::Image;
 use crate::store::credentials::XCredentials;
 
 pub(super) type Params<'a> = OAuthParameters<'a, DefaultSM>;
@@ -57,18 +59,63 @@ pub(super) fn authorize(request: SignedRequest<'_>) -> reqwest::RequestBuilder {
 #[derive(Serialize)]
 pub(super) struct CreatePost<'a> {
     text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media: Option<PostMedia<'a>>,
 }
 
-/// `POST /2/tweets`. The JSON body is not part of the signature: OAuth 1.0a signs form
-/// bodies only, and X answers 401 when JSON fields are signed.
+#[derive(Serialize)]
+struct PostMedia<'a> {
+    media_ids: [&'a str; 1],
+}
+
+/// `POST /2/tweets`, with the uploaded image's id when there is one. The JSON body is not
+/// part of the signature: OAuth 1.0a signs form bodies only, and X answers 401 when JSON
+/// fields are signed.
 pub(super) fn post_request<'a>(
     client: &reqwest::Client,
     secrets: Secrets<'a>,
     params: Params<'a>,
     url: &Url,
     text: &str,
+    media: Option<&MediaId>,
 ) -> reqwest::RequestBuilder {
-    authorize(signed(client, secrets, params, Method::POST, url).json(&CreatePost { text }))
+    let body = CreatePost {
+        text,
+        media: media.map(|id| PostMedia {
+            media_ids: [id.0.as_str()],
+        }),
+    };
+    authorize(signed(client, secrets, params, Method::POST, url).json(&body))
+}
+
+/// `POST /2/media/upload`: the PNG as `media` and `media_category=tweet_image` in a
+/// multipart body, which is not part of the signature (RFC 5849 §3.4.1.3 signs
+/// form-urlencoded bodies only; reqwest-oauth1 passes a multipart body through unsigned).
+pub(super) fn upload_request<'a>(
+    client: &reqwest::Client,
+    secrets: Secrets<'a>,
+    params: Params<'a>,
+    url: &Url,
+    image: &Image,
+) -> reqwest::RequestBuilder {
+    let form = reqwest::multipart::Form::new()
+        .part("media", image.part())
+        .text("media_category", "tweet_image");
+    authorize(signed(client, secrets, params, Method::POST, url)).multipart(form)
+}
+
+/// `POST /2/media/metadata`: the alt text of an uploaded image, as JSON (unsigned, as
+/// for a post).
+pub(super) fn metadata_request<'a>(
+    client: &reqwest::Client,
+    secrets: Secrets<'a>,
+    params: Params<'a>,
+    url: &Url,
+    media_id: &str,
+    alt: &str,
+) -> reqwest::RequestBuilder {
+    let body = serde_json::json!({"id": media_id, "metadata": {"alt_text": {"text": alt}}});
+    authorize(signed(client, secrets, params, Method::POST, url).json(&body))
 }
 
 pub(super) fn request_token_request<'a>(
@@ -154,7 +201,14 @@ pub(super) mod tests {
 
     fn post(params: Params<'_>, endpoint: &str, text: &str) -> String {
         let client = reqwest::Client::new();
-        signature(post_request(&client, user(), params, &url(endpoint), text))
+        signature(post_request(
+            &client,
+            user(),
+            params,
+            &url(endpoint),
+            text,
+            None,
+        ))
     }
 
     #[test]
@@ -196,6 +250,7 @@ pub(super) mod tests {
             fixed_params(),
             &url("https://api.x.com/2/tweets"),
             "Hello",
+            None,
         );
         assert_eq!(
             authorization(request),
@@ -204,6 +259,49 @@ pub(super) mod tests {
              oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\",oauth_version=\"1.0\",\
              oauth_signature=\"lr%2BtV%2FDKclEvXKVjG6tgaSSLV0k%3D\""
         );
+    }
+
+    #[test]
+    fn neither_the_media_id_nor_a_multipart_upload_is_signed() {
+        let client = reqwest::Client::new();
+        let endpoint = url("https://api.x.com/2/tweets");
+        let with_media = post_request(
+            &client,
+            user(),
+            fixed_params(),
+            &endpoint,
+            "Hello",
+            Some(&MediaId("1880028106020515840".into())),
+        );
+        let request = with_media.try_clone().unwrap().build().unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(request.body().unwrap().as_bytes().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"text": "Hello", "media": {"media_ids": ["1880028106020515840"]}})
+        );
+        assert_eq!(signature(with_media), "lr+tV/DKclEvXKVjG6tgaSSLV0k=");
+        // an upload signs as a request with no body parameters to the upload URL, so two
+        // different images sign alike
+        let upload = |png: &[u8]| {
+            let image = Image::png(png.to_vec(), "a chart".into(), 1, 1).unwrap();
+            signature(upload_request(
+                &client,
+                user(),
+                fixed_params(),
+                &url("https://api.x.com/2/media/upload"),
+                &image,
+            ))
+        };
+        assert_eq!(upload(b"one"), upload(b"two"));
+        let bare = signed(
+            &client,
+            user(),
+            fixed_params(),
+            Method::POST,
+            &url("https://api.x.com/2/media/upload"),
+        );
+        assert_eq!(upload(b"one"), signature(authorize(bare)));
     }
 
     #[test]
@@ -257,6 +355,7 @@ pub(super) mod tests {
                 fresh_params(),
                 &endpoint,
                 "x",
+                None,
             ))
         };
         let nonce = |header: String| {
