@@ -190,6 +190,19 @@ impl SinkKind {
         }
     }
 
+    /// The sink `name` ([`SinkKind::name`]) names.
+    pub fn parse(name: &str) -> Option<SinkKind> {
+        [
+            SinkKind::X,
+            SinkKind::Mastodon,
+            SinkKind::Bluesky,
+            SinkKind::Discord,
+            SinkKind::Slack,
+        ]
+        .into_iter()
+        .find(|kind| kind.name() == name)
+    }
+
     /// The service's own name, as messages to the user spell it.
     pub fn title(self) -> &'static str {
         match self {

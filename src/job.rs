@@ -60,14 +60,19 @@ pub fn show_demo(config_file: Option<&Path>) -> Result<()> {
 }
 
 /// Fetches, renders and (unless `dry_run`) posts the messages of the day `date` names
-/// to every enabled sink.
-pub fn post_day(
+/// to every enabled sink, or to `only` that sink when given (`run --sink`, `tweet --date
+/// --sink`), enabled in the config or not.
+pub fn post_day_to(
     config_file: Option<&Path>,
     date: DateArg,
     mode: Mode,
     dry_run: bool,
+    only: Option<SinkKind>,
 ) -> Result<()> {
-    let env = Context::load(config_file)?;
+    let mut env = Context::load(config_file)?;
+    if let Some(kind) = only {
+        env.config.sinks.enabled = vec![kind];
+    }
     // a broken template is a configuration error before any request is made
     let renderer = Renderer::from_config(&env.config)?;
     let provider = providers::from_config(&env);

@@ -18,6 +18,7 @@ mod net;
 mod output;
 mod providers;
 mod render;
+mod schedule;
 mod secret;
 mod sinks;
 mod store;

@@ -4,7 +4,9 @@
 mod auth;
 mod completions;
 mod config;
+mod doctor;
 mod fetch;
+mod init;
 mod man;
 mod refresh;
 mod run;
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fetch(args) => fetch::run(config_file, &args),
         Command::Tweet(args) => tweet::run(config_file, &args),
         Command::Run(args) => run::run(config_file, &args),
+        Command::Init(args) => init::run(config_file, &args),
+        Command::Doctor(args) => doctor::run(config_file, &args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),
     }

@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::RunArgs;
+use crate::error;
 use crate::job::{self, Mode};
+use crate::store::state;
 
 pub fn run(config_file: Option<&Path>, args: &RunArgs) -> Result<()> {
     if args.demo {
@@ -16,5 +18,21 @@ pub fn run(config_file: Option<&Path>, args: &RunArgs) -> Result<()> {
     } else {
         Mode::Scheduled
     };
-    job::post_day(config_file, args.date, mode, args.dry_run)
+    let result = job::post_day_to(config_file, args.date, mode, args.dry_run, args.sink);
+    // a scheduled run's outcome is what `doctor` reports; a dry run or one sink is not one
+    if !args.dry_run && args.sink.is_none() {
+        record_outcome(config_file, &result);
+    }
+    result
+}
+
+fn record_outcome(config_file: Option<&Path>, result: &Result<()>) {
+    let Ok(loaded) = crate::config::load(config_file) else {
+        return;
+    };
+    let (exit, message) = match result {
+        Ok(()) => (0, "ok".to_string()),
+        Err(err) => (error::kind_of(err).exit_status(), format!("{err:#}")),
+    };
+    state::remember_run(&state::store(&loaded.paths), exit, &message);
 }

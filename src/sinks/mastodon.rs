@@ -213,7 +213,7 @@ impl<'a> MastodonSink<'a> {
     }
 }
 
-fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
+pub(super) fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
     http::endpoint(instance, path, "the Mastodon instance")
 }
 

@@ -2,6 +2,7 @@
 //! `state.toml.lock`). Every field has a default, so a state file written by an older
 //! or newer version still reads.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,21 @@ pub struct State {
     /// What has been posted, per day, destination and message.
     #[serde(default)]
     pub posted: Ledger,
+    /// How the last `run` ended, for `doctor`.
+    #[serde(default)]
+    pub last_run: Option<LastRun>,
+    /// The Google app's publishing status as `init` recorded it: "testing" consent
+    /// expires after 7 days, so `doctor` warns before.
+    #[serde(default)]
+    pub google_publishing: Option<String>,
+}
+
+/// The outcome of one `run`: when, its exit status and its one-line message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LastRun {
+    pub at: DateTime<Utc>,
+    pub exit: u8,
+    pub message: String,
 }
 
 pub type StateStore = TomlStore<State>;
@@ -35,6 +51,22 @@ pub fn remember_timezone(store: &StateStore, tz: Tz) {
     });
     if let Err(err) = saved {
         log::warn!("cannot cache the account time zone: {err}");
+    }
+}
+
+/// Records how a run ended. Failing to is only worth a warning: the run's own outcome
+/// matters more than its record.
+pub fn remember_run(store: &StateStore, exit: u8, message: &str) {
+    let saved = store.update(|state| {
+        state.last_run = Some(LastRun {
+            at: Utc::now(),
+            exit,
+            message: message.to_string(),
+        });
+        Ok(())
+    });
+    if let Err(err) = saved {
+        log::warn!("cannot record the run's outcome in the state file: {err}");
     }
 }
 

@@ -73,9 +73,22 @@ pub(super) fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
         };
     };
     let message = &status.message;
-    if status.has_reason("ACCOUNT_NOT_LINKED") || message.contains("UberMint") {
+    // developers.google.com/health/troubleshooting: a legacy Fitbit account that has
+    // not moved to Google yet
+    if message.contains("UberMint") {
         return Error::reauth(format!(
-            "Google says this Google account has no Google Health profile ({message}); open the Fitbit app, sign in there with this Google account (moving your Fitbit account to Google if the app offers it) and finish the setup, then run `{AUTH_COMMAND}` again"
+            "Google refused the account ({message}): it is a Fitbit account not yet moved to Google; in the Google Health app (formerly the Fitbit app) sign out, sign in with Google and migrate the account when asked, then run `{AUTH_COMMAND}` again"
+        ));
+    }
+    if status.has_reason("ACCOUNT_NOT_LINKED") {
+        return Error::reauth(format!(
+            "Google says this Google account has no Google Health profile ({message}); set up the Google Health app (formerly the Fitbit app) with this Google account and finish its setup, then run `{AUTH_COMMAND}` again"
+        ));
+    }
+    // Google's standard answer for an API not enabled in the client's project
+    if status.has_reason("SERVICE_DISABLED") {
+        return Error::config(format!(
+            "the Google Health API is not enabled in the OAuth client's project (SERVICE_DISABLED: {message}); enable it at https://console.developers.google.com/apis/library/health.googleapis.com (if Google refuses, it may not be admitting new projects yet), then run `fitbit-notifier doctor`"
         ));
     }
     if status.has_reason("ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
@@ -128,6 +141,20 @@ mod tests {
                 r#"{"error":{"code":400,"message":"The account is not linked to Google Health.","status":"FAILED_PRECONDITION","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"ACCOUNT_NOT_LINKED"}]}}"#,
                 Kind::Reauth,
                 "Fitbit app",
+            ),
+            // the 403 of developers.google.com/health/troubleshooting
+            (
+                403,
+                r#"{"error":{"code":403,"message":"Could not mint UberMint from GaiaMint","status":"PERMISSION_DENIED"}}"#,
+                Kind::Reauth,
+                "sign in with Google and migrate",
+            ),
+            // Google's usual answer for an API not enabled in the project
+            (
+                403,
+                r#"{"error":{"code":403,"message":"Google Health API has not been used in project 123 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED"}]}}"#,
+                Kind::Config,
+                "apis/library/health.googleapis.com",
             ),
             (
                 403,
