@@ -187,13 +187,15 @@ pub enum Status {
 
 /// Asks systemd about the user timer, then the crontab.
 pub fn status() -> Status {
-    if let Ok(state) = run("systemctl", &["--user", "is-enabled", TIMER]).or_else(|why| {
-        if why.contains("disabled") {
-            Ok("disabled".into())
-        } else {
-            Err(why)
-        }
-    }) {
+    // `is-enabled` prints the state on stdout and exits 1 for all but enabled ones
+    let state = Command::new("systemctl")
+        .args(["--user", "is-enabled", TIMER])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_default();
+    if state == "enabled" || state == "disabled" {
         let next = run(
             "systemctl",
             &[

@@ -100,7 +100,7 @@ pub(in crate::commands) async fn authorize(
         scopes: &SCOPES,
         extra: google_health::AUTHORIZE_PARAMS,
         redirect_uri: None,
-        instructions: "Open this address in a browser, sign in with the Google account that holds your Fitbit data and allow access:",
+        instructions: "Open this address in a browser, sign in with the Google account that holds\nyour Fitbit data and allow access:",
     };
     let creds = consent::authorize(env, client, &consent, no_browser).await?;
     check_account(env, &creds).await

@@ -5,14 +5,43 @@
 use crate::commands::auth::prompt;
 use crate::error::{Error, Result};
 
+/// Greedy word wrap of each line at `width`, continuing with the line's indentation; a
+/// word longer than the width (a link, a path) stays whole on a line of its own.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.chars().count() <= width {
+            out.push(line.to_string());
+            continue;
+        }
+        let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+        let mut current = String::new();
+        for word in line.split_whitespace() {
+            let fits = current.chars().count() + 1 + word.chars().count() <= width;
+            if !current.trim().is_empty() && !fits {
+                out.push(std::mem::replace(&mut current, indent.clone()));
+            } else if !current.trim().is_empty() {
+                current.push(' ');
+            }
+            if current.is_empty() {
+                current.push_str(&indent);
+            }
+            current.push_str(word);
+        }
+        out.push(current);
+    }
+    out.join("\n")
+}
+
 pub struct Ask {
     pub interactive: bool,
 }
 
 impl Ask {
-    /// A paragraph for the person (the console steps, what happened).
+    /// A paragraph for the person (the console steps, what happened), each line
+    /// wrapped to the 80 columns of a terminal.
     pub fn say(&self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", wrap(text, 79));
     }
 
     /// A heading for a step.
@@ -77,5 +106,20 @@ impl Ask {
             prompt::line(&format!("Press Enter when {what}"))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_wrap_at_words_and_keep_their_indent() {
+        assert_eq!(wrap("  aaa bbb ccc", 8), "  aaa\n  bbb\n  ccc");
+        assert_eq!(wrap("short\n", 8), "short");
+        assert_eq!(
+            wrap("see https://example.com/a/long/path now", 10),
+            "see\nhttps://example.com/a/long/path\nnow"
+        );
     }
 }

@@ -72,17 +72,23 @@ fn sinks(wizard: &Wizard) -> Result<Vec<SinkKind>> {
         "Where should the posts go? X costs $0.015 a post; Mastodon, Bluesky and a Discord or \
          Slack channel are free. Name one or more, separated by commas.",
     );
+    if !ask.interactive {
+        return Ok(vec![SinkKind::X]);
+    }
     loop {
-        let answer = ask.choose(
-            "Sinks",
-            &["x", "mastodon", "bluesky", "discord", "slack"],
-            None,
-            "x",
-        );
-        // `choose` takes one; a list is read as typed
-        let answer = answer?;
-        let names: Vec<&str> = answer.split(',').map(str::trim).collect();
-        let parsed: Option<Vec<SinkKind>> = names.iter().map(|n| SinkKind::parse(n)).collect();
+        let answer = ask.text(
+            "Sinks (x, mastodon, bluesky, discord, slack) (x)",
+            "--sinks",
+        )?;
+        let answer = if answer.trim().is_empty() {
+            "x".to_string()
+        } else {
+            answer
+        };
+        let parsed: Option<Vec<SinkKind>> = answer
+            .split(',')
+            .map(|name| SinkKind::parse(name.trim()))
+            .collect();
         match parsed {
             Some(kinds) if !kinds.is_empty() => return Ok(kinds),
             _ => ask.say("  name sinks from: x, mastodon, bluesky, discord, slack"),

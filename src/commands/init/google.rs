@@ -34,10 +34,10 @@ pub fn step(wizard: &Wizard) -> Result<()> {
     ask.done("the client is created and its JSON downloaded")?;
     let client = client(wizard)?;
     ask.say(
-        "\nWhile the app is in Testing, Google ends the consent 7 days after you give it:\n\
-         the daily run then stops and asks you to authorize again. Publishing the app\n\
-         (Audience > Publish app; fine unverified for your own account) avoids that, though\n\
-         one report (September 2026) saw re-authorization every 5-22 days even so.",
+        "\nWhile the app is in Testing, Google ends the consent 7 days after you give it: \
+         the daily run then stops and asks you to authorize again. Publishing the app \
+         (Audience > Publish app; fine unverified for your own account) avoids that, \
+         though one report (September 2026) saw re-authorization every 5-22 days even so.",
     );
     let publishing = ask.choose(
         "Leave it in Testing or publish it",
@@ -50,8 +50,9 @@ pub fn step(wizard: &Wizard) -> Result<()> {
         "\nNow authorize: sign in with the Google account that holds your Fitbit data\n\
          (it must be on the Test users list) and allow every box.",
     );
+    // the flow reads the account's zone at its end: the data errors can come from there
     if let Err(err) = block_on(auth_google::authorize(&env, &client, args.no_browser)) {
-        return Err(explained(err, &consent_fixes()));
+        return Err(explained(err));
     }
     state::store(&env.paths).update(|state| {
         state.google_publishing = Some(publishing.clone());
@@ -68,7 +69,7 @@ fn console_steps() -> String {
          1. Create or pick a project, then enable the Google Health API:\n   {API_LIBRARY}\n\
          2. Google Auth Platform > Get Started: app name, your email as user support\n   \
             email, audience External, your email as developer contact, agree to the\n   \
-            User Data Policy, Create.   {BRANDING}\n\
+            User Data Policy, Create.\n   {BRANDING}\n\
          3. Audience > Test users > Add users: the Google account with your Fitbit\n   \
             data. Google requires it while the app is unverified.\n   {AUDIENCE}\n\
          4. Data Access > Add or remove scopes: paste these five, Update, Save:\n   {DATA_ACCESS}\n   {}\n\
@@ -138,7 +139,7 @@ fn check_data(env: &Context) -> Result<()> {
             );
             Ok(())
         }
-        Err(err) => Err(explained(err, &data_fixes())),
+        Err(err) => Err(explained(err)),
     }
 }
 
@@ -187,8 +188,9 @@ fn consent_fixes() -> Vec<(&'static str, String)> {
 
 /// The error, with the console fix of the first pattern it contains and how to come
 /// back to this step.
-fn explained(err: anyhow::Error, fixes: &[(&str, String)]) -> anyhow::Error {
+fn explained(err: anyhow::Error) -> anyhow::Error {
     let text = format!("{err:#}");
+    let fixes = [data_fixes(), consent_fixes()].concat();
     if let Some((_, fix)) = fixes.iter().find(|(needle, _)| text.contains(needle)) {
         eprintln!("\n{fix}\nThen run: fitbit-notifier init --step google");
     } else {

@@ -78,8 +78,8 @@ fn print_by_hand(wizard: &Wizard, bin: &std::path::Path) {
         .map(|d| d.display().to_string())
         .unwrap_or_else(|_| "~/.config/systemd/user".into());
     wizard.ask.say(&format!(
-        "To install by hand, either put contrib/systemd/user/* in {dir} with\n\
-         ExecStart={} run --date yesterday, then\n  \
+        "To install it by hand, either copy contrib/systemd/user/* to\n  {dir}\n\
+         with the line\n  ExecStart={} run --date yesterday\nthen run\n  \
          systemctl --user daemon-reload\n  \
          systemctl --user enable --now {}\n  \
          sudo loginctl enable-linger \"$USER\"\n\
