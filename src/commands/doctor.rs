@@ -345,7 +345,7 @@ fn scopes(stored: &OAuthCredentials) -> Check {
 /// Testing status: Google expires the consent 7 days after it was given
 /// (support.google.com/cloud/answer/15549945).
 fn testing_consent(stored: &OAuthCredentials, state: &State) -> Option<Check> {
-    let fix = "fitbit-notifier auth google (or publish the app: Google Auth Platform > Audience > Publish app, https://console.developers.google.com/auth/audience)";
+    let fix = "fitbit-notifier auth google, or publish the app: https://console.developers.google.com/auth/audience";
     match state.google_publishing.as_deref()? {
         "testing" => {
             let age = Utc::now() - stored.authorized_at;

@@ -80,8 +80,8 @@ pub(crate) fn mock_config(server: &MockServer) -> String {
     )
 }
 
-/// Any day: empty rollups and lists (values "not recorded"), the reference's devices.
-pub(crate) async fn mount_any_day(server: &MockServer) {
+/// Any day: empty rollups and lists (values "not recorded") and `devices`.
+pub(crate) async fn mount_any_day(server: &MockServer, devices: serde_json::Value) {
     Mock::given(method("POST"))
         .and(path_regex(
             r"^/v4/users/me/dataTypes/[^/]+/dataPoints:dailyRollUp$",
@@ -96,7 +96,7 @@ pub(crate) async fn mount_any_day(server: &MockServer) {
         .await;
     Mock::given(method("GET"))
         .and(path("/v4/users/me/pairedDevices"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("paired_devices.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(devices))
         .mount(server)
         .await;
 }
@@ -144,7 +144,7 @@ async fn the_wizard_goes_from_an_empty_home_to_an_installed_timer() {
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     mount_settings(&server, NEW_TOKEN, 1).await;
-    mount_any_day(&server).await;
+    mount_any_day(&server, fixture("paired_devices.json")).await;
     mount_discord(&server).await;
     let bin = stand_ins(&env);
     let mut cmd = env.std_cmd();

@@ -15,6 +15,7 @@ mod support;
 mod architecture;
 mod completions;
 mod config;
+mod doctor;
 mod fitbit;
 mod google;
 mod init;

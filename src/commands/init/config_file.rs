@@ -16,14 +16,11 @@ pub fn step(wizard: &Wizard) -> Result<()> {
     let path = wizard.config_path()?;
     let old = std::fs::read_to_string(&path).ok();
     if old.is_some() {
-        let replace = args.force
-            || ask.yes(
-                &format!(
-                    "{} exists. Replace its locale, provider and sinks?",
-                    path.display()
-                ),
-                false,
-            )?;
+        ask.say(&format!(
+            "{} exists. Replacing it keeps its other settings (endpoints, [http], templates).",
+            path.display()
+        ));
+        let replace = args.force || ask.yes("Replace its locale, provider and sinks?", false)?;
         if !replace {
             // it must still read, or every later step fails on it
             load(wizard.config_file)?;
