@@ -73,6 +73,17 @@ pub struct Config {
     pub sinks: SinksConfig,
     #[serde(default)]
     pub bluesky: BlueskyConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+/// `[notify] sink`: where a scheduled run tells the person about a problem only they
+/// can fix (re-authorization, an expiring consent, a tracker that stopped syncing, the
+/// same failure day after day), once per problem, and again when it is resolved.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub sink: Option<SinkKind>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

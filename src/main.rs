@@ -15,6 +15,7 @@ mod error;
 mod job;
 mod logging;
 mod net;
+mod notify;
 mod output;
 mod providers;
 mod render;

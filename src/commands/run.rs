@@ -5,8 +5,10 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::RunArgs;
+use crate::context::Context;
 use crate::error;
 use crate::job::{self, Mode};
+use crate::notify;
 use crate::store::state;
 
 pub fn run(config_file: Option<&Path>, args: &RunArgs) -> Result<()> {
@@ -27,12 +29,14 @@ pub fn run(config_file: Option<&Path>, args: &RunArgs) -> Result<()> {
 }
 
 fn record_outcome(config_file: Option<&Path>, result: &Result<()>) {
-    let Ok(loaded) = crate::config::load(config_file) else {
+    let Ok(env) = Context::load(config_file) else {
         return;
     };
-    let (exit, message) = match result {
-        Ok(()) => (0, "ok".to_string()),
-        Err(err) => (error::kind_of(err).exit_status(), format!("{err:#}")),
+    let (kind, message) = match result {
+        Ok(()) => (None, "ok".to_string()),
+        Err(err) => (Some(error::kind_of(err)), format!("{err:#}")),
     };
-    state::remember_run(&state::store(&loaded.paths), exit, &message);
+    let exit = kind.map_or(0, error::Kind::exit_status);
+    state::remember_run(&state::store(&env.paths), exit, &message);
+    notify::after_run(&env, kind, &message);
 }

@@ -2,7 +2,9 @@
 //! `state.toml.lock`). Every field has a default, so a state file written by an older
 //! or newer version still reads.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,14 @@ pub struct State {
     /// expires after 7 days, so `doctor` warns before.
     #[serde(default)]
     pub google_publishing: Option<String>,
+    /// The exit status of each day's last scheduled run (a week of them), to see the
+    /// same failure on consecutive days.
+    #[serde(default)]
+    pub run_history: BTreeMap<NaiveDate, u8>,
+    /// The problems `[notify]` has told the person about and not yet seen resolved,
+    /// by key, with the message that was sent.
+    #[serde(default)]
+    pub notified: BTreeMap<String, String>,
 }
 
 /// The outcome of one `run`: when, its exit status and its one-line message.
@@ -58,11 +68,17 @@ pub fn remember_timezone(store: &StateStore, tz: Tz) {
 /// matters more than its record.
 pub fn remember_run(store: &StateStore, exit: u8, message: &str) {
     let saved = store.update(|state| {
+        let now = Utc::now();
         state.last_run = Some(LastRun {
-            at: Utc::now(),
+            at: now,
             exit,
             message: message.to_string(),
         });
+        let today = now.date_naive();
+        state.run_history.insert(today, exit);
+        state
+            .run_history
+            .retain(|day, _| *day + chrono::Days::new(7) > today);
         Ok(())
     });
     if let Err(err) = saved {

@@ -19,6 +19,8 @@ mod doctor;
 mod fitbit;
 mod google;
 mod init;
+mod notify;
+mod one_sink;
 mod providers;
 mod pty;
 mod reliability;
