@@ -18,6 +18,8 @@ mod net;
 mod notify;
 mod output;
 mod providers;
+#[cfg(test)]
+mod real_answers;
 mod render;
 mod schedule;
 mod secret;

@@ -18,19 +18,25 @@ use crate::secret::Secret;
 
 const TITLE: &str = "Discord";
 
-/// The most `content` may hold.
+/// The most `content` may hold: "up to 2000 characters" (discord-api-docs, Execute
+/// Webhook), refused beyond with 400 `BASE_TYPE_MAX_LENGTH` "Must be 2000 or fewer in
+/// length." The docs name no unit; one client documents it in UTF-16 code units, which
+/// are never fewer than characters, so counting them is safe either way.
 const MAX_CHARACTERS: usize = 2000;
 
 const NEW_WEBHOOK: &str = "create a new webhook in the channel's settings (Integrations > Webhooks), \
                            copy its URL and run `fitbit-notifier auth discord`";
 
-/// Characters as Unicode scalar values.
+/// Characters as UTF-16 code units: an emoji outside the Basic Multilingual Plane
+/// counts twice, so an emoji-heavy message is refused here, before any sink posts,
+/// rather than by Discord after the others went out.
 pub fn measure(text: &str) -> Result<String, String> {
-    let length = text.chars().count();
+    let length = text.encode_utf16().count();
     if length > MAX_CHARACTERS {
         let over = length - MAX_CHARACTERS;
         return Err(format!(
-            "the message is {length} characters, {over} over Discord's limit of {MAX_CHARACTERS}: \
+            "the message is {length} characters in UTF-16 code units (an emoji counts 2), {over} over \
+             Discord's limit of {MAX_CHARACTERS}: \
              shorten it by {over}"
         ));
     }
@@ -127,13 +133,46 @@ mod tests {
     use crate::error::Kind;
 
     #[test]
-    fn content_holds_2000_characters() {
+    fn content_holds_2000_utf16_code_units() {
         assert_eq!(
             measure(&"歩".repeat(2000)).unwrap(),
             "2000 of 2000 characters"
         );
         let err = measure(&"a".repeat(2001)).unwrap_err();
         assert!(err.contains("shorten it by 1"), "{err}");
+        // 1001 emoji are 1001 characters but 2002 UTF-16 code units
+        let err = measure(&"🏃".repeat(1001)).unwrap_err();
+        assert!(
+            err.contains("2002 characters") && err.contains("by 2"),
+            "{err}"
+        );
+        assert!(measure(&"🏃".repeat(1000)).is_ok());
+    }
+
+    /// Discord's answer to an over-long `content` (tests/fixtures/real/discord, the docs'
+    /// error shape with the message clients quote) is a refusal of the message, and
+    /// every other real answer of any service maps without a panic.
+    #[test]
+    fn every_real_answer_maps_to_what_to_do() {
+        for answer in crate::real_answers::all() {
+            let result = outcome(&answer.reply());
+            if let Err(err) = &result {
+                assert!(!err.to_string().contains('\n'), "{}: {err}", answer.name);
+            }
+            if answer.is("discord/message.json") {
+                assert!(
+                    matches!(result, Ok(Outcome::New { id: Some(_), .. })),
+                    "{result:?}"
+                );
+            } else if answer.name.starts_with("discord/400_") {
+                let err = result.unwrap_err();
+                assert_eq!(err.kind(), Kind::Other, "{err}");
+                assert!(
+                    err.to_string().contains("Invalid Form Body, code 50035"),
+                    "{err}"
+                );
+            }
+        }
     }
 
     fn reply(status: u16, body: &str) -> Reply {

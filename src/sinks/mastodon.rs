@@ -329,6 +329,34 @@ mod tests {
         }
     }
 
+    /// Every real answer (tests/fixtures/real/, sources in its SOURCES.md) maps to a
+    /// post or an error without a panic; the documented Status gives its id and link,
+    /// the documented refusals their message.
+    #[test]
+    fn every_real_answer_maps_to_a_post_or_an_error() {
+        let instance = Url::parse("https://mastodon.social/").unwrap();
+        for answer in crate::real_answers::all() {
+            let result = outcome(&answer.reply(), &instance);
+            if let Err(err) = &result {
+                assert!(!err.to_string().contains('\n'), "{}: {err}", answer.name);
+            }
+            match answer.name.as_str() {
+                "mastodon/status.json" => assert_eq!(
+                    result.unwrap(),
+                    Outcome::New {
+                        id: Some("1".into()),
+                        url: Some("https://mastodon.social/@Gargron/1".into()),
+                    }
+                ),
+                "mastodon/status_error_422.json" => {
+                    let err = result.unwrap_err();
+                    assert!(err.to_string().contains("Text can't be blank"), "{err}");
+                }
+                _ => {}
+            }
+        }
+    }
+
     #[test]
     fn graphemes_count_one_and_links_with_a_protocol_count_23() {
         let limits = Limits::default();

@@ -93,17 +93,48 @@ fn outcome(reply: &Reply) -> Result<Outcome> {
     }
 }
 
-/// What an error answer means for the user, with what to do.
+/// What an error answer means for the user, with what to do. Slack answers a webhook
+/// with a bare code (changelog 2016-05-17, "Changes to errors for incoming webhooks":
+/// 400 `invalid_payload`/`user_not_found`, 403 `action_prohibited`, 404
+/// `channel_not_found`, 410 `channel_is_archived`, 500 `rollup_error`; a revoked
+/// webhook's 403 `invalid_token` is quoted in gueils/whales#38). Only a webhook that
+/// was revoked or whose app was removed needs a new one.
 fn failure(reply: &Reply) -> Error {
-    // invalid_token, action_prohibited; channel_not_found, no_service; channel_is_archived
-    super::webhook_failure(
-        TITLE,
-        reply,
-        &reply.snippet(),
-        &[403, 404, 410],
-        "it was revoked, the app removed, or its channel archived or deleted",
-        NEW_WEBHOOK,
-    )
+    let code = reply.snippet();
+    let status = reply.status;
+    let meaning = match code.as_str() {
+        "invalid_token" | "no_service" | "no_team" | "no_active_hooks" => {
+            return Error::reauth(format!(
+                "{TITLE} refused the webhook ({status}: {code}): it was revoked or its app removed; {NEW_WEBHOOK}"
+            ));
+        }
+        "action_prohibited" => {
+            "the workspace restricts posting with this webhook here; a workspace admin can lift the restriction"
+        }
+        "channel_not_found" => {
+            "the webhook's channel was deleted or the app can no longer see it; check the channel in Slack"
+        }
+        "channel_is_archived" => {
+            "the webhook's channel is archived; unarchive it in Slack and the webhook works again"
+        }
+        "user_not_found" => "the person the webhook posts to no longer exists in the workspace",
+        "team_disabled" => "the Slack workspace is disabled",
+        // a code this list does not know: its status says what it likely means
+        _ => {
+            return super::webhook_failure(
+                TITLE,
+                reply,
+                &code,
+                &[403, 404, 410],
+                "it was probably revoked, or its channel removed",
+                NEW_WEBHOOK,
+            );
+        }
+    };
+    // waiting will not change these, and a new webhook would not help
+    Error::other(format!(
+        "{TITLE} refused the message ({status}: {code}): {meaning}"
+    ))
 }
 
 #[cfg(test)]
@@ -142,22 +173,53 @@ mod tests {
             }
         );
         for (status, body, kind, needle) in [
-            (403, "invalid_token", Kind::Reauth, "auth slack"),
-            (404, "no_service", Kind::Reauth, "no_service"),
-            (
-                410,
-                "channel_is_archived",
-                Kind::Reauth,
-                "channel_is_archived",
-            ),
+            (404, "no_service", Kind::Reauth, "revoked"),
             (400, "invalid_payload", Kind::Other, "invalid_payload"),
             (429, "rate_limited", Kind::TryLater, "rate limit"),
-            (500, "rollup_error", Kind::TryLater, "server error"),
+            (403, "something_new", Kind::Reauth, "probably revoked"),
         ] {
             let err = outcome(&reply(status, body)).unwrap_err();
             assert_eq!(err.kind(), kind, "{err}");
             assert!(err.to_string().contains(needle), "{err}");
             assert!(err.to_string().starts_with("Slack"), "{err}");
+        }
+    }
+
+    /// Every real answer (tests/fixtures/real/, sources in its SOURCES.md) maps to an
+    /// outcome or an error without a panic; Slack's own say what each code means, and
+    /// only a revoked webhook is told to make a new one.
+    #[test]
+    fn every_real_answer_maps_to_what_it_means() {
+        for answer in crate::real_answers::all() {
+            let result = outcome(&answer.reply());
+            if let Err(err) = &result {
+                assert!(!err.to_string().contains('\n'), "{}: {err}", answer.name);
+            }
+            let Some(file) = answer.name.strip_prefix("slack/") else {
+                continue;
+            };
+            let (kind, needle, new_webhook) = match file {
+                "200_ok.txt" => {
+                    assert!(result.is_ok(), "{result:?}");
+                    continue;
+                }
+                "403_invalid_token.txt" => (Kind::Reauth, "revoked", true),
+                "403_action_prohibited.txt" => (Kind::Other, "workspace admin", false),
+                "404_channel_not_found.txt" => (Kind::Other, "channel was deleted", false),
+                "410_channel_is_archived.txt" => (Kind::Other, "unarchive it", false),
+                "400_user_not_found.txt" => (Kind::Other, "no longer exists", false),
+                "400_invalid_payload.txt" => (Kind::Other, "invalid", false),
+                "500_rollup_error.txt" => (Kind::TryLater, "server error", false),
+                other => panic!("slack/{other} has no expected meaning"),
+            };
+            let err = result.unwrap_err();
+            assert_eq!(err.kind(), kind, "{file}: {err}");
+            assert!(err.to_string().contains(needle), "{file}: {err}");
+            assert_eq!(
+                err.to_string().contains("create a new incoming webhook"),
+                new_webhook,
+                "{file}: {err}"
+            );
         }
     }
 }

@@ -16,9 +16,9 @@ use crate::harness::{
     AuthRun, Issued, assert_one_line_error, browse, form, form_has, stderr_of, stdout_of,
 };
 use crate::mocks::google::{
-    ACTIVITY, ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, HEALTH_METRICS, NEW_TOKEN, NUTRITION,
-    OLD_TOKEN, REFRESH_TOKEN, SETTINGS, SLEEP, expired_credentials, fixture, fixture_path,
-    token_body, valid_credentials,
+    ACTIVITY, ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, HEALTH_METRICS, LIST, NEW_TOKEN,
+    NUTRITION, OLD_TOKEN, RECONCILE, REFRESH_TOKEN, SETTINGS, SLEEP, day_filter,
+    expired_credentials, fixture, fixture_path, list_mock, token_body, valid_credentials,
 };
 use crate::mocks::{Fault, FaultKind};
 use crate::providers::Provider::Google;
@@ -153,6 +153,39 @@ async fn basal_calories_follow_every_page() {
     assert_eq!(basal_requests, 3);
 }
 
+/// Basal energy is summed from `:reconcile`, which merges sources, not from `list`,
+/// which returns every source's points: here a phone writes the same minutes as the
+/// tracker, and `list` would count them twice. Both bodies are built from the
+/// discovery document's `ListDataPointsResponse` and `ReconcileDataPointsResponse`
+/// (items named by `name` and `dataPointName`); no recorded answer is public.
+#[tokio::test]
+async fn basal_calories_are_merged_across_sources() {
+    let (env, server) = Google.standard_setup().await;
+    let source = |platform: &str, i: usize| {
+        json!({"name": format!("users/me/dataTypes/basal-energy-burned/dataPoints/{platform}{i}"),
+               "dataSource": {"platform": platform},
+               "basalEnergyBurned": {"interval": {"startTime": "2026-11-25T10:00:00Z", "endTime": "2026-11-25T10:01:00Z"}, "kcal": 780.375}})
+    };
+    list_mock(
+        "basal-energy-burned",
+        LIST,
+        &day_filter("basal_energy_burned.interval.civil_start_time"),
+        "2000",
+        &format!("Bearer {OLD_TOKEN}"),
+    )
+    .respond_with(json_answer(
+        200,
+        json!({"dataPoints": [source("FITBIT", 0), source("FITBIT", 1), source("HEALTH_CONNECT", 0), source("HEALTH_CONNECT", 1)]}),
+    ))
+    .mount(&server)
+    .await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+    assert_eq!(
+        Google.fetch_json(&env)["activity"]["calories_bmr_kcal"],
+        1560.75
+    );
+}
+
 pub(crate) fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<bool>) -> Value {
     let mut metadata = json!({"processed": true});
     if let Some(main) = main {
@@ -244,14 +277,69 @@ async fn ints_are_read_from_strings_and_from_numbers() {
     assert_eq!(json, standard_json());
 }
 
+/// Refuses `data_type`'s daily rollup as an invalid argument, ahead of the day's mocks.
+async fn refuse_rollup(server: &MockServer, data_type: &str) {
+    Mock::given(path(format!(
+        "/v4/users/me/dataTypes/{data_type}/dataPoints:dailyRollUp"
+    )))
+    .respond_with(json_answer(400, fixture("invalid_argument.json")))
+    .with_priority(1)
+    .mount(server)
+    .await;
+}
+
+/// The discovery document offers an activity-level rollup, the docs' data-type table
+/// does not (list and reconcile only): refused, the day's reconciled intervals are
+/// summed. The intervals follow the discovery document's `ActivityLevel`
+/// (`{interval, activityLevelType}`); no recorded answer is public.
 #[tokio::test]
-async fn a_rollup_google_does_not_offer_falls_back_to_the_other_sources() {
+async fn a_refused_activity_level_rollup_is_summed_from_the_intervals() {
     let (env, server) = Google.standard_setup().await;
-    mount_failure(
-        &server,
+    refuse_rollup(&server, "activity-level").await;
+    let interval = |level: &str, start: &str, end: &str| {
+        json!({"dataPointName": format!("users/me/dataTypes/activity-level/dataPoints/{level}{start}"),
+               "activityLevel": {"interval": {"startTime": start, "endTime": end}, "activityLevelType": level}})
+    };
+    list_mock(
         "activity-level",
-        ResponseTemplate::new(400).set_body_json(fixture("invalid_argument.json")),
+        RECONCILE,
+        &day_filter("activity_level.interval.civil_start_time"),
+        "2000",
+        &format!("Bearer {OLD_TOKEN}"),
     )
+    .respond_with(json_answer(
+        200,
+        json!({"dataPoints": [
+            interval("SEDENTARY", "2026-11-24T23:00:00Z", "2026-11-25T07:00:00Z"),
+            interval("LIGHTLY_ACTIVE", "2026-11-25T07:00:00Z", "2026-11-25T08:30:00Z"),
+            interval("SEDENTARY", "2026-11-25T08:30:00Z", "2026-11-25T12:00:00Z"),
+            interval("VERY_ACTIVE", "2026-11-25T12:00:00Z", "2026-11-25T12:20:00Z"),
+            interval("MODERATELY_ACTIVE", "2026-11-25T12:20:00Z", "2026-11-25T12:45:30Z"),
+        ]}),
+    ))
+    .mount(&server)
+    .await;
+    Day::standard().mount(&server, OLD_TOKEN).await;
+    let activity = Google.fetch_json(&env)["activity"].clone();
+    assert_eq!(activity["sedentary_minutes"], 690);
+    assert_eq!(activity["lightly_active_minutes"], 90);
+    assert_eq!(activity["fairly_active_minutes"], 26);
+    assert_eq!(activity["very_active_minutes"], 20);
+}
+
+#[tokio::test]
+async fn without_activity_levels_the_other_sources_are_used() {
+    let (env, server) = Google.standard_setup().await;
+    refuse_rollup(&server, "activity-level").await;
+    list_mock(
+        "activity-level",
+        RECONCILE,
+        &day_filter("activity_level.interval.civil_start_time"),
+        "2000",
+        &format!("Bearer {OLD_TOKEN}"),
+    )
+    .respond_with(json_answer(200, json!({})))
+    .mount(&server)
     .await;
     Day::standard().mount(&server, OLD_TOKEN).await;
     let activity = Google.fetch_json(&env)["activity"].clone();
@@ -259,6 +347,30 @@ async fn a_rollup_google_does_not_offer_falls_back_to_the_other_sources() {
     assert_eq!(activity["lightly_active_minutes"], 180);
     assert_eq!(activity["fairly_active_minutes"], 25);
     assert_eq!(activity["very_active_minutes"], 12);
+}
+
+/// A day whose only sleep is a nap has no sleep in the summary, and says why;
+/// `sleep_only_nap.json` is built from the discovery document's `Sleep` schema (no
+/// recorded v4 sleep body is public).
+#[tokio::test]
+async fn a_nap_alone_is_not_reported_as_the_night() {
+    let (env, server) = Google.standard_setup().await;
+    let mut day = Day::standard();
+    day.sleep = fixture("sleep_only_nap.json");
+    day.mount(&server, OLD_TOKEN).await;
+    let output = env
+        .cmd()
+        .args(["fetch", "--json", "--date", DAY])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["sleep"], Value::Null);
+    assert!(
+        stderr_of(&output).contains("is 1 nap(s), the longest 75 min"),
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 /// Runs `fetch` on the standard day with one data type failing.
@@ -284,6 +396,7 @@ fn raw_answer(body: &str) -> ResponseTemplate {
 #[test_case("steps", json_answer(400, fixture("account_not_linked.json")), 77, "set up the Google Health app" ; "account not linked: what to do in the Google Health app")]
 #[test_case("sleep", json_answer(503, json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})), 75, "currently unavailable" ; "a server error with Google's message")]
 #[test_case("steps", json_answer(400, fixture("invalid_argument.json")), 1, "Request contains an invalid argument." ; "another client error with Google's message")]
+#[test_case("steps", json_answer(412, fixture("profile_not_ready.json")), 75, "still being prepared" ; "a profile not ready yet: try later")]
 #[test_case("sleep", raw_answer("{\"dataPoints\": ["), 1, "unreadable answer for sleep" ; "cut-off JSON")]
 #[test_case("sleep", raw_answer("<html>\n<body>Service login</body>\n</html>"), 1, "unreadable answer for sleep" ; "HTML")]
 #[test_case("sleep", raw_answer(""), 1, "unreadable answer for sleep" ; "empty")]

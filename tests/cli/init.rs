@@ -90,7 +90,8 @@ pub(crate) async fn mount_any_day(server: &MockServer, devices: serde_json::Valu
         .mount(server)
         .await;
     Mock::given(method("GET"))
-        .and(path_regex(r"^/v4/users/me/dataTypes/[^/]+/dataPoints$"))
+        // raw and `:reconcile` lists alike
+        .and(path_regex(r"^/v4/users/me/dataTypes/[^/]+/dataPoints(:reconcile)?$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"dataPoints": []})))
         .mount(server)
         .await;
@@ -336,6 +337,7 @@ fn an_existing_config_is_kept_without_force() {
 #[test_case(403, json!({"error": {"code": 403, "message": "Google Health API has not been used in project 123 before or it is disabled.", "status": "PERMISSION_DENIED", "details": [{"reason": "SERVICE_DISABLED"}]}}), 78, "not onboarding new projects" ; "api not enabled")]
 #[test_case(403, json!({"error": {"code": 403, "message": "Could not mint UberMint from GaiaMint", "status": "PERMISSION_DENIED"}}), 77, "sign out, sign in with Google" ; "fitbit account not migrated")]
 #[test_case(400, fixture("account_not_linked.json"), 77, "Set up the Google Health app" ; "no google health profile")]
+#[test_case(412, json!({"error": {"code": 412, "message": "The user's Google Health profile is not ready yet.", "status": "FAILED_PRECONDITION"}}), 75, "wait a few hours" ; "profile not ready yet")]
 #[test_case(403, fixture("scope_insufficient.json"), 77, "Tick every box" ; "a scope not ticked")]
 #[tokio::test(flavor = "multi_thread")]
 async fn each_failure_after_consent_names_its_fix(

@@ -63,6 +63,12 @@ fn pin_flow(env: &Context, app: &AppKeys) -> Result<UserToken> {
              then type the PIN that X shows:"
         );
         eprintln!("  {}", x.authorize_url(&request)?);
+        if let Some(alternative) = x.authorize_url_alternative(&request)? {
+            eprintln!(
+                "If that page cannot be used (it says \"There is no request token\"), open this one instead:"
+            );
+            eprintln!("  {alternative}");
+        }
         // read on the blocking pool, so the runtime keeps tending the open connection
         let pin = tokio::task::spawn_blocking(|| prompt::line("PIN")).await??;
         if pin.is_empty() || !pin.chars().all(|c| c.is_ascii_digit()) {

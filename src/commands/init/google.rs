@@ -168,6 +168,12 @@ fn data_fixes() -> Vec<(&'static str, String)> {
                 .into(),
         ),
         (
+            "still being prepared",
+            "Google is still preparing this account's Google Health profile (usual right\n\
+             after moving from Fitbit): wait a few hours."
+                .into(),
+        ),
+        (
             "no Google Health profile",
             "Set up the Google Health app (formerly the Fitbit app) with this Google\n\
              account; a new profile may take a little while to be ready."

@@ -80,6 +80,21 @@ mod tests {
         Reply::fake(status, headers, body)
     }
 
+    /// Every real answer (tests/fixtures/real/, sources in its SOURCES.md) through the
+    /// error mapping and the day's parsers, without a panic (the Fitbit answer there is
+    /// a date-range series, which no request here asks for yet).
+    #[test]
+    fn every_real_answer_maps_to_an_error_or_a_value() {
+        use crate::providers::fitbit_legacy::wire::{ActivityDay, SleepDay};
+        for answer in crate::real_answers::all() {
+            let reply = answer.reply();
+            let err = api_error(&reply, "steps", &NUTRITION, Utc::now());
+            assert!(!err.to_string().contains('\n'), "{}: {err}", answer.name);
+            let _ = serde_json::from_slice::<ActivityDay>(&answer.body);
+            let _ = serde_json::from_slice::<SleepDay>(&answer.body);
+        }
+    }
+
     #[test]
     fn the_reset_header_is_preferred_to_retry_after() {
         let both = reply(

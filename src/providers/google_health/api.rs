@@ -16,9 +16,9 @@ use url::Url;
 use super::auth::{ACTIVITY, AUTH_COMMAND, HEALTH_METRICS, NUTRITION, SLEEP};
 use super::errors::{api_error, error_message, is_invalid_argument};
 use super::wire::{
-    ActiveMinutesRollup, ActivityLevelRollup, BodyFatRollup, DistanceRollup, HydrationRollup,
-    KcalPoint, KcalRollup, ListPage, RestingHeartRatePoint, RollupPage, SedentaryRollup,
-    SleepPoint, StepsRollup, WeightRollup,
+    ActiveMinutesRollup, ActivityLevelPoint, ActivityLevelRollup, BodyFatRollup, DistanceRollup,
+    HydrationRollup, KcalPoint, KcalRollup, ListPage, RestingHeartRatePoint, RollupPage,
+    SedentaryRollup, SleepPoint, StepsRollup, WeightRollup,
 };
 use super::{API, GoogleHealth};
 use crate::error::{Error, Result};
@@ -96,6 +96,16 @@ pub(super) const ACTIVITY_LEVEL: DataType<ActivityLevelRollup> = DataType {
     rollup_documented: false,
     wire: PhantomData,
 };
+/// The same data type read as intervals, when Google refuses its daily rollup.
+pub(super) const ACTIVITY_LEVEL_INTERVALS: DataType<ActivityLevelPoint> = DataType {
+    path: "activity-level",
+    key: "activityLevel",
+    filter: "activity_level",
+    label: "activity levels",
+    scope: &ACTIVITY,
+    rollup_documented: false,
+    wire: PhantomData,
+};
 pub(super) const SEDENTARY: DataType<SedentaryRollup> = DataType {
     path: "sedentary-period",
     key: "sedentaryPeriod",
@@ -160,6 +170,33 @@ pub(super) const RESTING_HEART_RATE: DataType<RestingHeartRatePoint> = DataType 
     wire: PhantomData,
 };
 
+/// Which list a day's points come from. `dataPoints` returns the raw points of every
+/// source; `dataPoints:reconcile` merges them ("a walk recorded by a watch and a phone
+/// counts once"), so a sum over a day is read from it. Its items name themselves by
+/// `dataPointName` instead of `name` and carry the same data-type key (discovery
+/// document `health/v4`, `ReconcileDataPointsResponse`).
+#[derive(Clone, Copy)]
+pub(super) enum Listing {
+    Raw,
+    Reconciled,
+}
+
+impl Listing {
+    fn method(self) -> &'static str {
+        match self {
+            Listing::Raw => "dataPoints",
+            Listing::Reconciled => "dataPoints:reconcile",
+        }
+    }
+}
+
+/// A daily rollup's answer: its value (`None` when there is no data), or the reason
+/// Google gave for refusing a rollup the data-type table does not document.
+pub(super) enum Rollup<T> {
+    Offered(Option<T>),
+    NotOffered(String),
+}
+
 /// A list that has not ended after this many pages is not a day's worth of data.
 const MAX_PAGES: usize = 50;
 /// The list page size for minute-level data. The API's default, 1440, is exactly one
@@ -211,15 +248,35 @@ impl GoogleHealth {
     }
 
     /// `dataPoints:dailyRollUp` over the one civil day, and the value under the data
-    /// type's key, which is absent when there is no data.
+    /// type's key, which is absent when there is no data. A rollup Google does not offer
+    /// is left out.
     pub(super) async fn rollup<T: DeserializeOwned>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
         date: NaiveDate,
     ) -> Result<Option<T>> {
+        Ok(match self.try_rollup(creds, data, date).await? {
+            Rollup::Offered(value) => value,
+            Rollup::NotOffered(why) => {
+                log::info!(
+                    "Google offers no daily rollup of {} ({why}); leaving it out",
+                    data.label
+                );
+                None
+            }
+        })
+    }
+
+    /// The rollup, or Google's refusal of one that only the discovery document lists.
+    pub(super) async fn try_rollup<T: DeserializeOwned>(
+        &self,
+        creds: &OAuthCredentials,
+        data: &DataType<T>,
+        date: NaiveDate,
+    ) -> Result<Rollup<T>> {
         if !is_granted(creds, data.scope) {
-            return Ok(None);
+            return Ok(Rollup::Offered(None));
         }
         let url = self.url(&format!(
             "users/me/dataTypes/{}/dataPoints:dailyRollUp",
@@ -233,16 +290,11 @@ impl GoogleHealth {
             .await?;
         if !reply.status.is_success() {
             if !data.rollup_documented && is_invalid_argument(&reply) {
-                log::info!(
-                    "Google offers no daily rollup of {} ({}); leaving it out",
-                    data.label,
-                    error_message(&reply)
-                );
-                return Ok(None);
+                return Ok(Rollup::NotOffered(error_message(&reply)));
             }
             return Err(api_error(&reply, data.label, data.scope));
         }
-        rollup_value(&reply, data)
+        rollup_value(&reply, data).map(Rollup::Offered)
     }
 
     /// Every point of a list call, following `nextPageToken` to the end.
@@ -252,11 +304,16 @@ impl GoogleHealth {
         data: &DataType<T>,
         filter: &str,
         page_size: u32,
+        listing: Listing,
     ) -> Result<Vec<T>> {
         let mut values = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut url = self.url(&format!("users/me/dataTypes/{}/dataPoints", data.path));
+            let mut url = self.url(&format!(
+                "users/me/dataTypes/{}/{}",
+                data.path,
+                listing.method()
+            ));
             {
                 let mut query = url.query_pairs_mut();
                 query
@@ -293,12 +350,13 @@ impl GoogleHealth {
         field: &str,
         date: NaiveDate,
         page_size: u32,
+        listing: Listing,
     ) -> Result<Option<Vec<T>>> {
         if !is_granted(creds, data.scope) {
             return Ok(None);
         }
         let filter = day_filter(&format!("{}.{field}", data.filter), date);
-        self.list_all(creds, data, &filter, page_size)
+        self.list_all(creds, data, &filter, page_size, listing)
             .await
             .map(Some)
     }

@@ -66,6 +66,9 @@ pub(super) fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
             "{API} answered {code} for {what} with a body that is not its JSON error ({})",
             reply.snippet()
         );
+        if reply.status == StatusCode::PRECONDITION_FAILED {
+            return profile_not_ready(&format!("{code}: {}", reply.snippet()));
+        }
         return if temporary {
             Error::try_later(format!("{text}; the next run will try again"))
         } else {
@@ -90,6 +93,12 @@ pub(super) fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
         return Error::config(format!(
             "the Google Health API is not enabled in the OAuth client's project (SERVICE_DISABLED: {message}); enable it at https://console.developers.google.com/apis/library/health.googleapis.com (if Google refuses, it may not be admitting new projects yet), then run `fitbit-notifier doctor`"
         ));
+    }
+    // An account that has just moved from Fitbit is answered 412 or FAILED_PRECONDITION
+    // while its profile is prepared (reported by a v4 client; no public body shows it,
+    // so any precondition other than the unlinked account is taken as this).
+    if reply.status == StatusCode::PRECONDITION_FAILED || status.status == "FAILED_PRECONDITION" {
+        return profile_not_ready(&format!("{code} {}: {message}", status.status));
     }
     if status.has_reason("ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
         return Error::reauth(format!(
@@ -116,6 +125,12 @@ pub(super) fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
     Error::other(format!(
         "{API} refused {what} ({code} {}: {message}); check the Google Cloud project (API enabled, scopes) and report it if it persists",
         status.status
+    ))
+}
+
+fn profile_not_ready(detail: &str) -> Error {
+    Error::try_later(format!(
+        "Google says the Google Health profile is not ready ({detail}): it is still being prepared after the move from Fitbit; the next run will try again, and if this lasts for days open the Fitbit app and finish the setup there"
     ))
 }
 
@@ -155,6 +170,26 @@ mod tests {
                 r#"{"error":{"code":403,"message":"Google Health API has not been used in project 123 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED"}]}}"#,
                 Kind::Config,
                 "apis/library/health.googleapis.com",
+            ),
+            // no public body shows "profile not ready": these follow the google.rpc.Status
+            // envelope of the real ACCOUNT_NOT_LINKED answer (tests/fixtures/real/google)
+            (
+                412,
+                r#"{"error":{"code":412,"message":"The user's Google Health profile is not ready yet.","status":"FAILED_PRECONDITION"}}"#,
+                Kind::TryLater,
+                "still being prepared",
+            ),
+            (
+                400,
+                r#"{"error":{"code":400,"message":"Precondition check failed.","status":"FAILED_PRECONDITION","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"PROFILE_NOT_READY"}]}}"#,
+                Kind::TryLater,
+                "still being prepared",
+            ),
+            (
+                412,
+                "Precondition Failed",
+                Kind::TryLater,
+                "not ready (412: Precondition Failed)",
             ),
             (
                 403,
@@ -198,6 +233,30 @@ mod tests {
             assert_eq!(err.kind(), kind, "{status} {body}");
             assert!(err.to_string().contains(needle), "{err}");
             assert!(!err.to_string().contains('\n'), "{err}");
+        }
+    }
+
+    /// Every real answer (tests/fixtures/real/, sources in its SOURCES.md) through the
+    /// error mapping and the answer parsers: Google's unlinked account (the public
+    /// body) asks to finish the setup in the Fitbit app, and no answer panics.
+    #[test]
+    fn every_real_answer_maps_to_an_error_or_a_value() {
+        use crate::error::Kind;
+        use crate::providers::google_health::api::{
+            BASAL_ENERGY, SLEEP_SESSIONS, STEPS, page_values, rollup_value,
+        };
+        for answer in crate::real_answers::all() {
+            let reply = answer.reply();
+            let err = api_error(&reply, "steps", &ACTIVITY);
+            assert!(!err.to_string().contains('\n'), "{}: {err}", answer.name);
+            assert!(!error_message(&reply).contains('\n'), "{}", answer.name);
+            let _ = rollup_value(&reply, &STEPS);
+            let _ = page_values(&reply, &BASAL_ENERGY);
+            let _ = page_values(&reply, &SLEEP_SESSIONS);
+            if answer.is("google/error_400_account_not_linked.json") {
+                assert_eq!(err.kind(), Kind::Reauth, "{err}");
+                assert!(err.to_string().contains("open the Fitbit app"), "{err}");
+            }
         }
     }
 

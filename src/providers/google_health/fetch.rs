@@ -7,16 +7,16 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use super::api::{
-    ACTIVE_ENERGY, ACTIVE_MINUTES, ACTIVITY_LEVEL, BASAL_ENERGY, BODY_FAT, DISTANCE, HYDRATION,
-    MINUTE_PAGE_SIZE, RESTING_HEART_RATE, SEDENTARY, SLEEP_PAGE_SIZE, SLEEP_SESSIONS, STEPS,
-    TOTAL_CALORIES, WEIGHT, parse,
+    ACTIVE_ENERGY, ACTIVE_MINUTES, ACTIVITY_LEVEL, ACTIVITY_LEVEL_INTERVALS, BASAL_ENERGY,
+    BODY_FAT, DISTANCE, HYDRATION, Listing, MINUTE_PAGE_SIZE, RESTING_HEART_RATE, Rollup,
+    SEDENTARY, SLEEP_PAGE_SIZE, SLEEP_SESSIONS, STEPS, TOTAL_CALORIES, WEIGHT, parse,
 };
 use super::auth::SETTINGS;
 use super::errors::api_error;
 use super::wire::{
     ActiveMinutesRollup, ActivityLevelRollup, BodyFatRollup, DevicesPage, DistanceRollup,
     HydrationRollup, KcalRollup, Seconds, SedentaryRollup, StepsRollup, WeightRollup, first_bpm,
-    main_sleep, total_kcal, worn_device,
+    level_durations, main_sleep, total_kcal, worn_device,
 };
 use super::{GoogleHealth, PROVIDER_NAME};
 use crate::day::{Activity, DaySummary, Device, Sleep};
@@ -41,7 +41,8 @@ struct ActivityAnswers {
     activity_level: Option<ActivityLevelRollup>,
     sedentary: Option<SedentaryRollup>,
     active_minutes: Option<ActiveMinutesRollup>,
-    /// The day's sum of the minutes' basal energy: there is no rollup of it.
+    /// The day's sum of the minutes' basal energy, merged across sources: there is no
+    /// rollup of it.
     basal_energy: Option<f64>,
 }
 
@@ -90,7 +91,7 @@ impl GoogleHealth {
             self.rollup(c, &DISTANCE, date),
             self.rollup(c, &TOTAL_CALORIES, date),
             self.rollup(c, &ACTIVE_ENERGY, date),
-            self.rollup(c, &ACTIVITY_LEVEL, date),
+            self.activity_levels(c, date),
             self.rollup(c, &SEDENTARY, date),
             self.rollup(c, &ACTIVE_MINUTES, date),
             self.basal_kcal(c, date),
@@ -122,6 +123,8 @@ impl GoogleHealth {
         })
     }
 
+    /// Read through `:reconcile`: a phone or a second tracker writing basal energy too
+    /// would double a sum over the raw points of `list`.
     async fn basal_kcal(&self, creds: &OAuthCredentials, date: NaiveDate) -> Result<Option<f64>> {
         let points = self
             .list_day(
@@ -130,9 +133,39 @@ impl GoogleHealth {
                 "interval.civil_start_time",
                 date,
                 MINUTE_PAGE_SIZE,
+                Listing::Reconciled,
             )
             .await?;
         Ok(total_kcal(points.unwrap_or_default()))
+    }
+
+    /// The activity-level rollup, which the discovery document offers and the docs'
+    /// data-type table does not (list and reconcile only). Refused as an invalid
+    /// argument, the day's reconciled intervals are summed instead, so the minutes are
+    /// right whichever way Google answers.
+    async fn activity_levels(
+        &self,
+        creds: &OAuthCredentials,
+        date: NaiveDate,
+    ) -> Result<Option<ActivityLevelRollup>> {
+        let why = match self.try_rollup(creds, &ACTIVITY_LEVEL, date).await? {
+            Rollup::Offered(levels) => return Ok(levels),
+            Rollup::NotOffered(why) => why,
+        };
+        log::info!(
+            "Google offers no daily rollup of activity levels ({why}); summing the day's intervals"
+        );
+        let points = self
+            .list_day(
+                creds,
+                &ACTIVITY_LEVEL_INTERVALS,
+                "interval.civil_start_time",
+                date,
+                MINUTE_PAGE_SIZE,
+                Listing::Reconciled,
+            )
+            .await?;
+        Ok(points.and_then(level_durations))
     }
 
     async fn sleep(
@@ -148,9 +181,12 @@ impl GoogleHealth {
                 "interval.civil_end_time",
                 date,
                 SLEEP_PAGE_SIZE,
+                Listing::Raw,
             )
             .await?;
-        Ok(main_sleep(sessions.unwrap_or_default()).map(|s| s.into_summary(tz)))
+        Ok(main_sleep(sessions.unwrap_or_default())
+            .into_night(date)
+            .map(|s| s.into_summary(tz)))
     }
 
     async fn resting_heart_rate(
@@ -159,7 +195,14 @@ impl GoogleHealth {
         date: NaiveDate,
     ) -> Result<Option<i64>> {
         let points = self
-            .list_day(creds, &RESTING_HEART_RATE, "date", date, SLEEP_PAGE_SIZE)
+            .list_day(
+                creds,
+                &RESTING_HEART_RATE,
+                "date",
+                date,
+                SLEEP_PAGE_SIZE,
+                Listing::Raw,
+            )
             .await?;
         Ok(first_bpm(points.unwrap_or_default()))
     }
@@ -330,7 +373,9 @@ mod tests {
                     active_minutes: rollup(&b[6], &ACTIVE_MINUTES),
                     basal_energy: total_kcal(list(&b[10], &BASAL_ENERGY)),
                 },
-                sleep: main_sleep(list(&b[11], &SLEEP_SESSIONS)).map(|s| s.into_summary(tz)),
+                sleep: main_sleep(list(&b[11], &SLEEP_SESSIONS))
+                    .into_night("2026-11-25".parse().unwrap())
+                    .map(|s| s.into_summary(tz)),
                 body: BodyAnswers {
                     hydration: rollup(&b[7], &HYDRATION),
                     weight: rollup(&b[8], &WEIGHT),

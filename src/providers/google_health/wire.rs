@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::num::IntErrorKind;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
@@ -148,6 +148,47 @@ impl ActivityLevelRollup {
     }
 }
 
+/// One interval of an activity level, as `list` and `:reconcile` send it:
+/// `activityLevel {interval, activityLevelType}` (discovery document `health/v4`,
+/// `ActivityLevel`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ActivityLevelPoint {
+    #[serde(default)]
+    interval: Interval,
+    activity_level_type: Option<String>,
+}
+
+/// The day's time per activity level summed from its intervals, in the rollup's shape,
+/// for when Google refuses the rollup; `None` when no interval has a level and a length.
+pub(super) fn level_durations(points: Vec<ActivityLevelPoint>) -> Option<ActivityLevelRollup> {
+    let mut sums: Vec<LevelDuration> = Vec::new();
+    for point in points {
+        let (Some(kind), Some(start), Some(end)) = (
+            point.activity_level_type,
+            point.interval.start_time,
+            point.interval.end_time,
+        ) else {
+            continue;
+        };
+        // a reversed interval is not time spent; the summary judges what is left
+        let seconds = (end - start).as_seconds_f64().max(0.0);
+        match sums.iter_mut().find(|l| l.activity_level_type == kind) {
+            Some(level) => {
+                let sum = level.total_duration.map_or(0.0, |s| s.0);
+                level.total_duration = Some(Seconds(sum + seconds));
+            }
+            None => sums.push(LevelDuration {
+                activity_level_type: kind,
+                total_duration: Some(Seconds(seconds)),
+            }),
+        }
+    }
+    (!sums.is_empty()).then_some(ActivityLevelRollup {
+        activity_level_rollups_by_activity_level_type: sums,
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct SedentaryRollup {
@@ -233,10 +274,14 @@ struct Interval {
     end_time: Option<DateTime<Utc>>,
 }
 
+/// The released v4 sends `nap`, `stagesStatus`, `processed`, `manuallyEdited` and
+/// `externalId` (discovery document `health/v4`, `SleepMetadata`); `mainSleep` exists
+/// only in v4beta and is honoured should a later revision send it.
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SleepMetadata {
     main_sleep: Option<bool>,
+    nap: Option<bool>,
 }
 
 #[derive(Default, Deserialize)]
@@ -304,13 +349,56 @@ impl SleepPoint {
     }
 }
 
-/// The session Google marks as the main sleep, else the longest.
-pub(super) fn main_sleep(sessions: Vec<SleepPoint>) -> Option<SleepPoint> {
+/// The night's sleep among the sessions that ended on the day, the way v4beta defines
+/// `mainSleep` ("the longest sleep session with stages within one day; if no sleep
+/// session has stages, then the longest"): a session Google marks as the main sleep if
+/// any is marked, else not a nap (`metadata.nap`), then one with stages, then the
+/// longest.
+pub(super) fn main_sleep(sessions: Vec<SleepPoint>) -> MainSleep {
     let marked = sessions.iter().any(|s| s.metadata.main_sleep == Some(true));
-    sessions
+    let (naps, nights): (Vec<_>, Vec<_>) = sessions
         .into_iter()
         .filter(|s| !marked || s.metadata.main_sleep == Some(true))
-        .max_by_key(SleepPoint::length)
+        .partition(|s| !marked && s.metadata.nap == Some(true));
+    let staged = |s: &SleepPoint| s.kind.as_deref() == Some("STAGES");
+    if let Some(night) = nights.into_iter().max_by_key(|s| (staged(s), s.length())) {
+        return MainSleep::Night(night);
+    }
+    naps.iter()
+        .map(SleepPoint::length)
+        .max()
+        .map_or(MainSleep::None, |longest| MainSleep::OnlyNaps {
+            count: naps.len(),
+            longest_minutes: longest.num_minutes(),
+        })
+}
+
+/// What the day's sessions hold for the summary. A nap is never reported as the night:
+/// a day with only naps has no sleep in the summary, and the caller says why.
+pub(super) enum MainSleep {
+    Night(SleepPoint),
+    OnlyNaps { count: usize, longest_minutes: i64 },
+    None,
+}
+
+impl MainSleep {
+    /// The night's session; for a day with only naps, a warning that says so.
+    pub(super) fn into_night(self, date: NaiveDate) -> Option<SleepPoint> {
+        match self {
+            MainSleep::Night(night) => Some(night),
+            MainSleep::OnlyNaps {
+                count,
+                longest_minutes,
+            } => {
+                log::warn!(
+                    "the only sleep that ended on {date} is {count} nap(s), the longest {longest_minutes} min; \
+                     the summary leaves sleep out rather than report a nap as the night"
+                );
+                None
+            }
+            MainSleep::None => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -401,24 +489,157 @@ mod tests {
         assert_eq!(kcal.kcal_sum, Some(Real(2142.5)));
     }
 
-    fn session(start: &str, end: &str, main: Option<bool>) -> SleepPoint {
+    /// A session with the released v4 keys (discovery `health/v4`, `Sleep` and
+    /// `SleepMetadata`); `mainSleep` only where a test sets it, as v4beta would.
+    fn session(start: &str, end: &str, kind: &str, nap: bool, main: Option<bool>) -> SleepPoint {
+        let mut metadata = json!({"nap": nap, "processed": true, "stagesStatus": "SUCCEEDED"});
+        if let Some(main) = main {
+            metadata["mainSleep"] = json!(main);
+        }
         serde_json::from_value(json!({
             "interval": {"startTime": start, "endTime": end},
-            "metadata": main.map_or(json!({}), |m| json!({"mainSleep": m})),
+            "type": kind,
+            "metadata": metadata,
         }))
         .unwrap()
     }
 
+    fn chosen_length(sessions: Vec<SleepPoint>) -> Option<TimeDelta> {
+        match main_sleep(sessions) {
+            MainSleep::Night(night) => Some(night.length()),
+            _ => None,
+        }
+    }
+
     #[test]
-    fn the_marked_main_sleep_wins_else_the_longest() {
-        let nap = || session("2026-11-25T13:00:00Z", "2026-11-25T14:30:00Z", None);
-        let night = || session("2026-11-24T22:00:00Z", "2026-11-25T05:00:00Z", None);
-        let chosen = main_sleep(vec![nap(), night()]).unwrap();
-        assert_eq!(chosen.length(), TimeDelta::hours(7));
-        let marked_nap = session("2026-11-25T13:00:00Z", "2026-11-25T14:30:00Z", Some(true));
-        let chosen = main_sleep(vec![marked_nap, night()]).unwrap();
-        assert_eq!(chosen.length(), TimeDelta::minutes(90));
-        assert!(main_sleep(vec![]).is_none());
+    fn the_night_is_not_a_nap_then_staged_then_the_longest() {
+        // a short night (a shift worker's 2 h) and a longer afternoon nap: the night
+        let short_night = || {
+            session(
+                "2026-11-25T03:00:00Z",
+                "2026-11-25T05:00:00Z",
+                "STAGES",
+                false,
+                None,
+            )
+        };
+        let long_nap = || {
+            session(
+                "2026-11-25T12:00:00Z",
+                "2026-11-25T14:50:00Z",
+                "CLASSIC",
+                true,
+                None,
+            )
+        };
+        assert_eq!(
+            chosen_length(vec![long_nap(), short_night()]),
+            Some(TimeDelta::hours(2))
+        );
+        // a staged session is the night over a longer classic (stageless) one
+        let classic = session(
+            "2026-11-24T20:00:00Z",
+            "2026-11-25T02:00:00Z",
+            "CLASSIC",
+            false,
+            None,
+        );
+        let staged = session(
+            "2026-11-24T22:00:00Z",
+            "2026-11-25T03:00:00Z",
+            "STAGES",
+            false,
+            None,
+        );
+        assert_eq!(
+            chosen_length(vec![classic, staged]),
+            Some(TimeDelta::hours(5))
+        );
+        // of two staged ones, the longer
+        let late = session(
+            "2026-11-25T01:00:00Z",
+            "2026-11-25T04:00:00Z",
+            "STAGES",
+            false,
+            None,
+        );
+        assert_eq!(
+            chosen_length(vec![late, short_night()]),
+            Some(TimeDelta::hours(3))
+        );
+        // a mark, should a later revision send one, wins
+        let marked_nap = session(
+            "2026-11-25T13:00:00Z",
+            "2026-11-25T14:30:00Z",
+            "CLASSIC",
+            true,
+            Some(true),
+        );
+        assert_eq!(
+            chosen_length(vec![marked_nap, short_night()]),
+            Some(TimeDelta::minutes(90))
+        );
+        assert!(matches!(main_sleep(vec![]), MainSleep::None));
+    }
+
+    /// `sleep_only_nap.json` is built from the discovery document's `Sleep` schema
+    /// (`nap`, `stagesStatus: REJECTED_NAP`, `type: CLASSIC`): no recorded v4 sleep
+    /// body is public.
+    #[test]
+    fn a_nap_alone_is_never_taken_for_the_night() {
+        let text = fixture_text("sleep_only_nap.json");
+        let page: ListPage = serde_json::from_str(&text).unwrap();
+        let sessions: Vec<SleepPoint> = page
+            .data_points
+            .iter()
+            .map(|p| serde_json::from_str(p["sleep"].get()).unwrap())
+            .collect();
+        assert!(matches!(
+            main_sleep(sessions),
+            MainSleep::OnlyNaps {
+                count: 1,
+                longest_minutes: 75
+            }
+        ));
+        let text = fixture_text("sleep_main.json");
+        let page: ListPage = serde_json::from_str(&text).unwrap();
+        let night: SleepPoint = serde_json::from_str(page.data_points[0]["sleep"].get()).unwrap();
+        assert!(matches!(main_sleep(vec![night]), MainSleep::Night(_)));
+    }
+
+    fn fixture_text(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/google/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_day_with_only_naps_has_no_night() {
+        let naps = vec![
+            session(
+                "2026-11-25T12:00:00Z",
+                "2026-11-25T12:40:00Z",
+                "CLASSIC",
+                true,
+                None,
+            ),
+            session(
+                "2026-11-25T16:00:00Z",
+                "2026-11-25T17:30:00Z",
+                "CLASSIC",
+                true,
+                None,
+            ),
+        ];
+        match main_sleep(naps) {
+            MainSleep::OnlyNaps {
+                count,
+                longest_minutes,
+            } => assert_eq!((count, longest_minutes), (2, 90)),
+            _ => panic!("a nap was taken for the night"),
+        }
     }
 
     #[test]

@@ -141,6 +141,31 @@ pub(super) mod tests {
         Reply::fake(status, &[], body)
     }
 
+    /// Every real answer (tests/fixtures/real/, sources in its SOURCES.md) maps to an
+    /// outcome or an error without a panic: the documented created post gives its id,
+    /// the duplicate answered live (akrherz/iembot#163) is "already posted".
+    #[test]
+    fn every_real_answer_maps_to_an_outcome() {
+        for answer in crate::real_answers::all() {
+            let result = post_outcome(&answer.reply());
+            if let Err(err) = &result {
+                assert!(!err.to_string().contains('\n'), "{}: {err}", answer.name);
+            }
+            match answer.name.as_str() {
+                "x/tweet_create_201.json" => {
+                    assert!(matches!(result, Ok(PostOutcome::New(_))), "{result:?}")
+                }
+                "x/tweet_create_403_duplicate.json" => {
+                    assert!(
+                        matches!(result, Ok(PostOutcome::AlreadyPosted)),
+                        "{result:?}"
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+
     #[test]
     fn a_created_post_yields_its_id_and_url() {
         let created =

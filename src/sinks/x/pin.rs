@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
 
+/// X's documented API host, and the older one that still serves the OAuth 1.0a pages.
+const X_API_HOST: &str = "api.x.com";
+const TWITTER_API_HOST: &str = "api.twitter.com";
+
 /// The app's consumer key and secret ("API Key and Secret" in the developer console).
 #[derive(Debug, Clone)]
 pub struct AppKeys {
@@ -84,12 +88,28 @@ impl Client<'_> {
         Ok(RequestToken { token, secret })
     }
 
-    /// Step 2: the page where the user authorizes the app and is shown the PIN.
+    /// Step 2: the page where the user authorizes the app and is shown the PIN, on the
+    /// host X documents (`https://api.x.com/oauth/authorize`, xdevplatform/docs
+    /// "Authentication API reference").
     pub fn authorize_url(&self, request: &RequestToken) -> Result<Url> {
         let mut url = self.endpoint("oauth/authorize")?;
         url.query_pairs_mut()
             .append_pair("oauth_token", &request.token);
         Ok(url)
+    }
+
+    /// The same page on `api.twitter.com`, for when the documented one cannot be used:
+    /// one report (June 2026, not confirmed by any public source we found) has
+    /// `api.x.com` answering "There is no request token" where `api.twitter.com`
+    /// worked. `None` when `api_base` is not X's own host (a proxy or a test server).
+    pub fn authorize_url_alternative(&self, request: &RequestToken) -> Result<Option<Url>> {
+        let mut url = self.authorize_url(request)?;
+        if url.scheme() != "https" || url.host_str() != Some(X_API_HOST) {
+            return Ok(None);
+        }
+        url.set_host(Some(TWITTER_API_HOST))
+            .map_err(|err| Error::other(format!("cannot build the api.twitter.com page: {err}")))?;
+        Ok(Some(url))
     }
 
     /// Step 3: the PIN exchanged for the user's access token. Sent once only: a PIN is
@@ -170,6 +190,32 @@ mod tests {
         assert_eq!(
             x.authorize_url(&token).unwrap().as_str(),
             "http://127.0.0.1:8080/proxy/oauth/authorize?oauth_token=abc+def"
+        );
+        assert_eq!(x.authorize_url_alternative(&token).unwrap(), None);
+    }
+
+    /// The documented page (xdevplatform/docs `fundamentals/authentication/
+    /// api-reference.mdx`: `https://api.x.com/oauth/authorize?oauth_token=…`) and its
+    /// api.twitter.com alternative, with the same token.
+    #[test]
+    fn the_authorize_page_has_an_api_twitter_com_alternative() {
+        let http = reqwest::Client::new();
+        let config = Config::default();
+        let x = Client::new(&http, &config);
+        let token = RequestToken {
+            token: "Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik".into(),
+            secret: Secret::new("s"),
+        };
+        assert_eq!(
+            x.authorize_url(&token).unwrap().as_str(),
+            "https://api.x.com/oauth/authorize?oauth_token=Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik"
+        );
+        assert_eq!(
+            x.authorize_url_alternative(&token)
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "https://api.twitter.com/oauth/authorize?oauth_token=Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik"
         );
     }
 }

@@ -86,7 +86,7 @@ fn civil(date: &str) -> Value {
     json!({"date": {"year": parts[0], "month": parts[1], "day": parts[2]}})
 }
 
-fn day_filter(field: &str) -> String {
+pub fn day_filter(field: &str) -> String {
     format!("{field} >= \"2026-11-25\" AND {field} < \"2026-11-26\"")
 }
 
@@ -198,6 +198,7 @@ impl Day {
             }
             let mock = list_mock(
                 "basal-energy-burned",
+                RECONCILE,
                 &day_filter("basal_energy_burned.interval.civil_start_time"),
                 "2000",
                 &auth,
@@ -227,7 +228,7 @@ impl Day {
                 self.resting_heart_rate,
             ),
         ] {
-            list_mock(data_type, &filter, "25", &auth)
+            list_mock(data_type, LIST, &filter, "25", &auth)
                 .respond_with(
                     ResponseTemplate::new(200)
                         .set_body_json(body)
@@ -249,10 +250,15 @@ impl Day {
     }
 }
 
+/// A page of `:reconcile`, whose items name themselves by `dataPointName` (discovery
+/// document `health/v4`, `ReconciledDataPoint`; built from the schema, as no recorded
+/// answer is public).
 fn basal_page(kcals: &[f64]) -> Value {
     let points: Vec<Value> = kcals
         .iter()
-        .map(|k| json!({"basalEnergyBurned": {"interval": {"startTime": "2026-11-25T10:00:00Z", "endTime": "2026-11-25T10:01:00Z"}, "kcal": k}}))
+        .enumerate()
+        .map(|(i, k)| json!({"dataPointName": format!("users/me/dataTypes/basal-energy-burned/dataPoints/b{i}"),
+            "basalEnergyBurned": {"interval": {"startTime": "2026-11-25T10:00:00Z", "endTime": "2026-11-25T10:01:00Z"}, "kcal": k}}))
         .collect();
     json!({"dataPoints": points})
 }
@@ -279,6 +285,7 @@ pub fn basal_minutes(kcal: f64, pages: usize) -> Vec<Value> {
             let start = midnight + TimeDelta::minutes(minute);
             let end = start + TimeDelta::minutes(1);
             json!({
+                "dataPointName": format!("users/me/dataTypes/basal-energy-burned/dataPoints/m{minute}"),
                 "dataSource": {"platform": "FITBIT", "recordingMethod": "PASSIVELY_MEASURED",
                                "device": {"displayName": "Charge 6", "formFactor": "FITNESS_BAND", "manufacturer": "Google"}},
                 "basalEnergyBurned": {
@@ -298,10 +305,21 @@ pub fn basal_minutes(kcal: f64, pages: usize) -> Vec<Value> {
         .collect()
 }
 
-fn list_mock(data_type: &str, filter: &str, page_size: &str, auth: &str) -> wiremock::MockBuilder {
+/// The raw points of every source.
+pub const LIST: &str = "dataPoints";
+/// The points merged across sources.
+pub const RECONCILE: &str = "dataPoints:reconcile";
+
+pub fn list_mock(
+    data_type: &str,
+    listing: &str,
+    filter: &str,
+    page_size: &str,
+    auth: &str,
+) -> wiremock::MockBuilder {
     Mock::given(method("GET"))
         .and(path(format!(
-            "/v4/users/me/dataTypes/{data_type}/dataPoints"
+            "/v4/users/me/dataTypes/{data_type}/{listing}"
         )))
         .and(query_param("filter", filter))
         .and(query_param("pageSize", page_size))
