@@ -91,7 +91,9 @@ pub(crate) async fn mount_any_day(server: &MockServer, devices: serde_json::Valu
         .await;
     Mock::given(method("GET"))
         // raw and `:reconcile` lists alike
-        .and(path_regex(r"^/v4/users/me/dataTypes/[^/]+/dataPoints(:reconcile)?$"))
+        .and(path_regex(
+            r"^/v4/users/me/dataTypes/[^/]+/dataPoints(:reconcile)?$",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"dataPoints": []})))
         .mount(server)
         .await;

@@ -93,10 +93,34 @@ fn sinks(wizard: &Wizard) -> Result<Vec<SinkKind>> {
     }
 }
 
-/// The new config: the three answers, commented, then every other table of the old one.
+/// The new config: the three answers, commented, with every other key of the old one
+/// (its top-level keys before `[sinks]`, its tables after).
 fn render(locale: &str, provider: &str, sinks: &[SinkKind], old: Option<&str>) -> Result<String> {
     let names: Vec<String> = sinks.iter().map(|s| format!("\"{}\"", s.name())).collect();
-    let mut text = format!(
+    let (mut kept_keys, mut kept_tables) = (toml::Table::new(), toml::Table::new());
+    if let Some(old) = old {
+        let table: toml::Table = toml::from_str(old)
+            .map_err(|err| Error::config(format!("the old config does not read: {err}")))?;
+        for (key, value) in table {
+            match (key.as_str(), &value) {
+                ("locale" | "provider" | "sinks", _) => {}
+                (_, toml::Value::Table(_)) => {
+                    kept_tables.insert(key, value);
+                }
+                _ => {
+                    kept_keys.insert(key, value);
+                }
+            }
+        }
+    }
+    let show = |table: &toml::Table| -> Result<String> {
+        if table.is_empty() {
+            return Ok(String::new());
+        }
+        let text = toml::to_string(table).map_err(|err| Error::other(err.to_string()))?;
+        Ok(format!("\n# kept from the previous config.toml\n{text}"))
+    };
+    Ok(format!(
         "# fitbit-notifier settings, written by `fitbit-notifier init`. Every key is\n\
          # described in config.example.toml; `fitbit-notifier doctor` checks them.\n\
          \n\
@@ -105,24 +129,15 @@ fn render(locale: &str, provider: &str, sinks: &[SinkKind], old: Option<&str>) -
          \n\
          # Where the day's data comes from: \"google-health\" (the Google Health API).\n\
          provider = \"{provider}\"\n\
-         \n\
+         {}\n\
          [sinks]\n\
          # Where the day's messages are posted, in this order.\n\
-         enabled = [{}]\n",
-        names.join(", ")
-    );
-    if let Some(old) = old {
-        let mut table: toml::Table = toml::from_str(old)
-            .map_err(|err| Error::config(format!("the old config does not read: {err}")))?;
-        for key in ["locale", "provider", "sinks"] {
-            table.remove(key);
-        }
-        if !table.is_empty() {
-            text.push_str("\n# kept from the previous config.toml\n");
-            text.push_str(&toml::to_string(&table).map_err(|err| Error::other(err.to_string()))?);
-        }
-    }
-    Ok(text)
+         enabled = [{}]\n\
+         {}",
+        show(&kept_keys)?,
+        names.join(", "),
+        show(&kept_tables)?
+    ))
 }
 
 #[cfg(test)]

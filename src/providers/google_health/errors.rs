@@ -238,7 +238,8 @@ mod tests {
 
     /// Every real answer (tests/fixtures/real/, sources in its SOURCES.md) through the
     /// error mapping and the answer parsers: Google's unlinked account (the public
-    /// body) asks to finish the setup in the Fitbit app, and no answer panics.
+    /// body) asks to set up the Google Health app (the Fitbit app's new name since
+    /// 2026-05-19), and no answer panics.
     #[test]
     fn every_real_answer_maps_to_an_error_or_a_value() {
         use crate::error::Kind;
@@ -255,7 +256,10 @@ mod tests {
             let _ = page_values(&reply, &SLEEP_SESSIONS);
             if answer.is("google/error_400_account_not_linked.json") {
                 assert_eq!(err.kind(), Kind::Reauth, "{err}");
-                assert!(err.to_string().contains("open the Fitbit app"), "{err}");
+                assert!(
+                    err.to_string().contains("set up the Google Health app"),
+                    "{err}"
+                );
             }
         }
     }
