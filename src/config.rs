@@ -331,6 +331,10 @@ pub fn load(config_file: Option<&Path>) -> Result<Loaded> {
             )));
         }
     };
+    if file_present {
+        ensure_not_writable_by_others(&path)?;
+    }
+    config.ensure_endpoints_private(&path)?;
     if let Some(problem) = config.sinks.problem() {
         return Err(Error::config(format!(
             "{}: [sinks] enabled {problem}; fix the file and run again",
@@ -343,6 +347,45 @@ pub fn load(config_file: Option<&Path>) -> Result<Loaded> {
         paths,
         file_present,
     })
+}
+
+/// Whoever can write the config chooses where the tokens are sent, so a config that
+/// group or others may change is refused like a readable credentials file.
+fn ensure_not_writable_by_others(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path)
+        .map_err(|err| Error::config(format!("cannot read {}: {err}", path.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o022 != 0 {
+        return Err(Error::config(format!(
+            "{} is writable by other users (mode {:o}), who could point the tokens elsewhere: run `chmod go-w {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Every configured endpoint that a secret goes to is https, or http to this machine.
+    fn ensure_endpoints_private(&self, path: &Path) -> Result<()> {
+        for (url, key) in [
+            (&self.google_health.api_base, "[google_health] api_base"),
+            (&self.google_health.auth_url, "[google_health] auth_url"),
+            (&self.google_health.token_url, "[google_health] token_url"),
+            (&self.fitbit.api_base, "[fitbit] api_base"),
+            (&self.fitbit.auth_url, "[fitbit] auth_url"),
+            (&self.fitbit.token_url, "[fitbit] token_url"),
+            (&self.x.api_base, "[x] api_base"),
+            (&self.bluesky.service, "[bluesky] service"),
+        ] {
+            crate::net::http::ensure_private_in_transit(url, key)
+                .map_err(|err| Error::config(format!("{}: {err}", path.display())))?;
+        }
+        Ok(())
+    }
 }
 
 fn resolve_paths(config_path: &Path, config: &Config) -> Result<Paths> {

@@ -266,7 +266,7 @@ impl Job<'_> {
         match unanswered {
             None => Ok(()),
             Some(detail) => Err(Error::other(format!(
-                "{title} did not answer after the {what} was sent ({detail}), so it may have been \
+                "{title} gave no clear answer after the {what} was sent ({detail}), so it may have been \
                  published; {title} cannot tell a repeat from a new post, so it is recorded as posted and \
                  no run sends it again: look at {title}, and if it is missing, delete \
                  posted.\"{date}\".{name}.{message} from {state} and run again",

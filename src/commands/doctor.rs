@@ -16,7 +16,7 @@ use crate::day::DaySummary;
 use crate::day::dates::DateArg;
 use crate::error::{self, Error, Kind};
 use crate::job;
-use crate::net::oauth;
+use crate::net::{http, oauth};
 use crate::output::outln;
 use crate::providers::{self, Provider as _, google_health};
 use crate::schedule;
@@ -196,7 +196,7 @@ fn checks(config_file: Option<&Path>) -> Vec<Check> {
             return checks;
         }
     };
-    checks.push(endpoints(&env, &credentials));
+    checks.push(endpoints(&credentials));
     let state = state::store(&env.paths).load().unwrap_or_default();
     let (provider_checks, day) = provider(&env, &credentials, &state);
     checks.extend(provider_checks);
@@ -209,42 +209,45 @@ fn checks(config_file: Option<&Path>) -> Vec<Check> {
     checks
 }
 
-/// Every configured address must be https (or http to this machine).
-fn endpoints(env: &Context, credentials: &Credentials) -> Check {
-    let c = &env.config;
-    let mut named = vec![
-        ("[google_health] api_base", c.google_health.api_base.clone()),
-        ("[google_health] auth_url", c.google_health.auth_url.clone()),
-        (
-            "[google_health] token_url",
-            c.google_health.token_url.clone(),
-        ),
-        ("[x] api_base", c.x.api_base.clone()),
-        ("[bluesky] service", c.bluesky.service.clone()),
-    ];
-    if c.provider == ProviderKind::FitbitLegacy {
-        named.push(("[fitbit] api_base", c.fitbit.api_base.clone()));
-        named.push(("[fitbit] token_url", c.fitbit.token_url.clone()));
-    }
+/// Every address a secret goes to must be https (or http to this machine). The
+/// config's own endpoints are refused at load (the config check); these are the ones
+/// stored with the credentials.
+fn endpoints(credentials: &Credentials) -> Check {
+    let mut named = Vec::new();
     if let Some(mastodon) = &credentials.mastodon {
-        named.push(("the Mastodon instance", mastodon.instance.clone()));
+        named.push((
+            "the Mastodon instance",
+            mastodon.instance.clone(),
+            "mastodon",
+        ));
+    }
+    for (name, hook) in [
+        ("discord", &credentials.discord),
+        ("slack", &credentials.slack),
+    ] {
+        if let Some(url) = hook
+            .as_ref()
+            .and_then(|h| url::Url::parse(h.webhook_url.expose()).ok())
+        {
+            named.push(("a webhook URL", url, name));
+        }
     }
     match named
         .iter()
-        .find(|(_, url)| !sinks::is_private_in_transit(url))
+        .find(|(_, url, _)| !http::is_private_in_transit(url))
     {
         None => Check::pass(
             "endpoints",
             "every address is https (or http to this machine)",
         ),
-        Some((key, url)) => Check::fail(
+        // a webhook's URL is its secret: named, never shown
+        Some((what, _, sink)) => Check::fail(
             "endpoints",
             Kind::Config,
-            format!("{key} is {url}, which is not https"),
             format!(
-                "give {key} an https:// address in {}",
-                env.paths.config.display()
+                "{what} ({sink}) is not https, so its secret would cross the network in clear text"
             ),
+            format!("fitbit-notifier auth {sink}, with an https:// address"),
         ),
     }
 }

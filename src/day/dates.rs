@@ -21,11 +21,33 @@ impl FromStr for DateArg {
         match text {
             "today" => Ok(DateArg::Today),
             "yesterday" => Ok(DateArg::Yesterday),
-            _ => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(DateArg::On)
-                .map_err(|_| format!("expected today, yesterday or YYYY-MM-DD, got {text:?}")),
+            _ => {
+                let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                    format!("expected today, yesterday or YYYY-MM-DD, got {text:?}")
+                })?;
+                within_a_century(date, Utc::now().date_naive())?;
+                Ok(DateArg::On(date))
+            }
         }
     }
+}
+
+/// How far from today a `--date` may be. No tracker has data from before 1925 or after
+/// 2125; the bound keeps every later date computation (the day's start in a zone, a
+/// week back, the ledger's pruning) far from chrono's limits, where a date near them
+/// would overflow after a post was already made.
+const MAX_YEARS_FROM_TODAY: i32 = 100;
+
+fn within_a_century(date: NaiveDate, today: NaiveDate) -> std::result::Result<(), String> {
+    let years = (date.years_since(today))
+        .or_else(|| today.years_since(date))
+        .map_or(i32::MAX, |years| years.min(i32::MAX as u32) as i32);
+    if years >= MAX_YEARS_FROM_TODAY {
+        return Err(format!(
+            "{date} is {MAX_YEARS_FROM_TODAY} years or more from today ({today}); give a date within a century of today"
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Display for DateArg {
@@ -74,6 +96,23 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_date_a_century_or_more_away_is_refused() {
+        let today = day("2026-11-26");
+        for (date, ok) in [
+            ("2026-11-25", true),
+            ("1926-11-27", true),
+            ("1926-11-26", false),
+            ("2126-11-25", true),
+            ("2126-11-26", false),
+            ("-262143-01-01", false),
+            ("+262142-12-31", false),
+        ] {
+            let parsed = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+            assert_eq!(within_a_century(parsed, today).is_ok(), ok, "{date}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
-use url::Url;
+use url::{Host, Url};
 
 use crate::config::HttpConfig;
 use crate::error::{Error, Result};
@@ -51,20 +51,38 @@ impl Reply {
     /// What the body is without quoting any of it ("27 bytes of text/html"), for an
     /// answer that may hold a secret.
     pub fn shape(&self) -> String {
-        let kind = self
-            .headers
+        let kind = self.content_type().unwrap_or("an unnamed type");
+        format!("{} bytes of {kind}", self.body.len())
+    }
+
+    fn content_type(&self) -> Option<&str> {
+        self.headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .unwrap_or("an unnamed type");
-        format!("{} bytes of {kind}", self.body.len())
     }
 
-    /// The body, shortened to one line, for an error message.
+    /// The body, shortened to one line, for an error message. A JSON or plain-text body
+    /// (the services' own error answers) is quoted; a page of markup, such as a proxy's
+    /// error page, is described by its `<title>` and shape rather than quoted, and any
+    /// other body by its shape alone.
     pub fn snippet(&self) -> String {
-        let line = one_line(&self.text());
+        let kind = self.content_type().unwrap_or_default().to_ascii_lowercase();
+        let text = self.text();
+        let markup =
+            kind.contains("html") || kind.contains("xml") || text.trim_start().starts_with('<');
+        if markup {
+            return match page_title(&text) {
+                Some(title) => format!("a page titled \"{title}\", {}", self.shape()),
+                None => format!("a page without a title, {}", self.shape()),
+            };
+        }
+        if !(kind.is_empty() || kind.contains("json") || kind.starts_with("text/plain")) {
+            return self.shape();
+        }
+        let line = one_line(&without_controls(&text));
         let mut cut: String = line.chars().take(200).collect();
         if cut.len() < line.len() {
             cut.push('…');
@@ -89,6 +107,25 @@ impl Reply {
     }
 }
 
+/// The text of a page's `<title>`, on one line and at most 100 characters, when it has one.
+fn page_title(page: &str) -> Option<String> {
+    let lower = page.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title = one_line(&without_controls(&page[start..end]));
+    let cut: String = title.chars().take(100).collect();
+    (!cut.is_empty()).then_some(cut)
+}
+
+/// `text` without control characters (a terminal escape sequence among them), which a
+/// server's text must not bring into a terminal or a log.
+pub fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// A text from a server made fit for a one-line message: every run of whitespace,
 /// line breaks included, becomes one space.
 pub fn one_line(text: &str) -> String {
@@ -107,6 +144,12 @@ pub enum SendError {
     NoAnswer,
     #[error("the answer was larger than {MAX_BODY_BYTES} bytes")]
     TooLarge,
+    /// A server error to a request that must not be repeated: the server may have acted
+    /// on it before failing, so it is neither resent nor read as a refusal.
+    #[error(
+        "the server answered {0} after receiving the request, which does not say whether it was carried out"
+    )]
+    ServerError(StatusCode),
     #[error("{0}")]
     Broken(String),
 }
@@ -116,7 +159,7 @@ impl SendError {
     /// acted on, so a request that is not safe to repeat must be treated as done.
     pub fn may_have_landed(&self) -> Option<String> {
         match self {
-            SendError::NoAnswer => Some(self.to_string()),
+            SendError::NoAnswer | SendError::ServerError(_) => Some(self.to_string()),
             SendError::Broken(detail) => Some(format!("the connection broke: {detail}")),
             SendError::NotSent(_) | SendError::TooLarge => None,
         }
@@ -127,6 +170,9 @@ impl SendError {
         match self {
             SendError::TooLarge => Error::other(format!(
                 "{service}: {self}; check the service URLs in the config, or report it with the output of -vv"
+            )),
+            SendError::ServerError(_) => Error::try_later(format!(
+                "{service}: {self}; it is not sent again now, the next run will try again"
             )),
             _ => Error::try_later(format!(
                 "{service}: {self}; check the network, the next run will try again"
@@ -194,12 +240,29 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Whether a request may be sent again after an answer that does not say whether it was
+/// carried out: a server error, a timeout, or a connection that broke after sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// A repeat changes nothing more: a read, Google's refresh (it does not rotate the
+    /// refresh token), a Mastodon post with its `Idempotency-Key`.
+    Always,
+    /// The service refuses a repeat of what it already did (X refuses a duplicate post,
+    /// which counts as posted), so a server error is retried; a request that got no
+    /// answer at all is left to the caller's "may have landed" path.
+    AfterServerError,
+    /// A repeat could do harm: a second post (webhooks, Bluesky), or spending a
+    /// single-use refresh token, code or PIN twice. Any ambiguous answer ends the
+    /// request as [`SendError::may_have_landed`].
+    Never,
+}
+
 /// How to retry a request.
 #[derive(Debug, Clone, Copy)]
 pub struct Retry {
     pub attempts: u32,
-    /// Whether a request that may have been received can be sent again.
-    pub idempotent: bool,
+    /// What may be sent again after an ambiguous answer.
+    pub repeat: Repeat,
     /// Reads how long a 429 asks us to wait; `None` when the answer does not say.
     pub rate_limit_wait: fn(&HeaderMap) -> Option<Duration>,
     /// Keeps the URL out of transport errors, for a URL that is itself a secret (a webhook).
@@ -210,15 +273,22 @@ impl Retry {
     pub fn idempotent(config: &HttpConfig) -> Self {
         Retry {
             attempts: config.attempts.max(1),
-            idempotent: true,
+            repeat: Repeat::Always,
             rate_limit_wait: retry_after,
             secret_url: false,
         }
     }
 
-    pub fn once_only(config: &HttpConfig) -> Self {
+    pub fn duplicates_refused(config: &HttpConfig) -> Self {
         Retry {
-            idempotent: false,
+            repeat: Repeat::AfterServerError,
+            ..Self::idempotent(config)
+        }
+    }
+
+    pub fn never_repeated(config: &HttpConfig) -> Self {
+        Retry {
+            repeat: Repeat::Never,
             ..Self::idempotent(config)
         }
     }
@@ -226,7 +296,9 @@ impl Retry {
 
 /// Sends `make()` until it gets an answer worth returning: a non-5xx, non-429 status, a
 /// 429 whose reset is too far away to wait for, or the last attempt's answer.
-/// Transport failures are retried while that is safe, then returned.
+/// Transport failures are retried while that is safe, then returned. A request that is
+/// never repeated ends at its first server error, as [`SendError::ServerError`]: a 429
+/// and a connection that never opened are the only failures that say it was not acted on.
 pub async fn send(make: impl Fn() -> RequestBuilder, retry: Retry) -> Result<Reply, SendError> {
     let mut attempt = 1;
     loop {
@@ -240,10 +312,15 @@ pub async fn send(make: impl Fn() -> RequestBuilder, retry: Retry) -> Result<Rep
                     None => Some(backoff(attempt)),
                 }
             }
-            Ok(reply) if reply.status.is_server_error() => Some(backoff(attempt)),
+            Ok(reply) if reply.status.is_server_error() => {
+                if retry.repeat == Repeat::Never {
+                    return Err(SendError::ServerError(reply.status));
+                }
+                Some(backoff(attempt))
+            }
             Ok(_) => None,
             Err(SendError::NotSent(_)) => Some(backoff(attempt)),
-            Err(SendError::NoAnswer | SendError::Broken(_)) if retry.idempotent => {
+            Err(SendError::NoAnswer | SendError::Broken(_)) if retry.repeat == Repeat::Always => {
                 Some(backoff(attempt))
             }
             Err(_) => None,
@@ -284,6 +361,34 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Whether requests to `url` are private on the way: https, or plain http to this
+/// machine (a local proxy, the tests' mock servers). Every endpoint that a secret goes
+/// to must be, or the secret would cross the network in clear text.
+pub fn is_private_in_transit(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Refuses an endpoint that is not [`is_private_in_transit`], naming its `key` in the
+/// config (78), before any request is made.
+pub fn ensure_private_in_transit(url: &Url, key: &str) -> Result<()> {
+    if is_private_in_transit(url) {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "{key} \"{url}\" would send secrets unencrypted: give an https:// address (plain http:// is \
+         accepted only for localhost or a loopback address)"
+    )))
 }
 
 /// An API base URL that relative paths can be joined to without losing its last segment.
@@ -369,6 +474,28 @@ mod tests {
     }
 
     #[test]
+    fn only_https_or_loopback_http_is_private() {
+        for (url, private) in [
+            ("https://hooks.slack.com/services/T/B/X", true),
+            ("http://127.0.0.1:8080/hook", true),
+            ("http://localhost/hook", true),
+            ("http://[::1]:9/hook", true),
+            ("http://hooks.slack.com/services/T/B/X", false),
+            ("ftp://example.com/", false),
+            ("mailto:someone@example.com", false),
+            ("http://192.0.2.2/token", false),
+            ("http://127.0.0.1.example.com/", false),
+            ("http://localhost.example.com/", false),
+        ] {
+            assert_eq!(
+                is_private_in_transit(&Url::parse(url).unwrap()),
+                private,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
     fn an_error_status_without_a_special_meaning_is_read_by_its_class() {
         for (status, kind, phrase) in [
             (429, crate::error::Kind::TryLater, "rate limit"),
@@ -436,7 +563,7 @@ mod tests {
         for secret_url in [false, true] {
             let retry = Retry {
                 secret_url,
-                ..Retry::once_only(&config)
+                ..Retry::never_repeated(&config)
             };
             let err = send(|| client.post(&url), retry).await.unwrap_err();
             assert!(matches!(err, SendError::NotSent(_)), "{err:?}");
@@ -463,6 +590,42 @@ mod tests {
             reply.shape(),
             "40 bytes of application/x-www-form-urlencoded"
         );
+    }
+
+    #[test]
+    fn a_page_is_described_by_its_title_never_quoted() {
+        for (kind, body, said) in [
+            (
+                "text/html",
+                "<!DOCTYPE html>\n<html lang=en>\n<meta charset=utf-8>\n<title>Error 502 (Server Error)!!1</title>\n<p>secret-ish detail</p>",
+                "a page titled \"Error 502 (Server Error)!!1\", 119 bytes of text/html",
+            ),
+            (
+                "text/html; charset=utf-8",
+                "<html><body>Bad Gateway</body></html>",
+                "a page without a title, 37 bytes of text/html",
+            ),
+            (
+                "",
+                "<html><head><TITLE>\u{1b}[31mDown</TITLE></head></html>",
+                "a page titled \"[31mDown\", 50 bytes of an unnamed type",
+            ),
+            (
+                "application/octet-stream",
+                "\u{0}\u{1}",
+                "2 bytes of application/octet-stream",
+            ),
+            ("text/plain", "invalid_token", "invalid_token"),
+            ("application/json", "{\"error\":\"x\"}", "{\"error\":\"x\"}"),
+        ] {
+            let headers: Vec<(&'static str, &str)> = if kind.is_empty() {
+                vec![]
+            } else {
+                vec![("content-type", kind)]
+            };
+            let snippet = Reply::fake(502, &headers, body).snippet();
+            assert_eq!(snippet, said, "{body}");
+        }
     }
 
     #[test]

@@ -63,6 +63,10 @@ pub struct Rendered {
     pub skipped: Vec<Skipped>,
 }
 
+/// The instructions one render may execute (minijinja's fuel): far more than any message
+/// needs, and used up in milliseconds by a loop that would otherwise run for hours.
+const TEMPLATE_FUEL: u64 = 100_000;
+
 /// The two templates of the configured locale (or the user's), compiled and checked.
 pub struct Renderer {
     env: Environment<'static>,
@@ -80,6 +84,9 @@ impl Renderer {
         // `{% if %}` lines in a user's template then leave no blank line behind
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
+        // a message template does a few hundred steps; a runaway loop in a user's template
+        // would otherwise hang `config` and the run before any deadline can act
+        env.set_fuel(Some(TEMPLATE_FUEL));
         for kind in MessageKind::ALL {
             let source = user_template(kind, config).unwrap_or_else(|| words.builtin(kind));
             env.add_template_owned(template_name(kind), source.to_owned())

@@ -151,7 +151,7 @@ impl<'a> BlueskySink<'a> {
                     .bearer_auth(session.access_jwt.expose())
                     .json(&body)
             },
-            retry(self.config, Retry::once_only),
+            retry(self.config, Retry::never_repeated),
         )
         .await;
         let reply = match reply {

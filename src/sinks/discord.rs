@@ -74,7 +74,7 @@ impl<'a> DiscordSink<'a> {
         log::info!("posting to the Discord webhook");
         let retry = Retry {
             secret_url: true,
-            ..Retry::once_only(&self.config.http)
+            ..Retry::never_repeated(&self.config.http)
         };
         match http::send(|| self.http.post(url.clone()).json(&body), retry).await {
             Ok(reply) => {

@@ -214,6 +214,7 @@ impl<'a> MastodonSink<'a> {
 }
 
 pub(super) fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
+    http::ensure_private_in_transit(instance, "the Mastodon instance")?;
     http::endpoint(instance, path, "the Mastodon instance")
 }
 

@@ -13,7 +13,7 @@ mod verify;
 pub mod x;
 
 use chrono::NaiveDate;
-use url::{Host, Url};
+use url::Url;
 
 use crate::config::{Config, Paths, SinkKind};
 use crate::day::MessageKind;
@@ -218,21 +218,6 @@ pub fn not_authorized(kind: SinkKind, paths: &Paths) -> Error {
     ))
 }
 
-/// Whether requests to `url` are private on the way: https, or plain http to this
-/// machine (a local proxy, the tests' mock servers).
-pub fn is_private_in_transit(url: &Url) -> bool {
-    match url.scheme() {
-        "https" => true,
-        "http" => match url.host() {
-            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
-}
-
 /// A stored webhook URL, checked. No message ever shows it: the URL is the secret.
 pub fn webhook_url(secret: &Secret, kind: SinkKind) -> Result<Url> {
     let refused = |why: &str| {
@@ -243,7 +228,7 @@ pub fn webhook_url(secret: &Secret, kind: SinkKind) -> Result<Url> {
         ))
     };
     let url = Url::parse(secret.expose()).map_err(|_| refused("is not a URL"))?;
-    if !is_private_in_transit(&url) {
+    if !http::is_private_in_transit(&url) {
         return Err(refused("does not start with https://"));
     }
     Ok(url)
@@ -290,25 +275,6 @@ fn webhook_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_https_or_loopback_http_is_private() {
-        for (url, private) in [
-            ("https://hooks.slack.com/services/T/B/X", true),
-            ("http://127.0.0.1:8080/hook", true),
-            ("http://localhost/hook", true),
-            ("http://[::1]:9/hook", true),
-            ("http://hooks.slack.com/services/T/B/X", false),
-            ("ftp://example.com/", false),
-            ("mailto:someone@example.com", false),
-        ] {
-            assert_eq!(
-                is_private_in_transit(&Url::parse(url).unwrap()),
-                private,
-                "{url}"
-            );
-        }
-    }
 
     #[test]
     fn a_bad_webhook_url_is_refused_without_showing_it() {

@@ -13,7 +13,7 @@ pub mod state;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::marker::PhantomData;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -36,9 +36,39 @@ pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
                 format!("{}:{line}:{column}", path.display())
             })
             .unwrap_or_else(|| path.display().to_string());
-        let what = err.message().trim().replace('\n', " ");
+        // the message can quote the offending value (`invalid type: string "…"`), which in
+        // the credentials file is a token or a webhook URL: it is named, never shown
+        let what = without_quoted_strings(err.message().trim()).replace('\n', " ");
         Error::config(format!("{location}: {what}; fix the file and run again"))
     })
+}
+
+/// `message` with every `string "…"` that serde quotes replaced by `a string`.
+fn without_quoted_strings(message: &str) -> String {
+    const QUOTED: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(QUOTED) {
+        out.push_str(&rest[..at]);
+        out.push_str("a string");
+        let mut chars = rest[at + QUOTED.len()..].char_indices();
+        let mut end = rest.len() - at - QUOTED.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[at + QUOTED.len() + end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
@@ -106,6 +136,55 @@ pub fn ensure_writable(dir: &Path) -> Result<()> {
         })
 }
 
+/// Opens one of the tool's own files without following a symbolic link (someone who can
+/// write in a shared directory could plant one to make us create or read a file where
+/// they choose), without blocking on a FIFO, and refuses anything but a regular file
+/// owned by this user. `options` says how to open it.
+fn open_own(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
+    let file = match options
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::config(format!(
+                "{} is a symbolic link, and fitbit-notifier does not follow one to its own files: \
+                 remove it (`rm {}`) and run again, or point the config at the real file",
+                path.display(),
+                path.display()
+            )));
+        }
+        Err(err) => {
+            return Err(Error::config(format!(
+                "cannot open {}: {err}",
+                path.display()
+            )));
+        }
+    };
+    let metadata = file
+        .metadata()
+        .map_err(|err| Error::config(format!("cannot read {}: {err}", path.display())))?;
+    if !metadata.is_file() {
+        return Err(Error::config(format!(
+            "{} is not a regular file; remove it (`rm {}`) and run again",
+            path.display(),
+            path.display()
+        )));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail
+    let me = unsafe { libc::geteuid() };
+    if metadata.uid() != me {
+        return Err(Error::config(format!(
+            "{} belongs to another user (uid {}), who could read or replace what is in it; \
+             remove it and run again as its owner",
+            path.display(),
+            metadata.uid()
+        )));
+    }
+    Ok(Some(file))
+}
+
 /// Refuses a secrets file that group or others can read.
 pub fn ensure_private(path: &Path) -> Result<()> {
     let mode = fs::metadata(path)
@@ -165,16 +244,12 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
 
     /// Reads the file without the lock; a missing file reads as the default value.
     pub fn load(&self) -> Result<T> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
-            Err(err) => {
-                return Err(Error::config(format!(
-                    "cannot read {}: {err}",
-                    self.path.display()
-                )));
-            }
+        let Some(mut file) = open_own(&self.path, OpenOptions::new().read(true))? else {
+            return Ok(T::default());
         };
+        let mut text = String::new();
+        io::Read::read_to_string(&mut file, &mut text)
+            .map_err(|err| Error::config(format!("cannot read {}: {err}", self.path.display())))?;
         if self.private {
             ensure_private(&self.path)?;
         }
@@ -188,19 +263,21 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
 
     pub fn lock_within(&self, wait: Duration) -> Result<Locked<'_, T>> {
         create_private_dir(parent_dir(&self.lock_path))?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&self.lock_path)
-            .map_err(|err| {
-                Error::config(format!(
-                    "cannot open lock file {}: {err}",
-                    self.lock_path.display()
-                ))
-            })?;
+        let file = open_own(
+            &self.lock_path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+        )?
+        .ok_or_else(|| {
+            Error::config(format!(
+                "cannot create lock file {}",
+                self.lock_path.display()
+            ))
+        })?;
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
@@ -284,6 +361,53 @@ mod tests {
 
     fn store_in(dir: &Path) -> TomlStore<Map> {
         TomlStore::private(dir.join("data.toml"), dir.join("data.toml.lock"))
+    }
+
+    #[test]
+    fn a_type_error_names_the_key_but_never_quotes_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Webhook {
+            #[allow(dead_code)]
+            webhook_url: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct File {
+            #[allow(dead_code)]
+            slack: Option<Webhook>,
+        }
+        let text = "slack = \"https://hooks.slack.com/services/T/B/sekrit\\\"more\"\n";
+        let err = parse_toml::<File>(Path::new("credentials.toml"), text).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            !message.contains("sekrit") && !message.contains("more"),
+            "{message}"
+        );
+        assert!(
+            message.starts_with("credentials.toml:1:9: invalid type: a string"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_lock_file_of_another_user_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        let lock = dir.path().join("data.toml.lock");
+        fs::write(&lock, "").unwrap();
+        // only root can give a file away; elsewhere the test has nothing to set up
+        if std::os::unix::fs::chown(&lock, Some(65534), Some(65534)).is_err() {
+            eprintln!("skipped: cannot chown a file to another user here (not root)");
+            return;
+        }
+        let started = Instant::now();
+        let err = store.lock().err().expect("refused");
+        assert_eq!(err.kind(), crate::error::Kind::Config);
+        assert!(
+            err.to_string()
+                .contains("belongs to another user (uid 65534)"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[test]

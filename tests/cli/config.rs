@@ -178,3 +178,71 @@ fn usage_errors_exit_2() {
     let env = TestEnv::new();
     env.cmd().arg("no-such-command").assert().code(2);
 }
+
+/// Every endpoint a secret goes to, on plain http to a host that is not this machine
+/// (192.0.2.2 is TEST-NET-1, never routed): `config` and every command refuse it with
+/// 78 naming the key, before any request — the check runs when the config is loaded.
+#[test_case::test_case("[google_health]", "api_base")]
+#[test_case::test_case("[google_health]", "auth_url")]
+#[test_case::test_case("[google_health]", "token_url")]
+#[test_case::test_case("[fitbit]", "api_base")]
+#[test_case::test_case("[fitbit]", "auth_url")]
+#[test_case::test_case("[fitbit]", "token_url")]
+#[test_case::test_case("[x]", "api_base")]
+#[test_case::test_case("[bluesky]", "service")]
+fn an_endpoint_on_plain_http_to_another_host_is_78_naming_the_key(table: &str, key: &str) {
+    let env = TestEnv::new();
+    env.write_config(&format!("{table}\n{key} = \"http://192.0.2.2/base/\"\n"));
+    for args in [
+        &["config"][..],
+        &["refresh"],
+        &["run"],
+        &["fetch", "--date", "2026-11-25"],
+    ] {
+        let output = env.cmd().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(78), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{table} {key} \"http://192.0.2.2/base/\""))
+                && stderr.contains("https://"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_url_on_plain_http_sends_nothing_even_to_the_other_endpoints() {
+    let server = wiremock::MockServer::start().await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[google_health]\napi_base = \"{0}/v4/\"\nauth_url = \"{0}/auth\"\ntoken_url = \"http://192.0.2.2/token\"\n",
+        server.uri()
+    ));
+    env.write_credentials(&crate::mocks::google::expired_credentials(1));
+    let output = env
+        .cmd()
+        .args(["fetch", "--date", "2026-11-25"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[test]
+fn a_config_others_can_write_is_78_with_the_chmod_fix() {
+    let env = TestEnv::new();
+    env.write_config("locale = \"en\"\n");
+    for mode in [0o664, 0o646] {
+        fs::set_permissions(env.config_path(), fs::Permissions::from_mode(mode)).unwrap();
+        let output = env.cmd().arg("config").output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(78), "{mode:o}: {stderr}");
+        assert!(
+            stderr.contains(&format!("run `chmod go-w {}`", env.config_path().display())),
+            "{stderr}"
+        );
+    }
+    fs::set_permissions(env.config_path(), fs::Permissions::from_mode(0o644)).unwrap();
+    let output = env.cmd().arg("config").output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("chmod go-w"));
+}

@@ -25,7 +25,8 @@ enum Change {
     None,
     BrokenConfig,
     ReadableCredentials,
-    PlainHttpEndpoint,
+    PlainHttpConfig,
+    PlainHttpInstance,
     NoAuthorization,
     RefreshRefused,
     ServiceDown,
@@ -57,7 +58,7 @@ async fn doctor(change: Change, json: bool) -> Output {
         "timezone = \"Europe/Berlin\"\n{}\n[sinks]\nenabled = [\"discord\", \"mastodon\", \"x\"]\n",
         mock_config(&server)
     );
-    if change == Change::PlainHttpEndpoint {
+    if change == Change::PlainHttpConfig {
         config.push_str("\n[bluesky]\nservice = \"http://bsky.example/\"\n");
     }
     if change == Change::BrokenConfig {
@@ -82,7 +83,12 @@ async fn doctor(change: Change, json: bool) -> Output {
     );
     let x = "[x]\napi_key = \"k\"\napi_secret = \"s\"\naccess_token = \"t\"\naccess_token_secret = \"ts\"\n";
     let rest = format!(
-        "[discord]\nwebhook_url = \"{base}{HOOK}\"\n\n[mastodon]\ninstance = \"{base}/\"\naccess_token = \"m\"\n\n{}",
+        "[discord]\nwebhook_url = \"{base}{HOOK}\"\n\n[mastodon]\ninstance = \"{}/\"\naccess_token = \"m\"\n\n{}",
+        if change == Change::PlainHttpInstance {
+            "http://social.example"
+        } else {
+            &base
+        },
         if change == Change::XWithoutKeys {
             ""
         } else {
@@ -212,7 +218,8 @@ async fn a_healthy_setup_passes_every_check() {
 
 #[test_case(Change::BrokenConfig, 78, "✗ config:", "config.toml:" ; "config")]
 #[test_case(Change::ReadableCredentials, 78, "✗ credentials:", "chmod 600" ; "credentials private")]
-#[test_case(Change::PlainHttpEndpoint, 78, "✗ endpoints:", "[bluesky] service is http://bsky.example/" ; "endpoints https")]
+#[test_case(Change::PlainHttpConfig, 78, "✗ config:", "[bluesky] service \"http://bsky.example/\" would send secrets unencrypted" ; "config endpoints https")]
+#[test_case(Change::PlainHttpInstance, 78, "✗ endpoints:", "auth mastodon, with an https:// address" ; "stored endpoints https")]
 #[test_case(Change::NoAuthorization, 77, "✗ authorization:", "fitbit-notifier init --step google" ; "no authorization")]
 #[test_case(Change::RefreshRefused, 77, "✗ token:", "auth google" ; "token refused")]
 #[test_case(Change::ServiceDown, 75, "✗ token:", "try again" ; "token endpoint down")]

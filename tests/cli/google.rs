@@ -726,6 +726,47 @@ async fn auth_without_a_browser_reads_the_pasted_address() {
     );
 }
 
+/// The browser opener (and any browser it starts) does not inherit the client secret
+/// or any other secret the tool reads from the environment.
+#[tokio::test]
+async fn the_browser_opener_gets_no_secret_from_the_environment() {
+    let (env, server) = Google.setup("").await;
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
+    mount_settings(&server, NEW_TOKEN, 1).await;
+    let run = auth_google(
+        &env,
+        &[],
+        &[
+            ("GOOGLE_CLIENT_ID", CLIENT_ID),
+            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
+            (
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T/B/slack-secret-env",
+            ),
+        ],
+    );
+    run.issue(&issued);
+    let (status, _) = browse(&redirect(&run, &run.param("state")));
+    assert_eq!(status, 200);
+    let output = run.finish();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    // the opener runs on its own: wait until it has written its environment out
+    let mut opener_env = String::new();
+    for _ in 0..100 {
+        opener_env = fs::read_to_string(env.home().join("opener-env")).unwrap_or_default();
+        if opener_env.contains("PATH=") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(opener_env.contains("PATH="), "{opener_env}");
+    assert!(opener_env.contains(CLIENT_ID), "{opener_env}");
+    for secret in [CLIENT_SECRET, "slack-secret-env"] {
+        assert!(!opener_env.contains(secret), "{secret} in {opener_env}");
+    }
+}
+
 #[tokio::test]
 async fn auth_without_a_browser_accepts_the_bare_code() {
     let (env, server) = Google.setup("").await;

@@ -181,7 +181,8 @@ pub struct AuthRun {
 
 impl AuthRun {
     /// Starts the binary with `args` (`auth <service> ...`) and a fake `xdg-open` that
-    /// records what it was asked to open (so no real browser starts), and reads the URL
+    /// records what it was asked to open and its environment (`opened-url` and
+    /// `opener-env` in the home; no real browser starts), and reads the URL
     /// from its stdout.
     pub fn start(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> Self {
         let bin = env.home().join("bin");
@@ -190,7 +191,7 @@ impl AuthRun {
             let script = bin.join(opener);
             fs::write(
                 &script,
-                "#!/bin/sh\nprintf '%s\\n' \"$1\" > \"$HOME/opened-url\"\n",
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" > \"$HOME/opened-url\"\nexport -p > \"$HOME/opener-env\"\n",
             )
             .unwrap();
             fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();

@@ -422,11 +422,11 @@ fn a_date_that_is_not_a_date_is_a_usage_error() {
 async fn a_date_in_the_future_is_1_with_a_message_and_asks_nothing() {
     let s = setup(Day::standard()).await;
     for command in ["run", "fetch"] {
-        let output = run(&s, &[command, "--date", "2999-01-01"]);
+        let output = run(&s, &[command, "--date", "2099-01-01"]);
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(1), "{command}: {stderr}");
         assert!(
-            stderr.contains("2999-01-01 is in the future in Europe/Berlin"),
+            stderr.contains("2099-01-01 is in the future in Europe/Berlin"),
             "{command}: {stderr}"
         );
     }

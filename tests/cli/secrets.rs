@@ -192,3 +192,63 @@ async fn no_command_prints_a_token_secret_or_key() {
     // the debug output was there to search: the runs did say things
     assert!(ran.iter().all(|r| !r.printed().is_empty()));
 }
+
+/// The lock and credentials files are opened without following a symbolic link and
+/// must be regular files of this user: a planted symlink, a FIFO (which used to hang
+/// `config`) or a file of another user is 78 saying what to remove, and nothing is
+/// created where the link points.
+#[test_case::test_case("a symlinked lock file", "credentials.toml.lock", "is a symbolic link")]
+#[test_case::test_case(
+    "a symlinked credentials file",
+    "credentials.toml",
+    "is a symbolic link"
+)]
+#[test_case::test_case(
+    "a FIFO as the credentials file",
+    "credentials.toml",
+    "is not a regular file"
+)]
+fn a_planted_file_is_78_and_never_followed(case: &str, name: &str, says: &str) {
+    let env = TestEnv::new();
+    env.write_config("");
+    if name.ends_with(".lock") {
+        env.write_credentials(&crate::mocks::google::expired_credentials(1));
+    }
+    let planted = env.config_dir().join(name);
+    let elsewhere = env.home().join("chosen-by-someone-else");
+    if case.contains("FIFO") {
+        let made = std::process::Command::new("mkfifo")
+            .arg(&planted)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    } else {
+        std::os::unix::fs::symlink(&elsewhere, &planted).unwrap();
+    }
+    // `config` reads the credentials but takes no lock
+    let commands: &[&str] = if name.ends_with(".lock") {
+        &["refresh"]
+    } else {
+        &["config", "refresh"]
+    };
+    for &command in commands {
+        let output = env
+            .cmd()
+            .arg(command)
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{} {says}", planted.display())),
+            "{case}, {command}: {stderr}"
+        );
+        assert!(
+            !elsewhere.exists(),
+            "{case}: {command} created the link's target"
+        );
+        if command == "refresh" {
+            assert_eq!(output.status.code(), Some(78), "{case}: {stderr}");
+        }
+    }
+}

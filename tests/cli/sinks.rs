@@ -564,8 +564,9 @@ async fn a_webhook_post_left_unanswered_is_recorded_and_never_sent_twice() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     let stderr = stderr_of(&output);
     assert!(
-        stderr.contains("Discord did not answer after the activity message of 2026-11-25 was sent")
-            && stderr.contains("may have been published")
+        stderr.contains(
+            "Discord gave no clear answer after the activity message of 2026-11-25 was sent"
+        ) && stderr.contains("may have been published")
             && stderr.contains(&format!(
                 "delete posted.\"2026-11-25\".discord.activity from {}",
                 s.env.state_path().display()
@@ -587,6 +588,54 @@ async fn a_webhook_post_left_unanswered_is_recorded_and_never_sent_twice() {
         texts(&requests_to(&s.discord, DISCORD_PATH).await, "content"),
         [activity_en(), sleep_en()]
     );
+}
+
+/// A sink that "applies" the post and then answers 502: where a repeat cannot make a
+/// second post (X refuses the same text, Mastodon honours the Idempotency-Key) the post
+/// is sent again; anywhere else (webhooks, and Bluesky, which answers a repeated record
+/// key with a 500 that cannot be told from a real fault) it is sent once, recorded as
+/// "may have landed", and the run says what to check.
+#[test_case(X, 3, true ; "x: the activity twice, then the sleep message")]
+#[test_case(Mastodon, 3, true ; "mastodon: the activity twice, then the sleep message")]
+#[test_case(Bluesky, 1, false)]
+#[test_case(Discord, 1, false)]
+#[test_case(Slack, 1, false)]
+#[tokio::test]
+async fn a_server_error_after_a_post_is_retried_only_where_a_repeat_cannot_post_twice(
+    sink: Sink,
+    requests: usize,
+    posted: bool,
+) {
+    let s = setup(&[sink.name()]).await;
+    answer_first(
+        sink.server(&s),
+        sink.post_path(),
+        ResponseTemplate::new(502),
+        Some(1),
+    )
+    .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    let stderr = stderr_of(&output);
+    assert_eq!(
+        requests_to(sink.server(&s), sink.post_path()).await.len(),
+        requests,
+        "{stderr}"
+    );
+    assert_no_secret(&output);
+    assert!(
+        ledger(&s.env, sink.name()).contains_key("activity"),
+        "{stderr}"
+    );
+    if posted {
+        assert!(output.status.success(), "{stderr}");
+    } else {
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("answered 502 Bad Gateway after receiving the request")
+                && stderr.contains("may have been published"),
+            "{stderr}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -693,7 +742,6 @@ fn text_answer(status: u16, body: &str) -> ResponseTemplate {
 #[test_case(Slack, SLACK_PATH, text_answer(403, include_str!("../fixtures/real/slack/403_action_prohibited.txt")), 1, "a workspace admin" ; "slack 403 action_prohibited, body from Slack's changelog")]
 #[test_case(Bluesky, CREATE_SESSION, json_answer(401, serde_json::from_str(include_str!("../fixtures/real/bluesky/createSession_401_AccountTakedown.json")).unwrap()), 1, "taken down" ; "bluesky session 401 AccountTakedown, body from the PDS source")]
 #[test_case(Slack, SLACK_PATH, text_answer(400, "invalid_payload"), 1, "Slack refused the message as invalid (400: invalid_payload)" ; "slack 400")]
-#[test_case(Slack, SLACK_PATH, text_answer(500, "rollup_error"), 75, "Slack had a server error" ; "slack 500")]
 #[tokio::test]
 async fn a_refusal_exits_with_what_to_do_naming_the_sink(
     sink: Sink,
@@ -730,7 +778,7 @@ async fn a_run_exits_75_while_any_sink_may_succeed_on_a_retry_and_reports_every_
     answer_first(
         &s.slack,
         SLACK_PATH,
-        ResponseTemplate::new(500).set_body_string("rollup_error"),
+        text_answer(429, "rate_limited").insert_header("retry-after", "3601"),
         None,
     )
     .await;
@@ -739,7 +787,7 @@ async fn a_run_exits_75_while_any_sink_may_succeed_on_a_retry_and_reports_every_
     let stderr = stderr_of(&output);
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
     assert!(stderr.contains("run `fitbit-notifier auth x`"), "{stderr}");
-    assert!(stderr.contains("Slack had a server error"), "{stderr}");
+    assert!(stderr.contains("Slack's rate limit is reached"), "{stderr}");
 
     // once Slack is fine, only X's refusal is left: authorize again
     let s = setup(&["x", "slack"]).await;
@@ -1115,4 +1163,23 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         env.read_credentials().contains(&slack),
         "the stored URL is kept"
     );
+}
+
+/// A date far outside any tracker's life once posted and then panicked (a date near
+/// chrono's limits overflowed after the post, so it was never recorded): it is a usage
+/// error (2) before anything is fetched or sent.
+#[test_case("-262143-01-01")]
+#[test_case("1900-01-01")]
+#[test_case("2200-01-01")]
+#[tokio::test]
+async fn a_date_a_century_or_more_away_is_a_usage_error_before_anything_is_sent(date: &str) {
+    let s = setup(&["slack"]).await;
+    for command in ["run", "tweet", "fetch"] {
+        let output = run(&s, &[command, &format!("--date={date}")]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("within a century of today"), "{stderr}");
+    }
+    assert_eq!(sink_requests(&s).await, 0);
+    assert!(s.google.received_requests().await.unwrap().is_empty());
 }

@@ -69,3 +69,29 @@ fn the_commented_template_examples_in_config_example_toml_are_valid() {
             "activity: your template, sleep: your template",
         ));
 }
+
+/// Nested loops that would run for hours: `config` and `run --demo` report the template
+/// (78) in well under a second, as minijinja's fuel runs out.
+#[test]
+fn a_runaway_template_is_78_in_well_under_a_second() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[templates]\nsleep = \"{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}{{ sleep_hours }}\"\n",
+    );
+    for args in [&["config"][..], &["run", "--demo"]] {
+        let started = std::time::Instant::now();
+        env.cmd()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(10))
+            .assert()
+            .code(78)
+            .stderr(
+                predicate::str::contains("templates.sleep").and(predicate::str::contains("fuel")),
+            );
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_millis(900),
+            "{args:?} took {took:?}"
+        );
+    }
+}

@@ -223,6 +223,20 @@ pub async fn check_account(
     Ok(())
 }
 
+/// The variables this tool reads secrets from, kept out of the environment of any
+/// program it starts.
+const SECRET_ENV: [&str; 9] = [
+    "GOOGLE_CLIENT_SECRET",
+    "FITBIT_CLIENT_SECRET",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "MASTODON_ACCESS_TOKEN",
+    "BLUESKY_APP_PASSWORD",
+    "DISCORD_WEBHOOK_URL",
+    "SLACK_WEBHOOK_URL",
+];
+
 /// Tries the desktop's URL opener; the address is printed either way.
 fn open_browser(url: &str) {
     let opener = if cfg!(target_os = "macos") {
@@ -230,7 +244,12 @@ fn open_browser(url: &str) {
     } else {
         "xdg-open"
     };
-    let spawned = Command::new(opener)
+    let mut command = Command::new(opener);
+    // the opener (and the browser it may start) has no use for our secrets
+    for name in SECRET_ENV {
+        command.env_remove(name);
+    }
+    let spawned = command
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

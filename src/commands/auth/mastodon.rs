@@ -61,7 +61,7 @@ fn instance_url(given: &str) -> Result<Url, Error> {
         ))
     };
     let mut url = Url::parse(&with_scheme).map_err(|_| wrong())?;
-    if given.is_empty() || !sinks::is_private_in_transit(&url) {
+    if given.is_empty() || !crate::net::http::is_private_in_transit(&url) {
         return Err(wrong());
     }
     url.set_query(None);

@@ -41,6 +41,9 @@ pub struct Service {
     pub auth_command: &'static str,
     pub token_url: Url,
     pub client_auth: ClientAuth,
+    /// Whether a refresh may be sent again after an ambiguous answer: true only where
+    /// the refresh token is not rotated (Google), so a repeat spends nothing.
+    pub refresh_repeatable: bool,
     /// Where this provider's authorization lives in the credentials file.
     pub slot: fn(&mut Credentials) -> &mut Option<OAuthCredentials>,
     /// An explanation to add when the provider rejects the refresh token
@@ -105,6 +108,7 @@ pub(super) mod tests {
             auth_command: "fitbit-notifier auth example",
             token_url: Url::parse("http://127.0.0.1:9/token").unwrap(),
             client_auth: ClientAuth::InBody,
+            refresh_repeatable: true,
             slot: |c| &mut c.google,
             invalid_grant_hint: |_, _| None,
             shutdown: None,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{ClientAuth, Service};
 use crate::config::HttpConfig;
 use crate::error::{Error, Result};
-use crate::net::http::{self, Reply, Retry};
+use crate::net::http::{self, Repeat, Reply, Retry};
 use crate::secret::Secret;
 
 /// Assumed lifetime when a token response does not say (`expires_in` is only RECOMMENDED).
@@ -156,25 +156,37 @@ impl TokenClient<'_> {
         redirect_uri: &str,
         verifier: &Secret,
     ) -> Result<Tokens, GrantError> {
-        self.grant(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.expose()),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", verifier.expose()),
-        ])
+        // a code is single-use: a repeat could only be refused
+        self.grant(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.expose()),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier.expose()),
+            ],
+            Repeat::Never,
+        )
         .await
     }
 
     /// The `refresh_token` grant.
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<Tokens, GrantError> {
-        self.grant(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose()),
-        ])
+        let repeat = if self.service.refresh_repeatable {
+            Repeat::Always
+        } else {
+            Repeat::Never
+        };
+        self.grant(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.expose()),
+            ],
+            repeat,
+        )
         .await
     }
 
-    async fn grant(&self, fields: &[(&str, &str)]) -> Result<Tokens, GrantError> {
+    async fn grant(&self, fields: &[(&str, &str)], repeat: Repeat) -> Result<Tokens, GrantError> {
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("client_id", self.client_id));
         if self.service.client_auth == ClientAuth::InBody && !self.client_secret.is_empty() {
@@ -192,9 +204,14 @@ impl TokenClient<'_> {
                 None => request,
             }
         };
-        // a grant that may have landed is not sent twice: a provider that rotates
-        // refresh tokens would have invalidated the one we would send again
-        let outcome = http::send(make, Retry::once_only(self.http_config)).await;
+        // a grant that may have landed is not sent twice unless a repeat spends nothing:
+        // a provider that rotates refresh tokens would have invalidated the one we would
+        // send again
+        let retry = Retry {
+            repeat,
+            ..Retry::idempotent(self.http_config)
+        };
+        let outcome = http::send(make, retry).await;
         let endpoint = format!("{} token endpoint", self.service.name);
         if let Some(gone) = self
             .service
@@ -204,7 +221,18 @@ impl TokenClient<'_> {
         {
             return Err(GrantError::Failed(gone));
         }
-        let reply = outcome.map_err(|err| GrantError::Failed(err.into_error(&endpoint)))?;
+        let reply = outcome.map_err(|err| {
+            GrantError::Failed(match err.may_have_landed().filter(|_| repeat == Repeat::Never) {
+                // the endpoint may have rotated the token: the stored pair is kept, and
+                // the next run's refresh either works or is refused as invalid_grant
+                Some(detail) => Error::try_later(format!(
+                    "the {endpoint} gave no clear answer ({detail}); the code or refresh token it spends works only once, so \
+                     the request is not sent twice: the stored credentials are kept, nothing was \
+                     changed, and the next run will try again"
+                )),
+                None => err.into_error(&endpoint),
+            })
+        })?;
         parse_token_reply(self.service, &reply, Utc::now())
     }
 

@@ -69,6 +69,8 @@ pub fn service(config: &FitbitConfig, config_path: &Path) -> Service {
         auth_command: AUTH_COMMAND,
         token_url: config.token_url.clone(),
         client_auth: ClientAuth::Basic,
+        // Fitbit refresh tokens are single-use
+        refresh_repeatable: false,
         slot: |creds| &mut creds.fitbit,
         invalid_grant_hint: |_, _| {
             Some("Fitbit refresh tokens work only once: if another program or another copy of the credentials file refreshed it, only that copy holds the valid token.".to_string())

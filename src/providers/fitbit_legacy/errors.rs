@@ -135,9 +135,9 @@ mod tests {
             (
                 503,
                 vec![],
-                "<html>\n<body>Service Unavailable</body></html>",
+                "<html>\n<title>Service Unavailable</title><body>Down</body></html>",
                 Kind::TryLater,
-                "Service Unavailable",
+                "a page titled \"Service Unavailable\"",
             ),
             (
                 400,

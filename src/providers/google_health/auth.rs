@@ -54,6 +54,8 @@ pub fn service(config: &GoogleHealthConfig) -> Service {
         auth_command: AUTH_COMMAND,
         token_url: config.token_url.clone(),
         client_auth: ClientAuth::InBody,
+        // Google does not rotate the refresh token, so a repeated refresh spends nothing
+        refresh_repeatable: true,
         slot: |creds| &mut creds.google,
         invalid_grant_hint: testing_mode_hint,
         shutdown: None,

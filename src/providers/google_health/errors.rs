@@ -217,9 +217,9 @@ mod tests {
             ),
             (
                 502,
-                "<html><body>Bad Gateway</body></html>",
+                "<html><title>Bad Gateway</title><body>Bad Gateway</body></html>",
                 Kind::TryLater,
-                "Bad Gateway",
+                "a page titled \"Bad Gateway\"",
             ),
             (
                 404,

@@ -66,7 +66,7 @@ impl<'a> Client<'a> {
         log::info!("posting {length} weighted characters to {url}");
         let reply = http::send(
             || post_request(self.http, user_secrets(creds), fresh_params(), &url, text),
-            self.retry(Retry::once_only),
+            self.retry(Retry::duplicates_refused),
         )
         .await
         .map_err(|err| self.unanswered_post(err))?;

@@ -125,7 +125,7 @@ impl Client<'_> {
         let secrets = || app_secrets(app).token(request.token.as_str(), request.secret.expose());
         let reply = http::send(
             || access_token_request(self.http, secrets(), fresh_params(), &url, pin),
-            self.retry(Retry::once_only),
+            self.retry(Retry::never_repeated),
         )
         .await
         .map_err(|err| err.into_error(SERVICE))?;
