@@ -47,8 +47,11 @@ pub enum Command {
     },
     /// Refresh the data provider's access token now and print its new expiry
     Refresh,
-    /// Print one day's activity and sleep summary from the data provider
+    /// Print one day's activity and sleep summary from the data provider (or several days')
     Fetch(FetchArgs),
+    /// Print each metric's mean and spread over recent days: a personal baseline to
+    /// choose alert thresholds from
+    Trends(TrendsArgs),
     /// Post a day's messages to every enabled sink, or a text to X
     Tweet(TweetArgs),
     /// The daily job: fetch a day, render its messages and post what is not posted yet
@@ -151,7 +154,30 @@ pub struct FetchArgs {
     #[arg(long, default_value = "yesterday", value_name = "DAY")]
     pub date: DateArg,
 
-    /// Print the summary as JSON (null means no data)
+    /// Print the summary as JSON (null means no data); with --days, an array of days,
+    /// oldest first
+    #[arg(long)]
+    pub json: bool,
+
+    /// The N days ending on --date, fetched in one round of requests
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_DAYS))]
+    pub days: Option<u32>,
+}
+
+/// The longest range `fetch --days` and `trends --days` read.
+pub const MAX_DAYS: i64 = 366;
+
+#[derive(Debug, Args)]
+pub struct TrendsArgs {
+    /// The last day of the baseline: yesterday, today or YYYY-MM-DD
+    #[arg(long, default_value = "yesterday", value_name = "DAY")]
+    pub date: DateArg,
+
+    /// How many days the baseline covers
+    #[arg(long, default_value_t = 28, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=MAX_DAYS))]
+    pub days: u32,
+
+    /// Print the baseline as JSON
     #[arg(long)]
     pub json: bool,
 }

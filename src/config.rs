@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
 
+use crate::day::alerts::Rule;
 use crate::error::{Error, Result};
 use crate::store::parse_toml;
 
@@ -75,6 +76,11 @@ pub struct Config {
     pub bluesky: BlueskyConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    /// The week's message, on the weekday it names.
+    pub weekly: Option<WeeklyConfig>,
+    /// Threshold alerts, each firing once and resolving once.
+    #[serde(default)]
+    pub alerts: Vec<Rule>,
 }
 
 /// `[notify] sink`: where a scheduled run tells the person about a problem only they
@@ -84,6 +90,14 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
     pub sink: Option<SinkKind>,
+}
+
+/// `[weekly]`: the run for `day` also posts the week ending on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyConfig {
+    /// monday..sunday
+    pub day: chrono::Weekday,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +294,9 @@ impl Default for BlueskyConfig {
 pub struct TemplatesConfig {
     pub activity: Option<String>,
     pub sleep: Option<String>,
+    pub week: Option<String>,
+    pub alert: Option<String>,
+    pub resolved: Option<String>,
 }
 
 /// Where every file lives, resolved once from the flags, the environment and the config.
@@ -341,6 +358,12 @@ pub fn load(config_file: Option<&Path>) -> Result<Loaded> {
             path.display()
         )));
     }
+    if let Some(problem) = alerts_problem(&config) {
+        return Err(Error::config(format!(
+            "{}: {problem}; fix the file and run again",
+            path.display()
+        )));
+    }
     let paths = resolve_paths(&path, &config)?;
     Ok(Loaded {
         config,
@@ -349,23 +372,40 @@ pub fn load(config_file: Option<&Path>) -> Result<Loaded> {
     })
 }
 
+/// What is wrong with the `[[alerts]]` rules, naming the rule: a bad rule, a name used
+/// twice, or a sink that is not enabled.
+fn alerts_problem(config: &Config) -> Option<String> {
+    for (i, rule) in config.alerts.iter().enumerate() {
+        let named = format!("[[alerts]] {:?}", rule.name);
+        if let Some(problem) = rule.problem() {
+            return Some(format!("{named}: {problem}"));
+        }
+        if config.alerts[..i].iter().any(|r| r.name == rule.name) {
+            return Some(format!(
+                "{named}: the name is used twice; give each alert its own"
+            ));
+        }
+        for sink in rule.sinks.iter().flatten() {
+            if !config.sinks.enabled.iter().any(|k| k.name() == sink) {
+                return Some(format!(
+                    "{named}: sink \"{sink}\" is not in [sinks] enabled; enable it or leave it out"
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Whoever can write the config chooses where the tokens are sent, so a config that
 /// group or others may change is refused like a readable credentials file.
 fn ensure_not_writable_by_others(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)
-        .map_err(|err| Error::config(format!("cannot read {}: {err}", path.display())))?
-        .permissions()
-        .mode();
-    if mode & 0o022 != 0 {
-        return Err(Error::config(format!(
-            "{} is writable by other users (mode {:o}), who could point the tokens elsewhere: run `chmod go-w {}`",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        )));
-    }
-    Ok(())
+    crate::store::refuse_mode_bits(
+        path,
+        0o022,
+        "writable",
+        ", who could point the tokens elsewhere",
+        "go-w",
+    )
 }
 
 impl Config {

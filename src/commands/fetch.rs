@@ -1,4 +1,5 @@
-//! `fetch`: one civil day's summary from the data provider, as a table or as JSON.
+//! `fetch`: one civil day's summary from the data provider, or the N days ending on it
+//! (one round of requests), as tables or as JSON.
 
 use std::path::Path;
 
@@ -14,12 +15,18 @@ use crate::providers;
 pub fn run(config_file: Option<&Path>, args: &FetchArgs) -> Result<()> {
     let env = Context::load(config_file)?;
     let provider = providers::from_config(&env);
-    let summary = env.block_on_with_deadline(job::fetch_day(&env, &provider, args.date))?;
+    let count = args.days.unwrap_or(1);
+    let days = env.block_on_with_deadline(job::fetch_days(&env, &provider, args.date, count))?;
     if args.json {
-        let json = serde_json::to_string_pretty(&summary).context("cannot encode the summary")?;
+        let json = match (args.days, days.as_slice()) {
+            (None, [day]) => serde_json::to_string_pretty(day),
+            _ => serde_json::to_string_pretty(&days),
+        }
+        .context("cannot encode the summary")?;
         outln!("{json}")?;
     } else {
-        crate::output::write(format_args!("{}", table(&summary)))?;
+        let tables: Vec<String> = days.iter().map(table).collect();
+        crate::output::write(format_args!("{}", tables.join("\n")))?;
     }
     Ok(())
 }

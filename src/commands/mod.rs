@@ -10,6 +10,7 @@ mod init;
 mod man;
 mod refresh;
 mod run;
+mod trends;
 mod tweet;
 
 use anyhow::Result;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Auth { service } => auth::run(config_file, service),
         Command::Refresh => refresh::run(config_file),
         Command::Fetch(args) => fetch::run(config_file, &args),
+        Command::Trends(args) => trends::run(config_file, &args),
         Command::Tweet(args) => tweet::run(config_file, &args),
         Command::Run(args) => run::run(config_file, &args),
         Command::Init(args) => init::run(config_file, &args),

@@ -58,6 +58,29 @@ fn local(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> NaiveDateTi
         .expect("a valid sample time")
 }
 
+/// `count` plausible days ending on `last`, oldest first, varying from day to day in a
+/// fixed pattern: the sample a week's and an alert's templates are test-rendered with.
+pub fn sample_days(last: NaiveDate, count: u32) -> Vec<DaySummary> {
+    (0..count)
+        .map(|back| {
+            let date = last - chrono::Days::new(u64::from(back));
+            let wobble = i64::from(back % 5) - 2;
+            let mut day = sample_day();
+            day.date = date;
+            day.activity.steps = Some(7000 + 900 * wobble);
+            day.activity.distance_km = Some(5.0 + 0.6 * wobble as f64);
+            day.activity.fairly_active_minutes = Some(15 + 3 * wobble);
+            day.activity.very_active_minutes = Some(10 + 2 * wobble);
+            if let Some(sleep) = day.sleep.as_mut() {
+                sleep.minutes_asleep = Some(410 + 15 * wobble);
+            }
+            day.resting_heart_rate_bpm = Some(60 + wobble);
+            day
+        })
+        .rev()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

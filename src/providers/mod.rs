@@ -4,12 +4,12 @@
 pub mod fitbit_legacy;
 pub mod google_health;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::ProviderKind;
 use crate::context::Context;
-use crate::day::DaySummary;
+use crate::day::{DayRange, DaySummary};
 use crate::error::{Error, Result};
 use fitbit_legacy::FitbitLegacy;
 use google_health::GoogleHealth;
@@ -20,9 +20,11 @@ pub trait Provider {
     /// The account's IANA time zone, as the provider reports it.
     async fn timezone(&self) -> Result<Tz>;
 
-    /// Everything known about `date` (a civil day in `tz`), fetched with requests
-    /// that go out concurrently.
-    async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary>;
+    /// Everything known about each day of `days` (civil days in `tz`), oldest first,
+    /// fetched in one concurrent round of requests: a data type whose API answers a
+    /// whole range is asked once (or once per piece its range cap forces), not once a
+    /// day. The device is what it is now, so every day carries the same.
+    async fn fetch_days(&self, days: DayRange, tz: Tz) -> Result<Vec<DaySummary>>;
 
     /// Refreshes the access token now, whatever its expiry, and returns the new expiry.
     async fn refresh(&self) -> Result<DateTime<Utc>>;
@@ -65,10 +67,10 @@ impl Provider for AnyProvider {
         }
     }
 
-    async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
+    async fn fetch_days(&self, days: DayRange, tz: Tz) -> Result<Vec<DaySummary>> {
         match self {
-            AnyProvider::GoogleHealth(p) => p.fetch_day(date, tz).await,
-            AnyProvider::FitbitLegacy(p) => p.fetch_day(date, tz).await,
+            AnyProvider::GoogleHealth(p) => p.fetch_days(days, tz).await,
+            AnyProvider::FitbitLegacy(p) => p.fetch_days(days, tz).await,
         }
     }
 

@@ -12,6 +12,7 @@
 // the week's chart is attached by the weekly post (issue 17), which is being wired
 #[allow(dead_code)]
 pub mod chart;
+mod monitor;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -31,6 +32,9 @@ fn template_name(kind: MessageKind) -> &'static str {
     match kind {
         MessageKind::Activity => "templates.activity",
         MessageKind::Sleep => "templates.sleep",
+        MessageKind::Week => "templates.week",
+        MessageKind::Alert => "templates.alert",
+        MessageKind::Resolved => "templates.resolved",
     }
 }
 
@@ -39,6 +43,9 @@ pub fn user_template(kind: MessageKind, config: &Config) -> Option<&str> {
     match kind {
         MessageKind::Activity => config.templates.activity.as_deref(),
         MessageKind::Sleep => config.templates.sleep.as_deref(),
+        MessageKind::Week => config.templates.week.as_deref(),
+        MessageKind::Alert => config.templates.alert.as_deref(),
+        MessageKind::Resolved => config.templates.resolved.as_deref(),
     }
 }
 
@@ -92,9 +99,15 @@ impl Renderer {
             env.add_template_owned(template_name(kind), source.to_owned())
                 .map_err(|err| template_error(kind, &err))?;
         }
+        for kind in MessageKind::MONITORING {
+            let source = user_template(kind, config).unwrap_or_else(|| words.builtin(kind));
+            env.add_template_owned(template_name(kind), source.to_owned())
+                .map_err(|err| template_error(kind, &err))?;
+        }
         let renderer = Renderer { env, words };
         renderer.check_placeholders()?;
         renderer.trial_render()?;
+        renderer.check_monitoring()?;
         Ok(renderer)
     }
 
@@ -347,6 +360,7 @@ struct Words {
     hours: &'static str,
     activity_template: &'static str,
     sleep_template: &'static str,
+    monitor: monitor::Words,
 }
 
 const JA: Words = Words {
@@ -357,6 +371,7 @@ const JA: Words = Words {
     hours: "時間",
     activity_template: include_str!("../../templates/ja/activity.txt"),
     sleep_template: include_str!("../../templates/ja/sleep.txt"),
+    monitor: monitor::JA,
 };
 
 const EN: Words = Words {
@@ -367,6 +382,7 @@ const EN: Words = Words {
     hours: "hours",
     activity_template: include_str!("../../templates/en/activity.txt"),
     sleep_template: include_str!("../../templates/en/sleep.txt"),
+    monitor: monitor::EN,
 };
 
 impl Words {
@@ -381,6 +397,9 @@ impl Words {
         match kind {
             MessageKind::Activity => self.activity_template,
             MessageKind::Sleep => self.sleep_template,
+            MessageKind::Week => self.monitor.week_template,
+            MessageKind::Alert => self.monitor.alert_template,
+            MessageKind::Resolved => self.monitor.resolved_template,
         }
     }
 
@@ -468,6 +487,7 @@ Time asleep: 12.433 hours";
             templates: TemplatesConfig {
                 activity: activity.map(str::to_owned),
                 sleep: sleep.map(str::to_owned),
+                ..TemplatesConfig::default()
             },
             ..Config::default()
         }

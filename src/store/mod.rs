@@ -187,13 +187,19 @@ fn open_own(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
 
 /// Refuses a secrets file that group or others can read.
 pub fn ensure_private(path: &Path) -> Result<()> {
+    refuse_mode_bits(path, 0o077, "readable", "; it holds secrets", "600")
+}
+
+/// Refuses a file whose mode grants any of `bits` (`0o022`: writable by group or others):
+/// it is `what` by other users, `why` that matters, and `chmod` the mode change that fixes it.
+pub fn refuse_mode_bits(path: &Path, bits: u32, what: &str, why: &str, chmod: &str) -> Result<()> {
     let mode = fs::metadata(path)
         .map_err(|err| Error::config(format!("cannot read {}: {err}", path.display())))?
         .permissions()
         .mode();
-    if mode & 0o077 != 0 {
+    if mode & bits != 0 {
         return Err(Error::config(format!(
-            "{} is readable by other users (mode {:o}); it holds secrets: run `chmod 600 {}`",
+            "{} is {what} by other users (mode {:o}){why}: run `chmod {chmod} {}`",
             path.display(),
             mode & 0o777,
             path.display()

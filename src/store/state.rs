@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Paths;
+use crate::day::alerts::AlertState;
 use crate::store::TomlStore;
 use crate::store::ledger::Ledger;
 
@@ -36,6 +37,10 @@ pub struct State {
     /// by key, with the message that was sent.
     #[serde(default)]
     pub notified: BTreeMap<String, String>,
+    /// Each `[[alerts]]` rule's state, by its name: written under the same lock as the
+    /// ledger, so overlapping runs step an alert once.
+    #[serde(default)]
+    pub alerts: BTreeMap<String, AlertState>,
 }
 
 /// The outcome of one `run`: when, its exit status and its one-line message.

@@ -179,6 +179,42 @@ fn usage_errors_exit_2() {
     env.cmd().arg("no-such-command").assert().code(2);
 }
 
+const SHORT_SLEEP: &str = "name = \"short sleep\"\nmetric = \"sleep_hours\"\ndays = 7\n";
+
+/// (the `[[alerts]]` tables, what the error must say): every broken rule is 78 and
+/// named.
+#[test_case::test_case(&format!("[[alerts]]\n{SHORT_SLEEP}below = 6.0\nabove = 9.0\n"), "both below and above" ; "both thresholds")]
+#[test_case::test_case(&format!("[[alerts]]\n{SHORT_SLEEP}"), "neither below nor above" ; "no threshold")]
+#[test_case::test_case("[[alerts]]\nname = \"short sleep\"\nmetric = \"sleep_hours\"\ndays = 91\nbelow = 6.0\n", "days = 91 is outside 1..=90" ; "days out of range")]
+#[test_case::test_case(&format!("[[alerts]]\n{SHORT_SLEEP}below = 6.0\nsinks = [\"slack\"]\n"), "sink \"slack\" is not in [sinks] enabled" ; "a sink not enabled")]
+#[test_case::test_case(&format!("[[alerts]]\n{SHORT_SLEEP}below = 6.0\n\n[[alerts]]\n{SHORT_SLEEP}below = 5.0\n"), "the name is used twice" ; "a duplicate name")]
+fn a_broken_alert_rule_is_78_naming_it(alerts: &str, says: &str) {
+    let env = TestEnv::new();
+    env.write_config(alerts);
+    env.cmd().arg("config").assert().code(78).stderr(
+        predicate::str::contains("[[alerts]] \"short sleep\"").and(predicate::str::contains(says)),
+    );
+}
+
+#[test]
+fn an_unknown_metric_or_weekday_is_78_and_named() {
+    let env = TestEnv::new();
+    env.write_config("[[alerts]]\nname = \"x\"\nmetric = \"sleep_hourz\"\nbelow = 1\n");
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains("sleep_hourz"));
+    env.write_config("[weekly]\nday = \"someday\"\n");
+    env.cmd()
+        .arg("config")
+        .assert()
+        .code(78)
+        .stderr(predicate::str::contains(
+            ":2:7: short or long weekday names expected",
+        ));
+}
+
 /// Every endpoint a secret goes to, on plain http to a host that is not this machine
 /// (192.0.2.2 is TEST-NET-1, never routed): `config` and every command refuse it with
 /// 78 naming the key, before any request — the check runs when the config is loaded.

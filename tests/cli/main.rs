@@ -19,6 +19,7 @@ mod doctor;
 mod fitbit;
 mod google;
 mod init;
+mod monitoring;
 mod notify;
 mod one_sink;
 mod providers;

@@ -5,6 +5,7 @@
 
 pub mod fitbit;
 pub mod google;
+pub mod google_days;
 pub mod x;
 
 use std::collections::BTreeMap;

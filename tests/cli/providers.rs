@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeDelta, Utc};
+use chrono::{Datelike, Days, NaiveDate, TimeDelta, Utc};
 use serde_json::{Value, json};
 use test_case::test_case;
 use wiremock::matchers::{header, method, path, path_regex};
@@ -18,7 +18,7 @@ use crate::google;
 use crate::harness::{
     assert_one_line_error, directory_without_room_for_new_files, form, stderr_of,
 };
-use crate::mocks::{Fault, FaultKind, fitbit, google as gmock};
+use crate::mocks::{Fault, FaultKind, fitbit, google as gmock, google_days as gmock_days};
 use crate::support::TestEnv;
 
 use Provider::{Fitbit, Google};
@@ -922,4 +922,77 @@ async fn a_rate_limit_that_resets_within_seconds_is_waited_for(
     let started = Instant::now();
     assert_eq!(provider.fetch_json(&env), provider.standard_json());
     assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+/// Serves `dates` (the middle one without data: no sleep, and for Google nothing at
+/// all) with values that differ from day to day.
+async fn mount_days(provider: Provider, server: &MockServer, dates: &[NaiveDate]) {
+    let empty = dates[dates.len() / 2];
+    match provider {
+        Google => gmock_days::mount(server, gmock::OLD_TOKEN, &[empty]).await,
+        Fitbit => {
+            for &date in dates {
+                let mut day = fitbit::Day::standard();
+                day.date = Box::leak(date.to_string().into_boxed_str());
+                day.activities["summary"]["steps"] = json!(9000 + date.day());
+                if date == empty {
+                    day.sleep = json!({"sleep": []});
+                }
+                day.mount(server, &fitbit::access_token(0)).await;
+            }
+        }
+    }
+}
+
+/// (provider, days, data requests of the range): a range fetch is the days fetched
+/// one by one, value for value (absent stays null), in one round of requests.
+#[test_case(Google, 3, 14 ; "google: 3 days in the 14 requests of one day")]
+#[test_case(Google, 28, 16 ; "google: 28 days, total calories and active minutes in two pieces")]
+#[test_case(Fitbit, 3, 13 ; "fitbit: 3 days, four requests a day and the devices once")]
+#[tokio::test]
+async fn a_range_is_its_days_fetched_one_by_one(provider: Provider, count: u32, requests: usize) {
+    let (env, server) = provider.standard_setup().await;
+    let last: NaiveDate = provider.day().parse().unwrap();
+    let dates: Vec<NaiveDate> = (0..count)
+        .rev()
+        .map(|back| last - Days::new(u64::from(back)))
+        .collect();
+    mount_days(provider, &server, &dates).await;
+
+    let output = env
+        .cmd()
+        .args([
+            "fetch",
+            "--days",
+            &count.to_string(),
+            "--date",
+            provider.day(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let range: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), requests);
+    assert_eq!(range.len(), dates.len());
+    for (day, date) in range.iter().zip(&dates) {
+        let single = env
+            .cmd()
+            .args(["fetch", "--date", &date.to_string(), "--json"])
+            .output()
+            .unwrap();
+        let single: Value = serde_json::from_slice(&single.stdout).unwrap();
+        assert_eq!(day, &single, "{date}");
+        assert_eq!(day["date"], json!(date.to_string()));
+    }
+    let empty = &range[dates.len() / 2];
+    assert_eq!(empty["sleep"], Value::Null);
+    assert_ne!(
+        range[0]["activity"]["steps"],
+        range[dates.len() - 1]["activity"]["steps"]
+    );
+    if let Google = provider {
+        assert_eq!(empty["activity"]["steps"], Value::Null);
+        assert_eq!(empty["resting_heart_rate_bpm"], Value::Null);
+    }
 }

@@ -25,7 +25,9 @@ use chrono_tz::Tz;
 use url::Url;
 
 use crate::config::{Config, HttpConfig, Paths};
-use crate::day::DaySummary;
+use futures_util::future::try_join_all;
+
+use crate::day::{DayRange, DaySummary};
 use crate::error::{Error, Result};
 use crate::net::http;
 use crate::net::oauth::{Authorization, Shutdown, is_granted};
@@ -81,23 +83,48 @@ impl Provider for FitbitLegacy {
     }
 
     /// Fitbit reports local times in the account's own zone, so they are taken as they
-    /// are; `tz` names the zone the day was chosen in.
-    async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
+    /// are; `tz` names the zone the days were chosen in.
+    ///
+    /// The Web API has range time series, but one per resource (nine for the activity
+    /// summary alone): the day endpoints give a day in four requests, so a range asks
+    /// for each of its days with them, every request in the one concurrent round, and
+    /// the devices once.
+    async fn fetch_days(&self, days: DayRange, tz: Tz) -> Result<Vec<DaySummary>> {
         let creds = self.session.current().await?;
         let c = &creds;
-        let (
-            (activity, resting_heart_rate_bpm),
-            sleep,
-            device,
-            water_ml,
-            (weight_kg, body_fat_percent),
-        ) = tokio::try_join!(
-            self.activity(c, date),
-            self.sleep(c, date),
+        let (device, summaries) = tokio::try_join!(
             self.device(c),
-            self.water_ml(c, date),
-            self.weight(c, date),
+            try_join_all(days.days().map(|date| self.day(c, date, tz))),
         )?;
+        Ok(summaries
+            .into_iter()
+            .map(|day| DaySummary {
+                device: device.clone(),
+                ..day
+            })
+            .collect())
+    }
+
+    async fn refresh(&self) -> Result<DateTime<Utc>> {
+        Ok(self.session.refresh_now().await?.expires_at)
+    }
+}
+
+impl FitbitLegacy {
+    /// One day's own requests (everything but the devices), at once.
+    async fn day(
+        &self,
+        c: &credentials::OAuthCredentials,
+        date: NaiveDate,
+        tz: Tz,
+    ) -> Result<DaySummary> {
+        let ((activity, resting_heart_rate_bpm), sleep, water_ml, (weight_kg, body_fat_percent)) =
+            tokio::try_join!(
+                self.activity(c, date),
+                self.sleep(c, date),
+                self.water_ml(c, date),
+                self.weight(c, date),
+            )?;
         Ok(DaySummary {
             date,
             timezone: tz.name().to_string(),
@@ -108,11 +135,7 @@ impl Provider for FitbitLegacy {
             weight_kg,
             body_fat_percent,
             resting_heart_rate_bpm,
-            device,
+            device: None,
         })
-    }
-
-    async fn refresh(&self) -> Result<DateTime<Utc>> {
-        Ok(self.session.refresh_now().await?.expires_at)
     }
 }

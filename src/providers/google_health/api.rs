@@ -3,9 +3,12 @@
 //! it needs), the `dailyRollUp` body, list filters and paging, and the authorized send
 //! with one refresh after a 401. What a day fetches with them is in `fetch`.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use chrono::{Datelike, Days, NaiveDate};
+use chrono_tz::Tz;
+use futures_util::future::try_join_all;
 use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -14,6 +17,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::auth::{ACTIVITY, AUTH_COMMAND, HEALTH_METRICS, NUTRITION, SLEEP};
+use super::dated::{By, CivilDateTime, Dated, by_day, day_of};
 use super::errors::{api_error, error_message, is_invalid_argument};
 use super::wire::{
     ActiveMinutesRollup, ActivityLevelPoint, ActivityLevelRollup, BodyFatRollup, DistanceRollup,
@@ -21,6 +25,7 @@ use super::wire::{
     SedentaryRollup, SleepPoint, StepsRollup, WeightRollup,
 };
 use super::{API, GoogleHealth};
+use crate::day::DayRange;
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
 use crate::net::oauth::{Scope, is_granted};
@@ -190,10 +195,10 @@ impl Listing {
     }
 }
 
-/// A daily rollup's answer: its value (`None` when there is no data), or the reason
+/// A daily rollup's answer: its values (a day without data has none), or the reason
 /// Google gave for refusing a rollup the data-type table does not document.
 pub(super) enum Rollup<T> {
-    Offered(Option<T>),
+    Offered(BTreeMap<NaiveDate, T>),
     NotOffered(String),
 }
 
@@ -247,42 +252,67 @@ impl GoogleHealth {
         .map_err(|err| err.into_error("Google Health API"))
     }
 
-    /// `dataPoints:dailyRollUp` over the one civil day, and the value under the data
-    /// type's key, which is absent when there is no data. A rollup Google does not offer
-    /// is left out.
+    /// `dataPoints:dailyRollUp` over the civil days of `range`, one window a day, and
+    /// each day's value under the data type's key (absent when there is no data). A
+    /// rollup Google does not offer is left out.
     pub(super) async fn rollup<T: DeserializeOwned>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
-        date: NaiveDate,
-    ) -> Result<Option<T>> {
-        Ok(match self.try_rollup(creds, data, date).await? {
-            Rollup::Offered(value) => value,
+        range: DayRange,
+    ) -> Result<BTreeMap<NaiveDate, T>> {
+        Ok(match self.try_rollup(creds, data, range).await? {
+            Rollup::Offered(values) => values,
             Rollup::NotOffered(why) => {
                 log::info!(
                     "Google offers no daily rollup of {} ({why}); leaving it out",
                     data.label
                 );
-                None
+                BTreeMap::new()
             }
         })
     }
 
-    /// The rollup, or Google's refusal of one that only the discovery document lists.
+    /// The rollup over `range`, or Google's refusal of one that only the discovery
+    /// document lists. A range longer than the type's cap is asked in pieces, all at
+    /// once.
     pub(super) async fn try_rollup<T: DeserializeOwned>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
-        date: NaiveDate,
+        range: DayRange,
     ) -> Result<Rollup<T>> {
         if !is_granted(creds, data.scope) {
-            return Ok(Rollup::Offered(None));
+            return Ok(Rollup::Offered(BTreeMap::new()));
         }
+        let pieces = try_join_all(
+            range
+                .pieces(rollup_cap(data.path))
+                .into_iter()
+                .map(|piece| self.rollup_piece(creds, data, piece)),
+        )
+        .await?;
+        let mut values = BTreeMap::new();
+        for piece in pieces {
+            match piece {
+                Rollup::Offered(piece) => values.extend(piece),
+                refused @ Rollup::NotOffered(_) => return Ok(refused),
+            }
+        }
+        Ok(Rollup::Offered(values))
+    }
+
+    async fn rollup_piece<T: DeserializeOwned>(
+        &self,
+        creds: &OAuthCredentials,
+        data: &DataType<T>,
+        range: DayRange,
+    ) -> Result<Rollup<T>> {
         let url = self.url(&format!(
             "users/me/dataTypes/{}/dataPoints:dailyRollUp",
             data.path
         ));
-        let body = rollup_body(date);
+        let body = rollup_body(range);
         let reply = self
             .send(&creds.access_token, || {
                 self.http.post(url.clone()).json(&body)
@@ -294,7 +324,13 @@ impl GoogleHealth {
             }
             return Err(api_error(&reply, data.label, data.scope));
         }
-        rollup_value(&reply, data).map(Rollup::Offered)
+        let days = by_day(rollup_values(&reply, data)?, range);
+        // one window a day: a second value for a day would be a second window
+        Ok(Rollup::Offered(
+            days.into_iter()
+                .filter_map(|(day, values)| values.into_iter().next().map(|v| (day, v)))
+                .collect(),
+        ))
     }
 
     /// Every point of a list call, following `nextPageToken` to the end.
@@ -304,8 +340,9 @@ impl GoogleHealth {
         data: &DataType<T>,
         filter: &str,
         page_size: u32,
+        (by, tz): (By, Tz),
         listing: Listing,
-    ) -> Result<Vec<T>> {
+    ) -> Result<Dated<T>> {
         let mut values = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -329,7 +366,7 @@ impl GoogleHealth {
             if !reply.status.is_success() {
                 return Err(api_error(&reply, data.label, data.scope));
             }
-            let (page, next_page_token) = page_values(&reply, data)?;
+            let (page, next_page_token) = page_values(&reply, data, by, tz)?;
             values.extend(page);
             match next_page_token {
                 Some(next) => page_token = Some(next),
@@ -337,36 +374,47 @@ impl GoogleHealth {
             }
         }
         Err(Error::other(format!(
-            "{API} sent more than {MAX_PAGES} pages of {}; this is not one day of data, report it with the output of -vv",
+            "{API} sent more than {MAX_PAGES} pages of {}; this is not the data of the days asked for, report it with the output of -vv",
             data.label
         )))
     }
 
-    /// A list call's points for one civil day, selected by `field` of the data type.
-    pub(super) async fn list_day<T: DeserializeOwned>(
+    /// A list call's points for the civil days of `range`, selected by `field` of the
+    /// data type and grouped by the day `by` names.
+    pub(super) async fn list_days<T: DeserializeOwned>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
-        field: &str,
-        date: NaiveDate,
+        (field, by): (&str, By),
+        range: DayRange,
         page_size: u32,
-        listing: Listing,
-    ) -> Result<Option<Vec<T>>> {
+        (tz, listing): (Tz, Listing),
+    ) -> Result<Option<BTreeMap<NaiveDate, Vec<T>>>> {
         if !is_granted(creds, data.scope) {
             return Ok(None);
         }
-        let filter = day_filter(&format!("{}.{field}", data.filter), date);
-        self.list_all(creds, data, &filter, page_size, listing)
-            .await
-            .map(Some)
+        let filter = range_filter(&format!("{}.{field}", data.filter), range);
+        let values = self
+            .list_all(creds, data, &filter, page_size, (by, tz), listing)
+            .await?;
+        Ok(Some(by_day(values, range)))
     }
 }
 
-/// `{range: {start: D, end: D+1}, windowSizeDays: 1}` with plain integers (a leading
-/// zero is refused as an octal number).
-fn rollup_body(date: NaiveDate) -> Value {
+/// How many days one `dailyRollUp` may span for a data type: 14 for the heart-rate and
+/// calorie types and active minutes, 90 for the others (discovery document).
+fn rollup_cap(path: &str) -> u32 {
+    match path {
+        "total-calories" | "active-minutes" | "heart-rate" | "calories-in-heart-rate-zone" => 14,
+        _ => 90,
+    }
+}
+
+/// `{range: {start: first, end: last+1}, windowSizeDays: 1}` with plain integers (a
+/// leading zero is refused as an octal number).
+fn rollup_body(range: DayRange) -> Value {
     json!({
-        "range": {"start": civil_date(date), "end": civil_date(date + Days::new(1))},
+        "range": {"start": civil_date(range.first()), "end": civil_date(range.last() + Days::new(1))},
         "windowSizeDays": 1,
     })
 }
@@ -375,36 +423,46 @@ fn civil_date(date: NaiveDate) -> Value {
     json!({"date": {"year": date.year(), "month": date.month(), "day": date.day()}})
 }
 
-fn day_filter(field: &str, date: NaiveDate) -> String {
-    let next = date + Days::new(1);
-    format!("{field} >= \"{date}\" AND {field} < \"{next}\"")
+fn range_filter(field: &str, range: DayRange) -> String {
+    let (first, next) = (range.first(), range.last() + Days::new(1));
+    format!("{field} >= \"{first}\" AND {field} < \"{next}\"")
 }
 
-/// The value of a `dailyRollUp` answer: under the data type's key of its one point,
-/// `None` when the point or the key is absent.
-pub(super) fn rollup_value<T: DeserializeOwned>(
+/// The values of a `dailyRollUp` answer under the data type's key, each with the day
+/// its window starts on; a window without the key has no data and is left out.
+pub(super) fn rollup_values<T: DeserializeOwned>(
     reply: &Reply,
     data: &DataType<T>,
-) -> Result<Option<T>> {
+) -> Result<Dated<T>> {
     let page: RollupPage = parse(reply, data.label)?;
     page.rollup_data_points
-        .first()
-        .and_then(|point| point.get(data.key))
-        .map(|raw| value_of(raw, data.label))
-        .transpose()
+        .iter()
+        .filter_map(|point| {
+            let day = point
+                .get("civilStartTime")
+                .and_then(|raw| serde_json::from_str::<CivilDateTime>(raw.get()).ok())
+                .and_then(|civil| civil.date());
+            point
+                .get(data.key)
+                .map(|raw| Ok((day, value_of(raw, data.label)?)))
+        })
+        .collect()
 }
 
-/// The values of one page of a list answer, and the token of the next page.
+/// The values of one page of a list answer, each with the day `by` names, and the
+/// token of the next page.
 pub(super) fn page_values<T: DeserializeOwned>(
     reply: &Reply,
     data: &DataType<T>,
-) -> Result<(Vec<T>, Option<String>)> {
+    by: By,
+    tz: Tz,
+) -> Result<(Dated<T>, Option<String>)> {
     let page: ListPage = parse(reply, data.label)?;
     let values = page
         .data_points
         .iter()
         .filter_map(|point| point.get(data.key))
-        .map(|raw| value_of(raw, data.label))
+        .map(|raw| Ok((day_of(raw, by, tz), value_of(raw, data.label)?)))
         .collect::<Result<_>>()?;
     Ok((values, page.next_page_token.filter(|t| !t.is_empty())))
 }
@@ -427,7 +485,7 @@ mod tests {
 
     #[test]
     fn the_rollup_body_has_plain_integers_and_an_exclusive_end() {
-        let body = rollup_body("2026-12-31".parse().unwrap());
+        let body = rollup_body(DayRange::ending("2026-12-31".parse().unwrap(), 1));
         assert_eq!(
             body.to_string(),
             r#"{"range":{"end":{"date":{"day":1,"month":1,"year":2027}},"start":{"date":{"day":31,"month":12,"year":2026}}},"windowSizeDays":1}"#
@@ -437,9 +495,9 @@ mod tests {
     #[test]
     fn filters_cover_the_one_civil_day() {
         assert_eq!(
-            day_filter(
+            range_filter(
                 "sleep.interval.civil_end_time",
-                "2026-02-28".parse().unwrap()
+                DayRange::ending("2026-02-28".parse().unwrap(), 1)
             ),
             r#"sleep.interval.civil_end_time >= "2026-02-28" AND sleep.interval.civil_end_time < "2026-03-01""#
         );

@@ -244,16 +244,17 @@ mod tests {
     fn every_real_answer_maps_to_an_error_or_a_value() {
         use crate::error::Kind;
         use crate::providers::google_health::api::{
-            BASAL_ENERGY, SLEEP_SESSIONS, STEPS, page_values, rollup_value,
+            BASAL_ENERGY, SLEEP_SESSIONS, STEPS, page_values, rollup_values,
         };
+        use crate::providers::google_health::dated::By;
         for answer in crate::real_answers::all() {
             let reply = answer.reply();
             let err = api_error(&reply, "steps", &ACTIVITY);
             assert!(!err.to_string().contains('\n'), "{}: {err}", answer.name);
             assert!(!error_message(&reply).contains('\n'), "{}", answer.name);
-            let _ = rollup_value(&reply, &STEPS);
-            let _ = page_values(&reply, &BASAL_ENERGY);
-            let _ = page_values(&reply, &SLEEP_SESSIONS);
+            let _ = rollup_values(&reply, &STEPS);
+            let _ = page_values(&reply, &BASAL_ENERGY, By::Start, chrono_tz::Tz::UTC);
+            let _ = page_values(&reply, &SLEEP_SESSIONS, By::End, chrono_tz::Tz::UTC);
             if answer.is("google/error_400_account_not_linked.json") {
                 assert_eq!(err.kind(), Kind::Reauth, "{err}");
                 assert!(

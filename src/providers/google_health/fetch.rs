@@ -1,7 +1,10 @@
-//! One day's fetch: the requests grouped by the part of the summary they feed (activity,
-//! sleep, body, the worn device), and the assembly of their answers into a
-//! [`DaySummary`]. The groups are joined, and each joins its own requests, so every
-//! request of the day still goes out in one concurrent round over the one client.
+//! A range of days' fetch: the requests grouped by the part of the summary they feed
+//! (activity, sleep, body, the worn device), each asking for the whole range at once,
+//! and the assembly of their answers into one [`DaySummary`] a day. The groups are
+//! joined, and each joins its own requests, so every request of the range goes out in
+//! one concurrent round over the one client; one day is the range of one.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -12,6 +15,7 @@ use super::api::{
     SEDENTARY, SLEEP_PAGE_SIZE, SLEEP_SESSIONS, STEPS, TOTAL_CALORIES, WEIGHT, parse,
 };
 use super::auth::SETTINGS;
+use super::dated::By;
 use super::errors::api_error;
 use super::wire::{
     ActiveMinutesRollup, ActivityLevelRollup, BodyFatRollup, DevicesPage, DistanceRollup,
@@ -19,10 +23,13 @@ use super::wire::{
     level_durations, main_sleep, total_kcal, worn_device,
 };
 use super::{GoogleHealth, PROVIDER_NAME};
-use crate::day::{Activity, DaySummary, Device, Sleep};
+use crate::day::{Activity, DayRange, DaySummary, Device, Sleep};
 use crate::error::Result;
 use crate::net::oauth::is_granted;
 use crate::store::credentials::OAuthCredentials;
+
+/// Per data type, its value on each day that has one.
+type Daily<T> = BTreeMap<NaiveDate, T>;
 
 /// Every answer of one day, parsed, in the groups it was fetched in.
 pub(super) struct Day {
@@ -54,21 +61,49 @@ struct BodyAnswers {
     resting_heart_rate: Option<i64>,
 }
 
+/// The activity group over a range.
+struct ActivityDays {
+    steps: Daily<StepsRollup>,
+    distance: Daily<DistanceRollup>,
+    total_calories: Daily<KcalRollup>,
+    active_energy: Daily<KcalRollup>,
+    activity_level: Daily<ActivityLevelRollup>,
+    sedentary: Daily<SedentaryRollup>,
+    active_minutes: Daily<ActiveMinutesRollup>,
+    basal_energy: Daily<f64>,
+}
+
+/// The body group over a range.
+struct BodyDays {
+    hydration: Daily<HydrationRollup>,
+    weight: Daily<WeightRollup>,
+    body_fat: Daily<BodyFatRollup>,
+    resting_heart_rate: Daily<i64>,
+}
+
+/// Every answer of a range, parsed, in the groups it was fetched in.
+pub(super) struct Days {
+    activity: ActivityDays,
+    sleep: Daily<Sleep>,
+    body: BodyDays,
+    device: Option<Device>,
+}
+
 impl GoogleHealth {
-    /// Every request of `date` (a civil day in `tz`) at once.
-    pub(super) async fn day(
+    /// Every request of `range` (civil days in `tz`) at once.
+    pub(super) async fn days(
         &self,
         creds: &OAuthCredentials,
-        date: NaiveDate,
+        range: DayRange,
         tz: Tz,
-    ) -> Result<Day> {
+    ) -> Result<Days> {
         let (activity, sleep, body, device) = tokio::try_join!(
-            self.activity(creds, date),
-            self.sleep(creds, date, tz),
-            self.body(creds, date),
+            self.activity(creds, range, tz),
+            self.sleep(creds, range, tz),
+            self.body(creds, range, tz),
             self.device(creds, tz),
         )?;
-        Ok(Day {
+        Ok(Days {
             activity,
             sleep,
             body,
@@ -76,7 +111,12 @@ impl GoogleHealth {
         })
     }
 
-    async fn activity(&self, c: &OAuthCredentials, date: NaiveDate) -> Result<ActivityAnswers> {
+    async fn activity(
+        &self,
+        c: &OAuthCredentials,
+        range: DayRange,
+        tz: Tz,
+    ) -> Result<ActivityDays> {
         let (
             steps,
             distance,
@@ -87,16 +127,16 @@ impl GoogleHealth {
             active_minutes,
             basal_energy,
         ) = tokio::try_join!(
-            self.rollup(c, &STEPS, date),
-            self.rollup(c, &DISTANCE, date),
-            self.rollup(c, &TOTAL_CALORIES, date),
-            self.rollup(c, &ACTIVE_ENERGY, date),
-            self.activity_levels(c, date),
-            self.rollup(c, &SEDENTARY, date),
-            self.rollup(c, &ACTIVE_MINUTES, date),
-            self.basal_kcal(c, date),
+            self.rollup(c, &STEPS, range),
+            self.rollup(c, &DISTANCE, range),
+            self.rollup(c, &TOTAL_CALORIES, range),
+            self.rollup(c, &ACTIVE_ENERGY, range),
+            self.activity_levels(c, range, tz),
+            self.rollup(c, &SEDENTARY, range),
+            self.rollup(c, &ACTIVE_MINUTES, range),
+            self.basal_kcal(c, range, tz),
         )?;
-        Ok(ActivityAnswers {
+        Ok(ActivityDays {
             steps,
             distance,
             total_calories,
@@ -108,14 +148,14 @@ impl GoogleHealth {
         })
     }
 
-    async fn body(&self, c: &OAuthCredentials, date: NaiveDate) -> Result<BodyAnswers> {
+    async fn body(&self, c: &OAuthCredentials, range: DayRange, tz: Tz) -> Result<BodyDays> {
         let (hydration, weight, body_fat, resting_heart_rate) = tokio::try_join!(
-            self.rollup(c, &HYDRATION, date),
-            self.rollup(c, &WEIGHT, date),
-            self.rollup(c, &BODY_FAT, date),
-            self.resting_heart_rate(c, date),
+            self.rollup(c, &HYDRATION, range),
+            self.rollup(c, &WEIGHT, range),
+            self.rollup(c, &BODY_FAT, range),
+            self.resting_heart_rate(c, range, tz),
         )?;
-        Ok(BodyAnswers {
+        Ok(BodyDays {
             hydration,
             weight,
             body_fat,
@@ -125,86 +165,111 @@ impl GoogleHealth {
 
     /// Read through `:reconcile`: a phone or a second tracker writing basal energy too
     /// would double a sum over the raw points of `list`.
-    async fn basal_kcal(&self, creds: &OAuthCredentials, date: NaiveDate) -> Result<Option<f64>> {
-        let points = self
-            .list_day(
+    async fn basal_kcal(
+        &self,
+        creds: &OAuthCredentials,
+        range: DayRange,
+        tz: Tz,
+    ) -> Result<Daily<f64>> {
+        let days = self
+            .list_days(
                 creds,
                 &BASAL_ENERGY,
-                "interval.civil_start_time",
-                date,
-                MINUTE_PAGE_SIZE,
-                Listing::Reconciled,
+                ("interval.civil_start_time", By::Start),
+                range,
+                minute_page_size(range),
+                (tz, Listing::Reconciled),
             )
             .await?;
-        Ok(total_kcal(points.unwrap_or_default()))
+        Ok(days
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(day, points)| total_kcal(points).map(|kcal| (day, kcal)))
+            .collect())
     }
 
     /// The activity-level rollup, which the discovery document offers and the docs'
     /// data-type table does not (list and reconcile only). Refused as an invalid
-    /// argument, the day's reconciled intervals are summed instead, so the minutes are
+    /// argument, each day's reconciled intervals are summed instead, so the minutes are
     /// right whichever way Google answers.
     async fn activity_levels(
         &self,
         creds: &OAuthCredentials,
-        date: NaiveDate,
-    ) -> Result<Option<ActivityLevelRollup>> {
-        let why = match self.try_rollup(creds, &ACTIVITY_LEVEL, date).await? {
+        range: DayRange,
+        tz: Tz,
+    ) -> Result<Daily<ActivityLevelRollup>> {
+        let why = match self.try_rollup(creds, &ACTIVITY_LEVEL, range).await? {
             Rollup::Offered(levels) => return Ok(levels),
             Rollup::NotOffered(why) => why,
         };
         log::info!(
-            "Google offers no daily rollup of activity levels ({why}); summing the day's intervals"
+            "Google offers no daily rollup of activity levels ({why}); summing the days' intervals"
         );
-        let points = self
-            .list_day(
+        let days = self
+            .list_days(
                 creds,
                 &ACTIVITY_LEVEL_INTERVALS,
-                "interval.civil_start_time",
-                date,
-                MINUTE_PAGE_SIZE,
-                Listing::Reconciled,
+                ("interval.civil_start_time", By::Start),
+                range,
+                minute_page_size(range),
+                (tz, Listing::Reconciled),
             )
             .await?;
-        Ok(points.and_then(level_durations))
+        Ok(days
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(day, points)| level_durations(points).map(|levels| (day, levels)))
+            .collect())
     }
 
     async fn sleep(
         &self,
         creds: &OAuthCredentials,
-        date: NaiveDate,
+        range: DayRange,
         tz: Tz,
-    ) -> Result<Option<Sleep>> {
-        let sessions = self
-            .list_day(
+    ) -> Result<Daily<Sleep>> {
+        let days = self
+            .list_days(
                 creds,
                 &SLEEP_SESSIONS,
-                "interval.civil_end_time",
-                date,
+                ("interval.civil_end_time", By::End),
+                range,
                 SLEEP_PAGE_SIZE,
-                Listing::Raw,
+                (tz, Listing::Raw),
             )
             .await?;
-        Ok(main_sleep(sessions.unwrap_or_default())
-            .into_night(date)
-            .map(|s| s.into_summary(tz)))
+        Ok(days
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(day, sessions)| {
+                main_sleep(sessions)
+                    .into_night(day)
+                    .map(|s| (day, s.into_summary(tz)))
+            })
+            .collect())
     }
 
     async fn resting_heart_rate(
         &self,
         creds: &OAuthCredentials,
-        date: NaiveDate,
-    ) -> Result<Option<i64>> {
-        let points = self
-            .list_day(
+        range: DayRange,
+        tz: Tz,
+    ) -> Result<Daily<i64>> {
+        let days = self
+            .list_days(
                 creds,
                 &RESTING_HEART_RATE,
-                "date",
-                date,
+                ("date", By::Date),
+                range,
                 SLEEP_PAGE_SIZE,
-                Listing::Raw,
+                (tz, Listing::Raw),
             )
             .await?;
-        Ok(first_bpm(points.unwrap_or_default()))
+        Ok(days
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(day, points)| first_bpm(points).map(|bpm| (day, bpm)))
+            .collect())
     }
 
     async fn device(&self, creds: &OAuthCredentials, tz: Tz) -> Result<Option<Device>> {
@@ -222,6 +287,52 @@ impl GoogleHealth {
         }
         let page: DevicesPage = parse(&reply, what)?;
         Ok(worn_device(page, tz))
+    }
+}
+
+/// A page of minute-level data holds a day of minutes: a range asks for as many days a
+/// page, up to the largest page.
+fn minute_page_size(range: DayRange) -> u32 {
+    MINUTE_PAGE_SIZE
+        .saturating_mul(range.len())
+        .min(MAX_PAGE_SIZE)
+}
+
+/// The largest minute-level page asked for: three days of minutes, about 3 MB, still
+/// under `MAX_BODY_BYTES`; a longer range pages.
+const MAX_PAGE_SIZE: u32 = 3 * MINUTE_PAGE_SIZE;
+
+impl Days {
+    /// One summary a day of `range`, oldest first; a day without an answer has `None`s.
+    pub(super) fn into_summaries(mut self, range: DayRange, tz: Tz) -> Vec<DaySummary> {
+        range
+            .days()
+            .map(|date| {
+                let a = &mut self.activity;
+                let b = &mut self.body;
+                Day {
+                    activity: ActivityAnswers {
+                        steps: a.steps.remove(&date),
+                        distance: a.distance.remove(&date),
+                        total_calories: a.total_calories.remove(&date),
+                        active_energy: a.active_energy.remove(&date),
+                        activity_level: a.activity_level.remove(&date),
+                        sedentary: a.sedentary.remove(&date),
+                        active_minutes: a.active_minutes.remove(&date),
+                        basal_energy: a.basal_energy.remove(&date),
+                    },
+                    sleep: self.sleep.remove(&date),
+                    body: BodyAnswers {
+                        hydration: b.hydration.remove(&date),
+                        weight: b.weight.remove(&date),
+                        body_fat: b.body_fat.remove(&date),
+                        resting_heart_rate: b.resting_heart_rate.remove(&date),
+                    },
+                    device: self.device.clone(),
+                }
+                .into_summary(date, tz)
+            })
+            .collect()
     }
 }
 
@@ -286,7 +397,7 @@ mod tests {
 
     use super::*;
     use crate::arbitrary::body_like;
-    use crate::providers::google_health::api::{DataType, page_values, rollup_value};
+    use crate::providers::google_health::api::{DataType, page_values, rollup_values};
     use crate::providers::google_health::arbitrary_answers::{answer, fixture};
     use crate::providers::google_health::wire::SettingsBody;
 
@@ -308,14 +419,15 @@ mod tests {
     }
 
     fn rollup<T: DeserializeOwned>(body: &[u8], data: &DataType<T>) -> Option<T> {
-        rollup_value(&answer(200, body.to_vec()), data)
+        rollup_values(&answer(200, body.to_vec()), data)
             .ok()
-            .flatten()
+            .and_then(|values| values.into_iter().next())
+            .map(|(_, value)| value)
     }
 
     fn list<T: DeserializeOwned>(body: &[u8], data: &DataType<T>) -> Vec<T> {
-        page_values(&answer(200, body.to_vec()), data)
-            .map(|(values, _)| values)
+        page_values(&answer(200, body.to_vec()), data, By::Start, Tz::UTC)
+            .map(|(values, _)| values.into_iter().map(|(_, value)| value).collect())
             .unwrap_or_default()
     }
 

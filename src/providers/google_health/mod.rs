@@ -12,16 +12,17 @@
 
 mod api;
 mod auth;
+mod dated;
 mod errors;
 mod fetch;
 mod wire;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use url::Url;
 
 use crate::config::{Config, HttpConfig, Paths};
-use crate::day::DaySummary;
+use crate::day::{DayRange, DaySummary};
 use crate::error::{Error, Result};
 use crate::net::http;
 use crate::net::oauth::{Authorization, is_granted};
@@ -81,9 +82,9 @@ impl Provider for GoogleHealth {
         providers::account_zone("Google", settings.time_zone)
     }
 
-    async fn fetch_day(&self, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
+    async fn fetch_days(&self, days: DayRange, tz: Tz) -> Result<Vec<DaySummary>> {
         let creds = self.session.current().await?;
-        Ok(self.day(&creds, date, tz).await?.into_summary(date, tz))
+        Ok(self.days(&creds, days, tz).await?.into_summaries(days, tz))
     }
 
     async fn refresh(&self) -> Result<DateTime<Utc>> {

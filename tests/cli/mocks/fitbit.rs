@@ -233,7 +233,7 @@ pub fn with_rate_limit_headers(response: ResponseTemplate, remaining: u32) -> Re
 
 /// One day as the mock serves it.
 pub struct Day {
-    date: &'static str,
+    pub date: &'static str,
     pub activities: Value,
     pub sleep: Value,
     pub devices: Value,

@@ -4,8 +4,12 @@
 //! and record each post in the ledger as soon as it is made. `run`, `tweet --date` and
 //! `fetch` call it.
 //!
-//! The order is sink-major: every sink gets the day's messages in order (activity, then
-//! sleep), and the sinks post side by side, each on its own. A failure stops only the
+//! On the `[weekly]` day the run also posts the week's message, and every `[[alerts]]`
+//! rule is stepped through the days since its last run (`monitor`); all of it comes from
+//! one range fetch, one concurrent round of requests.
+//!
+//! The order is sink-major: every sink gets the run's messages in order (activity,
+//! sleep, week, then the alerts in date order), and the sinks post side by side, each on its own. A failure stops only the
 //! sink it happened on (its later messages wait for the next run, so they never arrive
 //! out of order); the others post everything they can. The run then exits with the
 //! status of the failure that matters most: 75 when a retry may help any sink (a re-run
@@ -24,16 +28,19 @@ use chrono_tz::Tz;
 use crate::config::SinkKind;
 use crate::context::Context;
 use crate::day::dates::{self, DateArg};
-use crate::day::{DaySummary, MessageKind, demo};
+use crate::day::{DayRange, DaySummary, MessageKind, demo};
 use crate::error::{self, Error, Kind};
 use crate::output::outln;
 use crate::providers::{self, Provider};
-use crate::render::{Message, Rendered, Renderer};
+use crate::render::{Rendered, Renderer};
 use crate::sinks::{self, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
 use crate::store::ledger::Entry;
 use crate::store::state::{self, State};
+use monitor::Plan;
+
+mod monitor;
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
 const LEDGER_DAYS: u64 = 60;
@@ -79,11 +86,25 @@ pub fn post_day_to(
     let credentials = credentials::store(&env.paths).load()?;
     if dry_run {
         return env.block_on_with_deadline(async {
-            let day = fetch_day(&env, &provider, date).await?;
-            warn_if_incomplete(&day);
-            let rendered = render(&renderer, &day)?;
-            print_messages(&rendered)?;
-            report_sinks(&env, &credentials, &day, &rendered.messages, mode).await
+            let store = state::store(&env.paths);
+            let tz = timezone(env.config.timezone, &store.lock()?, &provider).await?;
+            let date = dates::resolve(date, Utc::now(), tz)?;
+            let alerts = store.load()?.alerts;
+            let plan = Plan::new(&env.config, &alerts, date);
+            let days =
+                checked_days(&provider, DayRange::ending(date, plan.days_needed()), tz).await?;
+            let day = last_day(&days)?;
+            warn_if_incomplete(day);
+            let mut posts = day_posts(day, render(&renderer, day)?);
+            let monitoring = plan.evaluate(&days, &renderer)?;
+            posts.extend(monitoring.posts);
+            print_posts(&posts)?;
+            if log::log_enabled!(log::Level::Warn) {
+                for line in &monitoring.report {
+                    eprintln!("{line}");
+                }
+            }
+            report_sinks(&env, &credentials, &posts, mode).await
         });
     }
     // so is a sink without credentials, before anything is fetched
@@ -114,48 +135,103 @@ struct Job<'a> {
     mode: Mode,
 }
 
+/// One message of a run, for the sinks it is for.
+pub(crate) struct Post {
+    /// The day it is about: the run's day, or for an alert the day it changed.
+    date: NaiveDate,
+    kind: MessageKind,
+    /// Its name in the ledger: the kind, or for an alert `alert:<name>`.
+    key: String,
+    text: String,
+    /// The sinks it goes to by name; every enabled sink when `None`.
+    sinks: Option<Vec<String>>,
+}
+
+impl Post {
+    fn new(date: NaiveDate, kind: MessageKind, text: String, sinks: Option<Vec<String>>) -> Post {
+        Post {
+            date,
+            kind,
+            key: kind.name().to_string(),
+            text,
+            sinks,
+        }
+    }
+
+    fn is_for(&self, sink: SinkKind) -> bool {
+        self.sinks
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == sink.name()))
+    }
+
+    fn what(&self) -> String {
+        format!("{} message of {}", self.key, self.date)
+    }
+}
+
+/// The day's own messages as posts for every sink.
+fn day_posts(day: &DaySummary, rendered: Rendered) -> Vec<Post> {
+    rendered
+        .messages
+        .into_iter()
+        .map(|m| Post::new(day.date, m.kind, m.text, None))
+        .collect()
+}
+
 /// The messages one sink is to get in this run, in order.
 struct Delivery<'a> {
     sink: &'a Sink<'a>,
-    messages: Vec<&'a Message>,
+    posts: Vec<&'a Post>,
 }
 
 impl Job<'_> {
     async fn run(&self, provider: &impl Provider, date: DateArg) -> Result<()> {
         let tz = timezone(self.env.config.timezone, self.locked, provider).await?;
         let date = dates::resolve(date, Utc::now(), tz)?;
-        if self.mode == Mode::Scheduled && self.everything_posted(date)? {
+        let alerts = self.locked.read()?.alerts;
+        let plan = Plan::new(&self.env.config, &alerts, date);
+        if self.mode == Mode::Scheduled && self.everything_posted(date, &plan)? {
             log::info!("the messages of {date} are already posted; nothing to do");
             return Ok(());
         }
-        let day = checked_day(provider, date, tz).await?;
+        let days = checked_days(provider, DayRange::ending(date, plan.days_needed()), tz).await?;
+        let day = last_day(&days)?;
         if self.mode == Mode::Scheduled {
-            ensure_synced(&day)?;
+            ensure_synced(day)?;
         }
-        let rendered = render(self.renderer, &day)?;
-        let deliveries = self.deliveries(&day, &rendered.messages)?;
+        let mut posts = day_posts(day, render(self.renderer, day)?);
+        let monitoring = plan.evaluate(&days, self.renderer)?;
+        posts.extend(monitoring.posts);
+        let deliveries = self.deliveries(&posts)?;
         self.check_lengths(&deliveries).await?;
-        let results = join_all(
-            deliveries
-                .iter()
-                .map(|delivery| self.deliver(&day, delivery)),
-        )
-        .await;
-        worst_failure(results)
+        let results = join_all(deliveries.iter().map(|delivery| self.deliver(delivery))).await;
+        worst_failure(results)?;
+        // only once every alert message is out: a run that failed on some sink steps
+        // the same days again next time, and the ledger keeps the sinks that have them
+        // from getting them twice
+        let mut state = self.locked.read()?;
+        state.alerts = monitoring.states;
+        self.locked.write(&state)?;
+        Ok(())
     }
 
-    fn everything_posted(&self, date: NaiveDate) -> Result<bool> {
+    /// Whether a scheduled run for `date` has nothing left to do: every sink has the
+    /// day's messages (and on the weekly day the week's), and no alert has a day to step.
+    fn everything_posted(&self, date: NaiveDate, plan: &Plan) -> Result<bool> {
         let ledger = self.locked.read()?.posted;
-        Ok(self.sinks.iter().all(|sink| {
-            MessageKind::ALL
-                .iter()
-                .all(|kind| ledger.is_posted(date, sink.kind().name(), kind.name()))
-        }))
+        let week = plan.week.then_some(MessageKind::Week);
+        Ok(!plan.alerts_pending()
+            && self.sinks.iter().all(|sink| {
+                MessageKind::ALL
+                    .iter()
+                    .chain(week.iter())
+                    .all(|kind| ledger.is_posted(date, sink.kind().name(), kind.name()))
+            }))
     }
 
-    /// What each sink is to get: every message, or in a scheduled run the ones its
-    /// ledger entries lack. Sinks with nothing to get are left out.
-    fn deliveries<'a>(&self, day: &DaySummary, messages: &'a [Message]) -> Result<Vec<Delivery<'a>>>
+    /// What each sink is to get: every message for it, or in a scheduled run the ones
+    /// its ledger entries lack. Sinks with nothing to get are left out.
+    fn deliveries<'a>(&self, posts: &'a [Post]) -> Result<Vec<Delivery<'a>>>
     where
         Self: 'a,
     {
@@ -163,22 +239,19 @@ impl Job<'_> {
         let mut deliveries = Vec::new();
         for sink in self.sinks {
             let name = sink.kind().name();
-            let (posted, missing): (Vec<&Message>, Vec<&Message>) =
-                messages.iter().partition(|message| {
-                    self.mode == Mode::Scheduled
-                        && ledger.is_posted(day.date, name, message.kind.name())
+            let (posted, missing): (Vec<&Post>, Vec<&Post>) = posts
+                .iter()
+                .filter(|post| post.is_for(sink.kind()))
+                .partition(|post| {
+                    self.mode == Mode::Scheduled && ledger.is_posted(post.date, name, &post.key)
                 });
-            for message in posted {
-                log::info!(
-                    "{} of {} was posted to {name} before; skipped",
-                    message.kind.name(),
-                    day.date
-                );
+            for post in posted {
+                log::info!("{} was posted to {name} before; skipped", post.what());
             }
             if !missing.is_empty() {
                 deliveries.push(Delivery {
                     sink,
-                    messages: missing,
+                    posts: missing,
                 });
             }
         }
@@ -193,9 +266,9 @@ impl Job<'_> {
             let kind = delivery.sink.kind();
             let rule =
                 sinks::rule(kind, &self.env.client, &self.env.config, self.credentials).await;
-            for message in &delivery.messages {
-                rule.measure(&message.text)
-                    .map_err(|why| too_long(message, kind, &why))?;
+            for post in &delivery.posts {
+                rule.measure(&post.text)
+                    .map_err(|why| too_long(post, kind, &why))?;
             }
         }
         Ok(())
@@ -203,29 +276,23 @@ impl Job<'_> {
 
     /// Posts a sink's messages in order, recording each; the first failure ends this
     /// sink's turn.
-    async fn deliver(&self, day: &DaySummary, delivery: &Delivery<'_>) -> Result<()> {
-        for message in &delivery.messages {
-            let post = Outgoing {
-                date: day.date,
-                kind: message.kind,
-                text: &message.text,
+    async fn deliver(&self, delivery: &Delivery<'_>) -> Result<()> {
+        for post in &delivery.posts {
+            let outgoing = Outgoing {
+                date: post.date,
+                kind: post.kind,
+                text: &post.text,
             };
-            let outcome = delivery.sink.post(&post).await?;
-            self.record(delivery.sink.kind(), day, message, outcome)?;
+            let outcome = delivery.sink.post(&outgoing).await?;
+            self.record(delivery.sink.kind(), post, outcome)?;
         }
         Ok(())
     }
 
     /// Writes the post to the ledger at once, so a failure on a later message leaves
     /// this one recorded and a re-run posts only what is missing.
-    fn record(
-        &self,
-        sink: SinkKind,
-        day: &DaySummary,
-        message: &Message,
-        outcome: Outcome,
-    ) -> Result<()> {
-        let what = format!("{} message of {}", message.kind.name(), day.date);
+    fn record(&self, sink: SinkKind, post: &Post, outcome: Outcome) -> Result<()> {
+        let what = post.what();
         let mut unanswered = None;
         let id = match outcome {
             Outcome::New { id, url } => {
@@ -254,14 +321,14 @@ impl Job<'_> {
         };
         let mut state = self.locked.read()?;
         state.posted.record(
-            day.date,
+            post.date,
             sink.name(),
-            message.kind.name(),
+            &post.key,
             Entry { id, at: Utc::now() },
         );
         state
             .posted
-            .prune_before(day.date - chrono::Days::new(LEDGER_DAYS));
+            .prune_before(post.date - chrono::Days::new(LEDGER_DAYS));
         self.locked.write(&state)?;
         match unanswered {
             None => Ok(()),
@@ -271,9 +338,9 @@ impl Job<'_> {
                  no run sends it again: look at {title}, and if it is missing, delete \
                  posted.\"{date}\".{name}.{message} from {state} and run again",
                 title = sink.title(),
-                date = day.date,
+                date = post.date,
                 name = sink.name(),
-                message = message.kind.name(),
+                message = post.key,
                 state = self.env.paths.state.display()
             ))
             .into()),
@@ -281,10 +348,10 @@ impl Job<'_> {
     }
 }
 
-fn too_long(message: &Message, sink: SinkKind, why: &str) -> Error {
+fn too_long(post: &Post, sink: SinkKind, why: &str) -> Error {
     Error::other(format!(
         "the {} message is too long for {}: {why}",
-        message.kind.name(),
+        post.key,
         sink.title()
     ))
 }
@@ -354,6 +421,15 @@ fn warn_if_incomplete(day: &DaySummary) {
 /// The messages exactly as they would be posted, separated by a line `---`.
 fn print_messages(rendered: &Rendered) -> Result<()> {
     let texts: Vec<&str> = rendered.messages.iter().map(|m| m.text.as_str()).collect();
+    print_texts(&texts)
+}
+
+fn print_posts(posts: &[Post]) -> Result<()> {
+    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
+    print_texts(&texts)
+}
+
+fn print_texts(texts: &[&str]) -> Result<()> {
     if !texts.is_empty() {
         outln!("{}", texts.join("\n---\n"))?;
     }
@@ -367,32 +443,30 @@ fn print_messages(rendered: &Rendered) -> Result<()> {
 async fn report_sinks(
     env: &Context,
     credentials: &Credentials,
-    day: &DaySummary,
-    messages: &[Message],
+    posts: &[Post],
     mode: Mode,
 ) -> Result<()> {
     let ledger = state::store(&env.paths).load()?.posted;
     let mut refused = None;
     for &kind in &env.config.sinks.enabled {
         let rule = sinks::rule(kind, &env.client, &env.config, credentials).await;
-        for message in messages {
-            let verdict = if mode == Mode::Scheduled
-                && ledger.is_posted(day.date, kind.name(), message.kind.name())
-            {
-                "already posted".to_string()
-            } else {
-                match rule.measure(&message.text) {
-                    Ok(length) => format!("would be posted ({length})"),
-                    Err(why) => {
-                        let verdict = format!("too long: {why}");
-                        refused.get_or_insert_with(|| too_long(message, kind, &why));
-                        verdict
+        for post in posts.iter().filter(|post| post.is_for(kind)) {
+            let verdict =
+                if mode == Mode::Scheduled && ledger.is_posted(post.date, kind.name(), &post.key) {
+                    "already posted".to_string()
+                } else {
+                    match rule.measure(&post.text) {
+                        Ok(length) => format!("would be posted ({length})"),
+                        Err(why) => {
+                            let verdict = format!("too long: {why}");
+                            refused.get_or_insert_with(|| too_long(post, kind, &why));
+                            verdict
+                        }
                     }
-                }
-            };
+                };
             // a dry run is for a person: its report shows without -v, but not with -q
             if log::log_enabled!(log::Level::Warn) {
-                eprintln!("{}: {}: {verdict}", kind.name(), message.kind.name());
+                eprintln!("{}: {}: {verdict}", kind.name(), post.key);
             }
         }
     }
@@ -402,27 +476,42 @@ async fn report_sinks(
     }
 }
 
-/// The summary of the day `date` names in the account's zone (the zone is cached).
-pub async fn fetch_day(
+/// The summaries of the `count` days ending on the day `date` names in the account's
+/// zone (the zone is cached), oldest first.
+pub async fn fetch_days(
     ctx: &Context,
     provider: &impl Provider,
     date: DateArg,
-) -> Result<DaySummary> {
+    count: u32,
+) -> Result<Vec<DaySummary>> {
     let states = state::store(&ctx.paths);
     let tz = timezone(ctx.config.timezone, &states.lock()?, provider).await?;
     let date = dates::resolve(date, Utc::now(), tz)?;
-    checked_day(provider, date, tz).await
+    checked_days(provider, DayRange::ending(date, count), tz).await
 }
 
-/// The provider's summary of `date` with every physically impossible value dropped
+/// The provider's summaries of `range` with every physically impossible value dropped
 /// (and a warning naming it), so that it reads "not recorded" rather than being shown
 /// or posted. Every command that shows or posts a day gets it from here.
-async fn checked_day(provider: &impl Provider, date: NaiveDate, tz: Tz) -> Result<DaySummary> {
-    let mut day = provider.fetch_day(date, tz).await?;
-    for note in day.sanitize() {
-        log::warn!("{note}");
+async fn checked_days(
+    provider: &impl Provider,
+    range: DayRange,
+    tz: Tz,
+) -> Result<Vec<DaySummary>> {
+    let mut days = provider.fetch_days(range, tz).await?;
+    for day in &mut days {
+        for note in day.sanitize() {
+            log::warn!("{note}");
+        }
     }
-    Ok(day)
+    Ok(days)
+}
+
+/// The run's own day: the last of the range.
+fn last_day(days: &[DaySummary]) -> Result<&DaySummary, Error> {
+    days.last().ok_or_else(|| {
+        Error::other("the provider returned no days; report it with the output of -vv")
+    })
 }
 
 /// The zone that decides which civil day is meant: the config's `timezone` when set,
