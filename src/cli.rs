@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::SinkKind;
 use crate::day::dates::DateArg;
 
 #[derive(Debug, Parser)]
@@ -58,6 +59,11 @@ pub enum Command {
     /// Draw the chart of a range of days (steps and sleep, as the week's post carries it)
     /// to a PNG file, and print its alt text
     Chart(ChartArgs),
+
+    /// Set everything up, step by step: config, Google Health, where to post, the schedule
+    Init(InitArgs),
+    /// Check the whole setup, one line per check, each problem with its fix
+    Doctor(DoctorArgs),
 
     /// Print a shell completion script
     ///
@@ -195,6 +201,10 @@ pub struct TweetArgs {
     /// verdict on each message); send nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Post to this sink only (default: the text to X, a day to every enabled sink)
+    #[arg(long, value_name = "NAME", value_parser = parse_sink)]
+    pub sink: Option<SinkKind>,
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +232,81 @@ pub struct RunArgs {
     /// --demo, the chart of the sample week
     #[arg(long, value_name = "FILE", requires = "preview")]
     pub chart: Option<PathBuf>,
+
+    /// Post to this sink only, enabled in the config or not (to try one service)
+    #[arg(long, value_name = "NAME", value_parser = parse_sink, conflicts_with = "demo")]
+    pub sink: Option<SinkKind>,
+}
+
+/// The steps of `init`, in their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum InitStep {
+    /// Locale and provider: writes config.toml
+    Config,
+    /// The Google Cloud console, then `auth google` and a data check
+    Google,
+    /// X keys (and the other sinks)
+    Sinks,
+    /// The systemd user timer or a crontab line
+    Schedule,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Ask nothing: take every answer from the options and the environment (the auth
+    /// variables such as GOOGLE_CLIENT_ID, X_API_KEY, DISCORD_WEBHOOK_URL) and fail with
+    /// what is missing
+    #[arg(long)]
+    pub no_input: bool,
+
+    /// Do only this step (again)
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub step: Option<InitStep>,
+
+    /// The language of the posts
+    #[arg(long, value_parser = ["en", "ja"])]
+    pub locale: Option<String>,
+
+    /// Where the posts go, comma-separated: x, mastodon, bluesky, discord, slack
+    #[arg(long, value_delimiter = ',', value_parser = parse_sink, value_name = "NAMES")]
+    pub sinks: Vec<SinkKind>,
+
+    /// The Desktop app client's JSON from Google Auth Platform > Clients
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// Print the consent address and read back the address the browser ended on
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// The app stays in Testing (consent expires after 7 days) or is published
+    #[arg(long, value_parser = ["testing", "production"])]
+    pub publishing: Option<String>,
+
+    /// How to run the daily job: systemd (a user timer), cron, or print (show the lines)
+    #[arg(long, value_parser = ["systemd", "cron", "print"])]
+    pub schedule: Option<String>,
+
+    /// Replace an existing config.toml (asked for otherwise)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Offer the legacy Fitbit Web API (turned off on 2026-11-02) as the provider
+    #[arg(long)]
+    pub legacy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// One JSON object: {"ok": bool, "exit": n, "checks": [{"name", "status", "detail", "fix"}]}
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_sink(name: &str) -> Result<SinkKind, String> {
+    SinkKind::parse(name).ok_or_else(|| {
+        format!("\"{name}\" is not a sink; use x, mastodon, bluesky, discord or slack")
+    })
 }
 
 #[derive(Debug, Args)]

@@ -74,11 +74,22 @@ pub struct Config {
     pub sinks: SinksConfig,
     #[serde(default)]
     pub bluesky: BlueskyConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
     /// The week's message, on the weekday it names.
     pub weekly: Option<WeeklyConfig>,
     /// Threshold alerts, each firing once and resolving once.
     #[serde(default)]
     pub alerts: Vec<Rule>,
+}
+
+/// `[notify] sink`: where a scheduled run tells the person about a problem only they
+/// can fix (re-authorization, an expiring consent, a tracker that stopped syncing, the
+/// same failure day after day), once per problem, and again when it is resolved.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub sink: Option<SinkKind>,
 }
 
 /// `[weekly]`: the run for `day` also posts the week ending on it.
@@ -209,6 +220,19 @@ impl SinkKind {
             SinkKind::Discord => "discord",
             SinkKind::Slack => "slack",
         }
+    }
+
+    /// The sink `name` ([`SinkKind::name`]) names.
+    pub fn parse(name: &str) -> Option<SinkKind> {
+        [
+            SinkKind::X,
+            SinkKind::Mastodon,
+            SinkKind::Bluesky,
+            SinkKind::Discord,
+            SinkKind::Slack,
+        ]
+        .into_iter()
+        .find(|kind| kind.name() == name)
     }
 
     /// The service's own name, as messages to the user spell it.

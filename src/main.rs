@@ -15,11 +15,13 @@ mod error;
 mod job;
 mod logging;
 mod net;
+mod notify;
 mod output;
 mod providers;
 #[cfg(test)]
 mod real_answers;
 mod render;
+mod schedule;
 mod secret;
 mod sinks;
 mod store;

@@ -5,7 +5,9 @@ mod auth;
 mod chart;
 mod completions;
 mod config;
+mod doctor;
 mod fetch;
+mod init;
 mod man;
 mod refresh;
 mod run;
@@ -27,6 +29,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tweet(args) => tweet::run(config_file, &args),
         Command::Run(args) => run::run(config_file, &args),
         Command::Chart(args) => chart::run(config_file, &args),
+        Command::Init(args) => init::run(config_file, &args),
+        Command::Doctor(args) => doctor::run(config_file, &args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man => man::run(),
     }

@@ -12,14 +12,21 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::job::{Mode, post_day};
 use crate::output::outln;
-use crate::sinks;
 use crate::sinks::post_length;
 use crate::sinks::x::{self, PostOutcome};
+use crate::sinks::{self, Outcome};
 use crate::store::credentials::{self, XCredentials};
 
 pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
     if let Some(date) = args.date {
-        return post_day(config_file, date, Mode::Explicit, args.dry_run, None);
+        return post_day(
+            config_file,
+            date,
+            Mode::Explicit,
+            args.dry_run,
+            None,
+            args.sink,
+        );
     }
     let Some(text) = args.text.as_deref() else {
         return Err(Error::other("give the text to post with --text, or a day with --date").into());
@@ -29,6 +36,9 @@ pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
         return dry_run(&text);
     }
     let env = Context::load(config_file)?;
+    if let Some(kind) = args.sink.filter(|&kind| kind != SinkKind::X) {
+        return post_text(&env, kind, &text);
+    }
     let keys = stored_keys(&env)?;
     let x = x::Client::new(&env.client, &env.config);
     match env.block_on_with_deadline(async { Ok(x.post(&keys, &text, None).await?) })? {
@@ -40,6 +50,40 @@ pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
             "X refused the text as a duplicate (403): it is already on the account, so nothing new was posted; \
              change the text to post it again",
         )
+        .into()),
+    }
+}
+
+/// Posts `text` to `kind` (not X: it has its own path above, which tells a duplicate
+/// apart).
+fn post_text(env: &Context, kind: SinkKind, text: &str) -> Result<()> {
+    let credentials = credentials::store(&env.paths).load()?;
+    let outcome = env.block_on_with_deadline(async {
+        Ok(sinks::post_text(
+            kind,
+            &env.client,
+            &env.config,
+            &env.paths,
+            &credentials,
+            text,
+        )
+        .await?)
+    })?;
+    match outcome {
+        Outcome::New { url, id } => {
+            let link = url.or(id).map(|l| format!(": {l}")).unwrap_or_default();
+            outln!("Posted to {}{link}", kind.title())?;
+            Ok(())
+        }
+        Outcome::AlreadyPosted => Err(Error::other(format!(
+            "{} refused the text as a duplicate; change the text to post it again",
+            kind.title()
+        ))
+        .into()),
+        Outcome::Unanswered(detail) => Err(Error::other(format!(
+            "{} did not answer after the text was sent ({detail}), so it may have been published; look before posting it again",
+            kind.title()
+        ))
         .into()),
     }
 }

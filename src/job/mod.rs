@@ -117,16 +117,21 @@ fn write_image(image: &Image, file: &Path) -> Result<()> {
 }
 
 /// Fetches, renders and (unless `dry_run`) posts the messages of the day `date` names
-/// to every enabled sink. A dry run with `chart` writes the image the week's message
-/// would carry there.
+/// to every enabled sink, or to `only` that sink when given (`run --sink`, `tweet --date
+/// --sink`), enabled in the config or not. A dry run with `chart` writes the image the
+/// week's message would carry there.
 pub fn post_day(
     config_file: Option<&Path>,
     date: DateArg,
     mode: Mode,
     dry_run: bool,
     chart: Option<&Path>,
+    only: Option<SinkKind>,
 ) -> Result<()> {
-    let env = Context::load(config_file)?;
+    let mut env = Context::load(config_file)?;
+    if let Some(kind) = only {
+        env.config.sinks.enabled = vec![kind];
+    }
     // a broken template is a configuration error before any request is made
     let renderer = Renderer::from_config(&env.config)?;
     let provider = providers::from_config(&env);

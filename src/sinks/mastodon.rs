@@ -444,7 +444,7 @@ fn problem_detail(reply: &Reply) -> String {
         .unwrap_or_else(|_| reply.snippet())
 }
 
-fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
+pub(super) fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
     http::ensure_private_in_transit(instance, "the Mastodon instance")?;
     http::endpoint(instance, path, "the Mastodon instance")
 }

@@ -11,6 +11,7 @@ mod discord;
 mod mastodon;
 pub mod post_length;
 mod slack;
+mod verify;
 pub mod x;
 
 use chrono::NaiveDate;
@@ -26,6 +27,7 @@ use crate::store::credentials::Credentials;
 pub use bluesky::create_session;
 pub use mastodon::instance_limits;
 pub use slack::NO_FILES as SLACK_NO_FILES;
+pub use verify::verify;
 
 /// One message of one day, on its way to a sink.
 #[derive(Debug, Clone, Copy)]
@@ -266,6 +268,32 @@ impl<'a> Sink<'a> {
             Sink::Slack(sink) => sink.post(post).await,
         }
     }
+}
+
+/// Posts a text of its own (`tweet --text --sink`, `init`'s test post) to the one sink
+/// `kind`, after measuring it by that sink's rule.
+pub async fn post_text(
+    kind: SinkKind,
+    http: &reqwest::Client,
+    config: &Config,
+    paths: &Paths,
+    credentials: &Credentials,
+    text: &str,
+) -> Result<Outcome> {
+    let sink = Sink::with_credentials(kind, http, config, credentials)
+        .ok_or_else(|| not_authorized(kind, paths))?;
+    rule(kind, http, config, credentials)
+        .await
+        .measure(text)
+        .map_err(|why| Error::other(format!("the text is too long for {}: {why}", kind.title())))?;
+    let post = Outgoing {
+        date: chrono::Utc::now().date_naive(),
+        // the kind only names the post in Mastodon's idempotency key, with the text's hash
+        kind: MessageKind::Activity,
+        text,
+        image: None,
+    };
+    sink.post(&post).await
 }
 
 /// "nothing is stored for X in …; run `fitbit-notifier auth x` first".

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -21,10 +22,33 @@ pub struct State {
     /// What has been posted, per day, destination and message.
     #[serde(default)]
     pub posted: Ledger,
+    /// How the last `run` ended, for `doctor`.
+    #[serde(default)]
+    pub last_run: Option<LastRun>,
+    /// The Google app's publishing status as `init` recorded it: "testing" consent
+    /// expires after 7 days, so `doctor` warns before.
+    #[serde(default)]
+    pub google_publishing: Option<String>,
+    /// The exit status of each day's last scheduled run (a week of them), to see the
+    /// same failure on consecutive days.
+    #[serde(default)]
+    pub run_history: BTreeMap<NaiveDate, u8>,
+    /// The problems `[notify]` has told the person about and not yet seen resolved,
+    /// by key, with the message that was sent.
+    #[serde(default)]
+    pub notified: BTreeMap<String, String>,
     /// Each `[[alerts]]` rule's state, by its name: written under the same lock as the
     /// ledger, so overlapping runs step an alert once.
     #[serde(default)]
     pub alerts: BTreeMap<String, AlertState>,
+}
+
+/// The outcome of one `run`: when, its exit status and its one-line message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LastRun {
+    pub at: DateTime<Utc>,
+    pub exit: u8,
+    pub message: String,
 }
 
 pub type StateStore = TomlStore<State>;
@@ -42,6 +66,28 @@ pub fn remember_timezone(store: &StateStore, tz: Tz) {
     });
     if let Err(err) = saved {
         log::warn!("cannot cache the account time zone: {err}");
+    }
+}
+
+/// Records how a run ended. Failing to is only worth a warning: the run's own outcome
+/// matters more than its record.
+pub fn remember_run(store: &StateStore, exit: u8, message: &str) {
+    let saved = store.update(|state| {
+        let now = Utc::now();
+        state.last_run = Some(LastRun {
+            at: now,
+            exit,
+            message: message.to_string(),
+        });
+        let today = now.date_naive();
+        state.run_history.insert(today, exit);
+        state
+            .run_history
+            .retain(|day, _| *day + chrono::Days::new(7) > today);
+        Ok(())
+    });
+    if let Err(err) = saved {
+        log::warn!("cannot record the run's outcome in the state file: {err}");
     }
 }
 

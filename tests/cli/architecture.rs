@@ -82,6 +82,8 @@ fn forbidden(place: &str) -> &'static [&'static str] {
         ],
         "sinks" => &["providers", "render", "job", "commands"],
         "job" => &["commands"],
+        // like the job, it composes the stages; only `run` calls it
+        "notify" => &["commands", "job"],
         _ => &[],
     }
 }

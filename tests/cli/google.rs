@@ -393,7 +393,7 @@ fn raw_answer(body: &str) -> ResponseTemplate {
 }
 
 /// Google's own error answers, and success answers that are not what they should be.
-#[test_case("steps", json_answer(400, fixture("account_not_linked.json")), 77, "open the Fitbit app" ; "account not linked: what to do in the Fitbit app")]
+#[test_case("steps", json_answer(400, fixture("account_not_linked.json")), 77, "set up the Google Health app" ; "account not linked: what to do in the Google Health app")]
 #[test_case("sleep", json_answer(503, json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})), 75, "currently unavailable" ; "a server error with Google's message")]
 #[test_case("steps", json_answer(400, fixture("invalid_argument.json")), 1, "Request contains an invalid argument." ; "another client error with Google's message")]
 #[test_case("steps", json_answer(412, fixture("profile_not_ready.json")), 75, "still being prepared" ; "a profile not ready yet: try later")]

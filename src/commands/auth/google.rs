@@ -39,6 +39,11 @@ fn oauth_client(file: Option<&Path>) -> Result<OAuthClient, Error> {
     }
 }
 
+/// The client from `GOOGLE_CLIENT_ID` and `GOOGLE_CLIENT_SECRET`, else a prompt.
+pub(in crate::commands) fn client_from_env() -> Result<OAuthClient, Error> {
+    CLIENT.env_or_prompt()
+}
+
 #[derive(Deserialize)]
 struct ClientFile {
     installed: Option<ClientEntry>,
@@ -52,10 +57,19 @@ struct ClientEntry {
 }
 
 fn client_from_file(path: &Path) -> Result<OAuthClient, Error> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| Error::config(format!("cannot read the client file {shown}: {err}")))?;
-    let file: ClientFile = serde_json::from_str(&text).map_err(|err| {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        Error::config(format!(
+            "cannot read the client file {}: {err}",
+            path.display()
+        ))
+    })?;
+    client_from_json(&text, &path.display().to_string())
+}
+
+/// The client in a downloaded client JSON (`shown` names it in messages: its path, or
+/// "the pasted JSON").
+pub(in crate::commands) fn client_from_json(text: &str, shown: &str) -> Result<OAuthClient, Error> {
+    let file: ClientFile = serde_json::from_str(text).map_err(|err| {
         Error::config(format!(
             "{shown} is not a Google OAuth client JSON ({err}); download it again from Google Auth Platform > Clients"
         ))
@@ -74,7 +88,11 @@ fn client_from_file(path: &Path) -> Result<OAuthClient, Error> {
     }
 }
 
-async fn authorize(env: &Context, client: &OAuthClient, no_browser: bool) -> Result<()> {
+pub(in crate::commands) async fn authorize(
+    env: &Context,
+    client: &OAuthClient,
+    no_browser: bool,
+) -> Result<()> {
     let service = google_health::service(&env.config.google_health);
     let consent = Consent {
         service: &service,
@@ -82,7 +100,7 @@ async fn authorize(env: &Context, client: &OAuthClient, no_browser: bool) -> Res
         scopes: &SCOPES,
         extra: google_health::AUTHORIZE_PARAMS,
         redirect_uri: None,
-        instructions: "Open this address in a browser, sign in with the Google account that holds your Fitbit data and allow access:",
+        instructions: "Open this address in a browser, sign in with the Google account that holds\nyour Fitbit data and allow access:",
     };
     let creds = consent::authorize(env, client, &consent, no_browser).await?;
     check_account(env, &creds).await

@@ -2,14 +2,15 @@
 //! file per service; `consent` is the browser flow the OAuth 2.0 providers share, and
 //! `prompt` how secrets are read without ever passing through argv.
 
-mod bluesky;
-mod consent;
+// `init` walks through the same flows
+pub(super) mod bluesky;
+pub(super) mod consent;
 mod fitbit;
-mod google;
-mod mastodon;
-mod prompt;
-mod webhook;
-mod x;
+pub(super) mod google;
+pub(super) mod mastodon;
+pub(super) mod prompt;
+pub(super) mod webhook;
+pub(super) mod x;
 
 use std::path::Path;
 

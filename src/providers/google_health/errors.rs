@@ -76,9 +76,22 @@ pub(super) fn api_error(reply: &Reply, what: &str, scope: &Scope) -> Error {
         };
     };
     let message = &status.message;
-    if status.has_reason("ACCOUNT_NOT_LINKED") || message.contains("UberMint") {
+    // developers.google.com/health/troubleshooting: a legacy Fitbit account that has
+    // not moved to Google yet
+    if message.contains("UberMint") {
         return Error::reauth(format!(
-            "Google says this Google account has no Google Health profile ({message}); open the Fitbit app, sign in there with this Google account (moving your Fitbit account to Google if the app offers it) and finish the setup, then run `{AUTH_COMMAND}` again"
+            "Google refused the account ({message}): it is a Fitbit account not yet moved to Google; in the Google Health app (formerly the Fitbit app) sign out, sign in with Google and migrate the account when asked, then run `{AUTH_COMMAND}` again"
+        ));
+    }
+    if status.has_reason("ACCOUNT_NOT_LINKED") {
+        return Error::reauth(format!(
+            "Google says this Google account has no Google Health profile ({message}); set up the Google Health app (formerly the Fitbit app) with this Google account and finish its setup, then run `{AUTH_COMMAND}` again"
+        ));
+    }
+    // Google's standard answer for an API not enabled in the client's project
+    if status.has_reason("SERVICE_DISABLED") {
+        return Error::config(format!(
+            "the Google Health API is not enabled in the OAuth client's project (SERVICE_DISABLED: {message}); enable it at https://console.developers.google.com/apis/library/health.googleapis.com (if Google refuses, it may not be admitting new projects yet), then run `fitbit-notifier doctor`"
         ));
     }
     // An account that has just moved from Fitbit is answered 412 or FAILED_PRECONDITION
@@ -143,6 +156,20 @@ mod tests {
                 r#"{"error":{"code":400,"message":"The account is not linked to Google Health.","status":"FAILED_PRECONDITION","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"ACCOUNT_NOT_LINKED"}]}}"#,
                 Kind::Reauth,
                 "Fitbit app",
+            ),
+            // the 403 of developers.google.com/health/troubleshooting
+            (
+                403,
+                r#"{"error":{"code":403,"message":"Could not mint UberMint from GaiaMint","status":"PERMISSION_DENIED"}}"#,
+                Kind::Reauth,
+                "sign in with Google and migrate",
+            ),
+            // Google's usual answer for an API not enabled in the project
+            (
+                403,
+                r#"{"error":{"code":403,"message":"Google Health API has not been used in project 123 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED"}]}}"#,
+                Kind::Config,
+                "apis/library/health.googleapis.com",
             ),
             // no public body shows "profile not ready": these follow the google.rpc.Status
             // envelope of the real ACCOUNT_NOT_LINKED answer (tests/fixtures/real/google)
@@ -211,7 +238,8 @@ mod tests {
 
     /// Every real answer (tests/fixtures/real/, sources in its SOURCES.md) through the
     /// error mapping and the answer parsers: Google's unlinked account (the public
-    /// body) asks to finish the setup in the Fitbit app, and no answer panics.
+    /// body) asks to set up the Google Health app (the Fitbit app's new name since
+    /// 2026-05-19), and no answer panics.
     #[test]
     fn every_real_answer_maps_to_an_error_or_a_value() {
         use crate::error::Kind;
@@ -229,7 +257,10 @@ mod tests {
             let _ = page_values(&reply, &SLEEP_SESSIONS, By::End, chrono_tz::Tz::UTC);
             if answer.is("google/error_400_account_not_linked.json") {
                 assert_eq!(err.kind(), Kind::Reauth, "{err}");
-                assert!(err.to_string().contains("open the Fitbit app"), "{err}");
+                assert!(
+                    err.to_string().contains("set up the Google Health app"),
+                    "{err}"
+                );
             }
         }
     }
