@@ -41,8 +41,10 @@ use crate::store::credentials::{self, Credentials};
 use crate::store::ledger::Entry;
 use crate::store::state::{self, State};
 use monitor::Plan;
+use zone::{Zone, Zoned};
 
 mod monitor;
+mod zone;
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
 const LEDGER_DAYS: u64 = 60;
@@ -139,12 +141,22 @@ pub fn post_day(
     if dry_run {
         return env.block_on_with_deadline(async {
             let store = state::store(&env.paths);
-            let tz = timezone(env.config.timezone, &store.lock()?, &provider).await?;
-            let date = dates::resolve(date, Utc::now(), tz)?;
-            let alerts = store.load()?.alerts;
+            let state = store.load()?;
+            let remember = |tz| state::remember_timezone(&store, tz);
+            let zone = Zone::first_guess(
+                env.config.timezone,
+                state.account_timezone,
+                &provider,
+                remember,
+            )
+            .await?;
+            let alerts = state.alerts;
+            let range =
+                |date| DayRange::ending(date, Plan::new(&env.config, &alerts, date).days_needed());
+            let Zoned { date, days } = zone
+                .read(&provider, date, Utc::now(), range, remember)
+                .await?;
             let plan = Plan::new(&env.config, &alerts, date);
-            let days =
-                checked_days(&provider, DayRange::ending(date, plan.days_needed()), tz).await?;
             let day = last_day(&days)?;
             warn_if_incomplete(day);
             let mut posts = day_posts(day, render(&renderer, day)?);
@@ -248,15 +260,34 @@ struct Delivery<'a> {
 
 impl Job<'_> {
     async fn run(&self, provider: &impl Provider, date: DateArg) -> Result<()> {
-        let tz = timezone(self.env.config.timezone, self.locked, provider).await?;
-        let date = dates::resolve(date, Utc::now(), tz)?;
-        let alerts = self.locked.read()?.alerts;
-        let plan = Plan::new(&self.env.config, &alerts, date);
-        if self.mode == Mode::Scheduled && self.everything_posted(date, &plan)? {
-            log::info!("the messages of {date} are already posted; nothing to do");
+        let state = self.locked.read()?;
+        let remember = |tz| remember_held(self.locked, tz);
+        let zone = Zone::first_guess(
+            self.env.config.timezone,
+            state.account_timezone,
+            provider,
+            remember,
+        )
+        .await?;
+        let now = Utc::now();
+        let alerts = state.alerts;
+        let guessed = dates::resolve(date, now, zone.tz())?;
+        // Nothing is read, so the cached zone goes unchecked; a zone that moved the day
+        // is found by the first run whose day in the cached zone is not yet posted, at
+        // the latest a day later, and nothing is posted meanwhile.
+        let plan = Plan::new(&self.env.config, &alerts, guessed);
+        if self.mode == Mode::Scheduled && self.everything_posted(guessed, &plan)? {
+            log::info!("the messages of {guessed} are already posted; nothing to do");
             return Ok(());
         }
-        let days = checked_days(provider, DayRange::ending(date, plan.days_needed()), tz).await?;
+        let range = |date| {
+            DayRange::ending(
+                date,
+                Plan::new(&self.env.config, &alerts, date).days_needed(),
+            )
+        };
+        let Zoned { date, days } = zone.read(provider, date, now, range, remember).await?;
+        let plan = Plan::new(&self.env.config, &alerts, date);
         let day = last_day(&days)?;
         if self.mode == Mode::Scheduled {
             ensure_synced(day)?;
@@ -574,17 +605,22 @@ fn with_image(kind: SinkKind, image: &Image) -> String {
 }
 
 /// The summaries of the `count` days ending on the day `date` names in the account's
-/// zone (the zone is cached), oldest first.
+/// zone (see `zone`), oldest first; each names the zone it was read in.
 pub async fn fetch_days(
     ctx: &Context,
     provider: &impl Provider,
     date: DateArg,
     count: u32,
 ) -> Result<Vec<DaySummary>> {
-    let states = state::store(&ctx.paths);
-    let tz = timezone(ctx.config.timezone, &states.lock()?, provider).await?;
-    let date = dates::resolve(date, Utc::now(), tz)?;
-    checked_days(provider, DayRange::ending(date, count), tz).await
+    let store = state::store(&ctx.paths);
+    let remember = |tz| state::remember_timezone(&store, tz);
+    let cached = store.load()?.account_timezone;
+    let zone = Zone::first_guess(ctx.config.timezone, cached, provider, remember).await?;
+    let range = |date| DayRange::ending(date, count);
+    Ok(zone
+        .read(provider, date, Utc::now(), range, remember)
+        .await?
+        .days)
 }
 
 /// The provider's summaries of `range` with every physically impossible value dropped
@@ -611,26 +647,14 @@ fn last_day(days: &[DaySummary]) -> Result<&DaySummary, Error> {
     })
 }
 
-/// The zone that decides which civil day is meant: the config's `timezone` when set,
-/// else the cached account zone, else the provider's answer (then cached). Takes the
-/// held state lock, because a caller that posts holds it for the whole run.
-async fn timezone(
-    configured: Option<Tz>,
-    locked: &Locked<'_, State>,
-    provider: &impl Provider,
-) -> Result<Tz> {
-    if let Some(tz) = configured {
-        return Ok(tz);
-    }
-    let mut state = locked.read()?;
-    if let Some(tz) = state.account_timezone {
-        return Ok(tz);
-    }
-    let tz = provider.timezone().await?;
-    state.account_timezone = Some(tz);
-    // failing to cache is not worth failing the run for: the next run asks again
-    if let Err(err) = locked.write(&state) {
+/// Caches the account zone under the run's held state lock. Failing to is not worth
+/// failing the run for: the zone is known for this one, and the next run asks again.
+fn remember_held(locked: &Locked<'_, State>, tz: Tz) {
+    let cached = locked.read().and_then(|mut state| {
+        state.account_timezone = Some(tz);
+        locked.write(&state)
+    });
+    if let Err(err) = cached {
         log::warn!("cannot cache the account time zone: {err}");
     }
-    Ok(tz)
 }
