@@ -248,6 +248,68 @@ impl Provider {
         }
     }
 
+    /// The path the account's zone is read from.
+    fn zone_path(self) -> &'static str {
+        match self {
+            Google => "/v4/users/me/settings",
+            Fitbit => "/1/user/-/profile.json",
+        }
+    }
+
+    /// Where the account's zone is read, answering `zone` after `delay`, `times` times.
+    /// Google's body is `settings.json`, built from the discovery document's `Settings`
+    /// schema (no recorded answer is public, see tests/fixtures/real/SOURCES.md); Fitbit's
+    /// is `profile.json`, the example of Fitbit's Get Profile reference.
+    async fn mount_zone_answering(
+        self,
+        server: &MockServer,
+        zone: &str,
+        times: u64,
+        delay: Duration,
+    ) {
+        let body = match self {
+            Google => {
+                let mut settings = gmock::fixture("settings.json");
+                settings["timeZone"] = json!(zone);
+                settings
+            }
+            Fitbit => {
+                let mut profile = fitbit::fixture("profile.json");
+                profile["user"]["timezone"] = json!(zone);
+                profile
+            }
+        };
+        Mock::given(method("GET"))
+            .and(path(self.zone_path()))
+            .and(header(
+                "authorization",
+                format!("Bearer {}", self.old_token()).as_str(),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(body)
+                    .set_delay(delay),
+            )
+            .expect(times)
+            .mount(server)
+            .await;
+    }
+
+    /// The requests `server` saw for the zone and for the data (everything else but the
+    /// token endpoint).
+    async fn zone_and_data_requests(self, server: &MockServer) -> (usize, usize) {
+        let requests = server.received_requests().await.unwrap();
+        let zone = requests
+            .iter()
+            .filter(|r| r.url.path() == self.zone_path())
+            .count();
+        let token = requests
+            .iter()
+            .filter(|r| r.url.path() == self.token_path())
+            .count();
+        (zone, requests.len() - zone - token)
+    }
+
     /// Every data request with the stored access token answered 401, as an expired one is.
     async fn reject_old_token(self, server: &MockServer, only_old: bool) {
         let (prefix, body) = match self {
@@ -342,15 +404,177 @@ async fn fetch_json_prints_the_whole_day_and_caches_the_account_zone(provider: P
     let (env, server) = provider.setup("").await;
     env.write_credentials(&provider.valid_credentials());
     provider.forbid_token_requests(&server).await;
-    provider.mount_zone(&server, 1).await;
+    provider.mount_zone(&server, 2).await;
     provider.mount_day(&server, &provider.old_token()).await;
 
     assert_eq!(provider.fetch_json(&env), provider.standard_json());
     let state = fs::read_to_string(env.state_path()).unwrap();
     let cached = format!("account_timezone = \"{}\"", provider.zone());
     assert!(state.contains(&cached), "{state}");
-    // the second run takes the zone from the state file: it is asked once in all
+    // the second run starts from the cached zone and asks for it again with the data
     assert_eq!(provider.fetch_json(&env)["timezone"], provider.zone());
+}
+
+/// Writes the state file an earlier run left with `zone` cached.
+fn cache_zone(env: &TestEnv, zone: &str) {
+    let state = env.state_path();
+    fs::create_dir_all(state.parent().unwrap()).unwrap();
+    fs::write(&state, format!("account_timezone = \"{zone}\"\n")).unwrap();
+}
+
+fn cached_zone(env: &TestEnv) -> String {
+    let state: toml::Table =
+        toml::from_str(&fs::read_to_string(env.state_path()).unwrap()).unwrap();
+    state["account_timezone"].as_str().unwrap().to_string()
+}
+
+/// How long the zone and the data answers take in the round tests: two rounds one after
+/// the other take at least twice this.
+const ROUND: Duration = Duration::from_millis(1500);
+
+/// (provider, data requests of a day): with the zone cached, the zone is asked for
+/// again in the same round as the data (both answers take `ROUND`: one after the other
+/// would take twice that), and an unchanged answer adds no request and no round.
+#[test_case(Google, 14)]
+#[test_case(Fitbit, 5)]
+#[tokio::test]
+async fn a_cached_zone_is_asked_for_again_in_the_round_of_the_data(
+    provider: Provider,
+    data_requests: usize,
+) {
+    let (env, server) = provider.setup("").await;
+    env.write_credentials(&provider.valid_credentials());
+    provider.forbid_token_requests(&server).await;
+    cache_zone(&env, provider.zone());
+    provider
+        .mount_zone_answering(&server, provider.zone(), 1, ROUND)
+        .await;
+    match provider {
+        Google => {
+            let mut day = gmock::Day::standard();
+            // one page of basal energy, so that the data is one round
+            day.basal_pages.truncate(1);
+            day.delay = ROUND;
+            day.mount(&server, gmock::OLD_TOKEN).await;
+        }
+        Fitbit => {
+            let mut day = fitbit::Day::standard();
+            day.delay = ROUND;
+            day.mount(&server, &fitbit::access_token(0)).await;
+        }
+    }
+    let started = Instant::now();
+    let json = provider.fetch_json(&env);
+    let took = started.elapsed();
+    eprintln!("fetch with the zone and the data answering after {ROUND:?} took {took:?}");
+    assert_eq!(json["date"], provider.day());
+    assert_eq!(json["timezone"], provider.zone());
+    assert_eq!(
+        provider.zone_and_data_requests(&server).await,
+        (1, data_requests)
+    );
+    assert!(took < 2 * ROUND, "two rounds: {took:?}");
+    assert_eq!(cached_zone(&env), provider.zone());
+}
+
+/// The days in `dates`, each served in full.
+async fn mount_any_days(provider: Provider, server: &MockServer, dates: &[NaiveDate]) {
+    match provider {
+        Google => gmock_days::mount(server, gmock::OLD_TOKEN, &[]).await,
+        Fitbit => {
+            for &date in dates {
+                let mut day = fitbit::Day::standard();
+                day.date = Box::leak(date.to_string().into_boxed_str());
+                day.mount(server, &fitbit::access_token(0)).await;
+            }
+        }
+    }
+}
+
+/// (provider, data requests of a day): the account moved from Kiritimati (UTC+14) to
+/// Pago Pago (UTC-11), 25 hours apart, so "yesterday" is another day there at any time
+/// of day, as it is near midnight between nearer zones. The zone's answer comes in the
+/// data round, is cached, and the day is read once more in the new zone; the next run
+/// finds the zone unchanged and reads once.
+#[test_case(Google, 14)]
+#[test_case(Fitbit, 5)]
+#[tokio::test]
+async fn a_moved_zone_is_cached_and_yesterday_read_again_in_it(
+    provider: Provider,
+    data_requests: usize,
+) {
+    let (env, server) = provider.setup("").await;
+    env.write_credentials(&provider.valid_credentials());
+    provider.forbid_token_requests(&server).await;
+    cache_zone(&env, "Pacific/Kiritimati");
+    provider
+        .mount_zone_answering(&server, "Pacific/Pago_Pago", 2, Duration::ZERO)
+        .await;
+    let now = Utc::now();
+    let yesterday = |tz: chrono_tz::Tz| now.with_timezone(&tz).date_naive() - Days::new(1);
+    let (old, new) = (
+        yesterday(chrono_tz::Pacific::Kiritimati),
+        yesterday(chrono_tz::Pacific::Pago_Pago),
+    );
+    mount_any_days(provider, &server, &[old, new]).await;
+
+    let output = env
+        .cmd()
+        .args(["fetch", "--date", "yesterday", "--json"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["date"], json!(new.to_string()), "{stderr}");
+    assert_eq!(json["timezone"], "Pacific/Pago_Pago");
+    assert!(
+        stderr.contains("time zone is now Pacific/Pago_Pago (it was Pacific/Kiritimati)")
+            && stderr.contains(&format!("reading {new} in it instead of {old}")),
+        "{stderr}"
+    );
+    assert_eq!(cached_zone(&env), "Pacific/Pago_Pago");
+    assert_eq!(
+        provider.zone_and_data_requests(&server).await,
+        (1, 2 * data_requests)
+    );
+
+    let again = env
+        .cmd()
+        .args(["fetch", "--date", "yesterday", "--json"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert!(
+        !stderr_of(&again).contains("time zone"),
+        "{}",
+        stderr_of(&again)
+    );
+    assert_eq!(
+        provider.zone_and_data_requests(&server).await,
+        (2, 3 * data_requests)
+    );
+}
+
+/// (provider, data requests of the standard day, whose basal energy comes in three
+/// pages): the config's `timezone` is final: the account's
+/// zone is not asked for, whatever is cached, and the day is read in the config's zone.
+#[test_case(Google, 16)]
+#[test_case(Fitbit, 5)]
+#[tokio::test]
+async fn a_configured_zone_sends_no_zone_request(provider: Provider, data_requests: usize) {
+    let (env, server) = provider.standard_setup().await;
+    cache_zone(&env, "Asia/Tokyo");
+    provider
+        .mount_zone_answering(&server, "Asia/Tokyo", 0, Duration::ZERO)
+        .await;
+    provider.mount_day(&server, &provider.old_token()).await;
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    assert_eq!(
+        provider.zone_and_data_requests(&server).await,
+        (0, data_requests)
+    );
+    assert_eq!(cached_zone(&env), "Asia/Tokyo");
 }
 
 /// (provider, delay of every answer, the bound): one request after the other would

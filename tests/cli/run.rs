@@ -243,6 +243,45 @@ async fn a_day_the_tracker_has_not_synced_past_is_75_and_posts_nothing_unless_fo
     assert_eq!(s.x.posts().await.len(), 2);
 }
 
+/// The travel case of issue 15: the zone cached in Tokyo, the account now in Berlin, and
+/// the tracker last synced at 20:00 in Berlin on the day, which is 04:00 the next day in
+/// Tokyo. Read in the cached zone the day looks complete; the zone's answer in the data
+/// round moves the sync time to Berlin's clock, so the gate holds the post. Google only:
+/// Fitbit reports the sync time on the account's own clock, whatever zone it is read in.
+#[tokio::test]
+async fn a_moved_zone_puts_the_sync_gate_at_the_new_midnight() {
+    let s = setup(synced_at("2026-11-25T19:00:00Z")).await;
+    let config = std::fs::read_to_string(s.env.config_path()).unwrap();
+    s.env
+        .write_config(&config.replacen("timezone = \"Europe/Berlin\"\n", "", 1));
+    let state = s.env.state_path();
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    std::fs::write(&state, "account_timezone = \"Asia/Tokyo\"\n").unwrap();
+    // the settings answer Europe/Berlin (tests/fixtures/google/settings.json, built from
+    // the discovery document's `Settings` schema: no recorded answer is public)
+    crate::google::mount_settings(&s.google, OLD_TOKEN, 1).await;
+    s.x.answer_posts(created(), None).await;
+
+    let output = run(&s, &["run", "--date", DAY]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(
+        stderr.contains("not synced yet")
+            && stderr.contains("2026-11-25 20:00 (Europe/Berlin)")
+            && stderr.contains("time zone is now Europe/Berlin (it was Asia/Tokyo)"),
+        "{stderr}"
+    );
+    assert!(s.x.posts().await.is_empty());
+    // read once in the cached zone and once in the new one (the paired devices aside,
+    // 15 requests: the basal energy comes in three pages)
+    assert_eq!(data_requests(&s.google).await, 2 * 15);
+    let state = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        state.contains("account_timezone = \"Europe/Berlin\""),
+        "{state}"
+    );
+}
+
 #[tokio::test]
 async fn force_posts_again_what_the_ledger_has() {
     let s = setup(Day::standard()).await;
