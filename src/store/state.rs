@@ -15,8 +15,9 @@ use crate::store::ledger::Ledger;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
-    /// The account's IANA time zone as the provider reported it; read once, then cached
-    /// (`auth` reads it again).
+    /// The account's IANA time zone as the provider last reported it: the first guess of
+    /// a run, which asks again alongside the data and updates it when the account moved
+    /// (`auth` reads it again too).
     #[serde(default)]
     pub account_timezone: Option<Tz>,
     /// What has been posted, per day, destination and message.
