@@ -1,7 +1,8 @@
 //! The daily job, the one place the pipeline is composed: resolve the date in the
-//! account's zone (checked in the data round, see `zone`), fetch the day from the provider, gate on the tracker's sync, render
-//! its messages, check their length for every sink, post what each sink has not had yet,
-//! and record each post in the ledger as soon as it is made. `run`, `tweet --date` and
+//! account's zone (checked in the data round, see `zone`), fetch the day from the
+//! provider, gate on the tracker's sync, render its messages, check their length for
+//! every sink, post what each sink has not had yet, and record each post in the ledger
+//! as soon as it is made. `run`, `tweet --date` and
 //! `fetch` call it.
 //!
 //! On the `[weekly]` day the run also posts the week's message, and every `[[alerts]]`
