@@ -587,6 +587,19 @@ pub async fn fetch_days(
     checked_days(provider, DayRange::ending(date, count), tz).await
 }
 
+/// The one day `date` names, as [`fetch_days`] reads it: the check that a provider
+/// answers (`init`, `doctor`).
+pub async fn fetch_day(
+    ctx: &Context,
+    provider: &impl Provider,
+    date: DateArg,
+) -> Result<DaySummary> {
+    let days = fetch_days(ctx, provider, date, 1).await?;
+    days.into_iter().next().ok_or_else(|| {
+        Error::other("the provider returned no day; report it with the output of -vv").into()
+    })
+}
+
 /// The provider's summaries of `range` with every physically impossible value dropped
 /// (and a warning naming it), so that it reads "not recorded" rather than being shown
 /// or posted. Every command that shows or posts a day gets it from here.
