@@ -87,7 +87,7 @@ pub fn post_day(
         let states = state::store(&env.paths);
         // one run at a time posts a day: a second one waits here, then finds the
         // ledger updated and posts nothing twice
-        let locked = states.lock()?;
+        let locked = states.lock_async().await?;
         let job = Job {
             env: &env,
             renderer: &renderer,
@@ -404,7 +404,7 @@ pub async fn fetch_day(
     date: DateArg,
 ) -> Result<DaySummary> {
     let states = state::store(&ctx.paths);
-    let tz = timezone(ctx.config.timezone, &states.lock()?, provider).await?;
+    let tz = timezone(ctx.config.timezone, &states.lock_async().await?, provider).await?;
     let date = dates::resolve(date, Utc::now(), tz)?;
     checked_day(provider, date, tz).await
 }

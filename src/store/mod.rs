@@ -25,6 +25,9 @@ use crate::error::{Error, Result};
 /// How long a second process waits for the lock before giving up with "try later".
 pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 
+/// How often a waiting process tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
+
 /// Parses TOML, turning a failure into a configuration error that names
 /// `path:line:column` and what is wrong, on one line.
 pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
@@ -257,13 +260,46 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
     }
 
     /// Takes the exclusive lock, waiting at most [`LOCK_WAIT`] for another process to finish.
+    /// Blocks the thread: for code that is not async.
     pub fn lock(&self) -> Result<Locked<'_, T>> {
-        self.lock_within(LOCK_WAIT)
+        let file = self.open_lock_file()?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            if self.try_take(&file)? {
+                return Ok(Locked {
+                    store: self,
+                    _lock: file,
+                });
+            }
+            if Instant::now() >= deadline {
+                return Err(self.held_too_long());
+            }
+            std::thread::sleep(LOCK_POLL);
+        }
     }
 
-    pub fn lock_within(&self, wait: Duration) -> Result<Locked<'_, T>> {
+    /// Takes the exclusive lock like [`TomlStore::lock`], but waits with the async timer,
+    /// so that a timeout around the caller (the `[http] deadline`) can end the wait.
+    pub async fn lock_async(&self) -> Result<Locked<'_, T>> {
+        let file = self.open_lock_file()?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            if self.try_take(&file)? {
+                return Ok(Locked {
+                    store: self,
+                    _lock: file,
+                });
+            }
+            if Instant::now() >= deadline {
+                return Err(self.held_too_long());
+            }
+            tokio::time::sleep(LOCK_POLL).await;
+        }
+    }
+
+    fn open_lock_file(&self) -> Result<File> {
         create_private_dir(parent_dir(&self.lock_path))?;
-        let file = open_own(
+        open_own(
             &self.lock_path,
             OpenOptions::new()
                 .read(true)
@@ -277,34 +313,27 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
                 "cannot create lock file {}",
                 self.lock_path.display()
             ))
-        })?;
-        let deadline = Instant::now() + wait;
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    return Ok(Locked {
-                        store: self,
-                        _lock: file,
-                    });
-                }
-                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                Err(TryLockError::WouldBlock) => {
-                    return Err(Error::try_later(format!(
-                        "another fitbit-notifier process has held {} for over {}s; try again when it has finished",
-                        self.lock_path.display(),
-                        wait.as_secs()
-                    )));
-                }
-                Err(TryLockError::Error(err)) => {
-                    return Err(Error::other(format!(
-                        "cannot lock {}: {err}",
-                        self.lock_path.display()
-                    )));
-                }
-            }
+        })
+    }
+
+    /// Whether the lock on `file` was free and is now ours.
+    fn try_take(&self, file: &File) -> Result<bool> {
+        match file.try_lock() {
+            Ok(()) => Ok(true),
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(err)) => Err(Error::other(format!(
+                "cannot lock {}: {err}",
+                self.lock_path.display()
+            ))),
         }
+    }
+
+    fn held_too_long(&self) -> Error {
+        Error::try_later(format!(
+            "another fitbit-notifier process has held {} for over {}s; try again when it has finished",
+            self.lock_path.display(),
+            LOCK_WAIT.as_secs()
+        ))
     }
 
     /// Proves the file's directory writable before a caller does something it could not undo.

@@ -110,7 +110,7 @@ impl Authorization {
 
     async fn obtain(&self, need: Need<'_>) -> Result<OAuthCredentials> {
         let _in_process = self.serial.lock().await;
-        let locked = self.store.lock()?;
+        let locked = self.store.lock_async().await?;
         let mut creds = locked.read()?;
         let stored = (self.service.slot)(&mut creds)
             .clone()
