@@ -32,7 +32,7 @@ use crate::render::{Message, Rendered, Renderer};
 use crate::sinks::{self, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
-use crate::store::ledger::Entry;
+use crate::store::ledger::{self, Entry};
 use crate::store::state::{self, State};
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
@@ -88,6 +88,8 @@ pub fn post_day(
         // one run at a time posts a day: a second one waits here, then finds the
         // ledger updated and posts nothing twice
         let locked = states.lock_async().await?;
+        // a post that could not be recorded would be posted again by the next run
+        locked.reserve()?;
         let job = Job {
             env: &env,
             renderer: &renderer,
@@ -205,6 +207,8 @@ impl Job<'_> {
                 kind: message.kind,
                 text: &message.text,
             };
+            // the space the previous record used is reserved again before each post
+            self.locked.reserve()?;
             let outcome = delivery.sink.post(&post).await?;
             self.record(delivery.sink.kind(), day, message, outcome)?;
         }
@@ -247,17 +251,24 @@ impl Job<'_> {
                 None
             }
         };
+        let entry = Entry { id, at: Utc::now() };
         let mut state = self.locked.read()?;
-        state.posted.record(
-            day.date,
-            sink.name(),
-            message.kind.name(),
-            Entry { id, at: Utc::now() },
-        );
+        state
+            .posted
+            .record(day.date, sink.name(), message.kind.name(), entry.clone());
         state
             .posted
             .prune_before(day.date - chrono::Days::new(LEDGER_DAYS));
-        self.locked.write(&state)?;
+        if let Err(err) = self.locked.write(&state) {
+            return Err(Error::other(format!(
+                "the {what} went to {title}, but recording it failed ({err}); so that no run posts it \
+                 again, add this line at the top of {state} (above its first [section]), then free disk space there: {line}",
+                title = sink.title(),
+                state = self.env.paths.state.display(),
+                line = ledger::line(day.date, sink.name(), message.kind.name(), &entry)
+            ))
+            .into());
+        }
         match unanswered {
             None => Ok(()),
             Some(detail) => Err(Error::other(format!(

@@ -92,6 +92,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&temp)?;
+        test_hooks::fail_if_disk_full(dir)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, path)?;
@@ -268,6 +269,7 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
             if self.try_take(&file)? {
                 return Ok(Locked {
                     store: self,
+                    spare: std::sync::Mutex::new(None),
                     _lock: file,
                 });
             }
@@ -287,6 +289,7 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
             if self.try_take(&file)? {
                 return Ok(Locked {
                     store: self,
+                    spare: std::sync::Mutex::new(None),
                     _lock: file,
                 });
             }
@@ -351,15 +354,137 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
     }
 }
 
+/// Room kept free beyond the current file's size for the next save: a save adds a
+/// token pair or a few ledger entries, far less than this.
+const SPARE_MARGIN: u64 = 4096;
+
 /// Proof that this process holds the store's lock; released on drop.
 pub struct Locked<'a, T> {
     store: &'a TomlStore<T>,
+    /// The reserved spare file ([`Locked::reserve`]) the next save writes over.
+    spare: std::sync::Mutex<Option<File>>,
     _lock: File,
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        let spare = self.spare.get_mut().map(Option::take).unwrap_or_default();
+        if spare.is_some() {
+            let _ = fs::remove_file(spare_path(&self.store.path));
+        }
+    }
+}
+
+/// The spare of `path`: one name per store, used only under its lock, so a spare left by
+/// a killed run is simply reused.
+fn spare_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy());
+    parent_dir(path).join(format!(".{name}.spare"))
+}
+
+/// Creates (or reuses) the spare file at `len` bytes of real data, synced: on a full
+/// disk this fails now, where creating an empty file would not. (A copy-on-write or
+/// compressing file system, btrfs or ZFS, can still fail a later overwrite.)
+fn allocate_spare(spare: &Path, len: u64) -> io::Result<File> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(spare)?;
+    let result = (|| {
+        test_hooks::fail_if_disk_full(parent_dir(spare))?;
+        let chunk = [b'\n'; 4096];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            file.write_all(&chunk[..n])?;
+            left -= n as u64;
+        }
+        file.sync_all()
+    })();
+    match result {
+        Ok(()) => Ok(file),
+        Err(err) => {
+            let _ = fs::remove_file(spare);
+            Err(err)
+        }
+    }
+}
+
+/// Overwrites the reserved `file` at `spare` with `bytes` and renames it to `path`: the
+/// blocks are already allocated, so this needs no new space.
+fn write_over_spare(mut file: File, spare: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
+    file.write_all(bytes)?;
+    file.set_len(bytes.len() as u64)?;
+    file.sync_all()?;
+    fs::rename(spare, path)?;
+    File::open(parent_dir(path))?.sync_all()
+}
+
+/// An injected full disk for the tests where no small file system can be mounted
+/// (mounting a tmpfs needs root): in debug builds only, while a directory holds a file
+/// of the name in `FITBIT_NOTIFIER_TEST_DISK_FULL`, every allocation of new space by
+/// the store in that directory fails with ENOSPC. Release builds contain none of this.
+mod test_hooks {
+    use std::io;
+    use std::path::Path;
+
+    #[cfg(debug_assertions)]
+    pub fn fail_if_disk_full(dir: &Path) -> io::Result<()> {
+        match std::env::var_os("FITBIT_NOTIFIER_TEST_DISK_FULL") {
+            Some(flag) if dir.join(&flag).exists() => {
+                Err(io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub fn fail_if_disk_full(_dir: &Path) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<T: Serialize + DeserializeOwned + Default> Locked<'_, T> {
     pub fn read(&self) -> Result<T> {
         self.store.load()
+    }
+
+    /// Reserves the disk space the next save needs (the file's size and a margin) in a
+    /// spare file that the save then writes over, so that a caller about to do
+    /// something it cannot undo (spend a single-use refresh token, post) finds out
+    /// before, not after, that the result could not be saved. After each save the spare
+    /// is reserved again; calling this when it is held does nothing.
+    pub fn reserve(&self) -> Result<()> {
+        let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.is_some() {
+            return Ok(());
+        }
+        let path = &self.store.path;
+        let dir = parent_dir(path);
+        create_private_dir(dir)?;
+        let len = fs::metadata(path).map_or(0, |m| m.len()) + SPARE_MARGIN;
+        let file = allocate_spare(&spare_path(path), len).map_err(|err| {
+            if matches!(err.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
+                Error::try_later(format!(
+                    "cannot reserve the {len} bytes that saving {} needs: {err}; nothing was sent; free disk space in {} and run again",
+                    path.display(),
+                    dir.display()
+                ))
+            } else {
+                Error::config(format!(
+                    "cannot write in {}: {err}; make the directory writable for this user (under systemd, add it to ReadWritePaths=)",
+                    dir.display()
+                ))
+            }
+        })?;
+        *spare = Some(file);
+        Ok(())
     }
 
     pub fn write(&self, value: &T) -> Result<()> {
@@ -369,13 +494,27 @@ impl<T: Serialize + DeserializeOwned + Default> Locked<'_, T> {
                 self.store.path.display()
             ))
         })?;
-        create_private_dir(parent_dir(&self.store.path))?;
-        write_atomic(&self.store.path, text.as_bytes()).map_err(|err| {
+        let path = &self.store.path;
+        create_private_dir(parent_dir(path))?;
+        let reserved = self.spare.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let reserved_before = reserved.is_some();
+        let saved = match reserved {
+            Some(file) => write_over_spare(file, &spare_path(path), path, text.as_bytes()),
+            None => write_atomic(path, text.as_bytes()),
+        };
+        saved.map_err(|err| {
             Error::config(format!(
                 "cannot save {}: {err}; the previous file is unchanged",
-                self.store.path.display()
+                path.display()
             ))
-        })
+        })?;
+        if reserved_before {
+            // the rename freed the old file's space: take it for the next save at once
+            if let Err(err) = self.reserve() {
+                log::debug!("{err}");
+            }
+        }
+        Ok(())
     }
 }
 

@@ -16,6 +16,7 @@ mod architecture;
 mod completions;
 mod config;
 mod fitbit;
+mod full_disk;
 mod google;
 mod providers;
 mod reliability;

@@ -118,7 +118,8 @@ impl Authorization {
         if need.met_by(&stored, Utc::now()) {
             return Ok(stored);
         }
-        self.store.ensure_writable()?;
+        // the new tokens must be savable before the old refresh token is spent
+        locked.reserve()?;
         let (mut creds, base, tokens) = match self.refresh(&stored).await {
             Ok(tokens) => (creds, stored, tokens),
             Err(GrantError::Rejected(rejection)) if rejection.is_dead_grant() => {
