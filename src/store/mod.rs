@@ -381,7 +381,7 @@ fn spare_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy());
-    parent_dir(path).join(format!(".{name}.spare"))
+    parent_dir(path).join(format!(".{name}.reserved"))
 }
 
 /// Creates (or reuses) the spare file at `len` bytes of real data, synced: on a full
