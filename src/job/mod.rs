@@ -38,7 +38,7 @@ use crate::render::{Rendered, Renderer};
 use crate::sinks::{self, Image, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
-use crate::store::ledger::Entry;
+use crate::store::ledger::{self, Entry};
 use crate::store::state::{self, State};
 use monitor::Plan;
 
@@ -139,7 +139,7 @@ pub fn post_day(
     if dry_run {
         return env.block_on_with_deadline(async {
             let store = state::store(&env.paths);
-            let tz = timezone(env.config.timezone, &store.lock()?, &provider).await?;
+            let tz = timezone(env.config.timezone, &store.lock_async().await?, &provider).await?;
             let date = dates::resolve(date, Utc::now(), tz)?;
             let alerts = store.load()?.alerts;
             let plan = Plan::new(&env.config, &alerts, date);
@@ -172,7 +172,9 @@ pub fn post_day(
         let states = state::store(&env.paths);
         // one run at a time posts a day: a second one waits here, then finds the
         // ledger updated and posts nothing twice
-        let locked = states.lock()?;
+        let locked = states.lock_async().await?;
+        // a post that could not be recorded would be posted again by the next run
+        locked.reserve()?;
         let job = Job {
             env: &env,
             renderer: &renderer,
@@ -346,6 +348,8 @@ impl Job<'_> {
                 text: &post.text,
                 image: post.image.as_ref(),
             };
+            // the space the previous record used is reserved again before each post
+            self.locked.reserve()?;
             let outcome = delivery.sink.post(&outgoing).await?;
             self.record(delivery.sink.kind(), post, outcome)?;
         }
@@ -382,17 +386,24 @@ impl Job<'_> {
                 None
             }
         };
+        let entry = Entry { id, at: Utc::now() };
         let mut state = self.locked.read()?;
-        state.posted.record(
-            post.date,
-            sink.name(),
-            &post.key,
-            Entry { id, at: Utc::now() },
-        );
+        state
+            .posted
+            .record(post.date, sink.name(), &post.key, entry.clone());
         state
             .posted
             .prune_before(post.date - chrono::Days::new(LEDGER_DAYS));
-        self.locked.write(&state)?;
+        if let Err(err) = self.locked.write(&state) {
+            return Err(Error::other(format!(
+                "the {what} went to {title}, but recording it failed ({err}); so that no run posts it \
+                 again, add this line at the top of {state} (above its first [section]), then free disk space there: {line}",
+                title = sink.title(),
+                state = self.env.paths.state.display(),
+                line = ledger::line(post.date, sink.name(), &post.key, &entry)
+            ))
+            .into());
+        }
         match unanswered {
             None => Ok(()),
             Some(detail) => Err(Error::other(format!(
@@ -582,7 +593,7 @@ pub async fn fetch_days(
     count: u32,
 ) -> Result<Vec<DaySummary>> {
     let states = state::store(&ctx.paths);
-    let tz = timezone(ctx.config.timezone, &states.lock()?, provider).await?;
+    let tz = timezone(ctx.config.timezone, &states.lock_async().await?, provider).await?;
     let date = dates::resolve(date, Utc::now(), tz)?;
     checked_days(provider, DayRange::ending(date, count), tz).await
 }
