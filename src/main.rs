@@ -14,6 +14,7 @@ mod google_health;
 mod http;
 mod ledger;
 mod logging;
+mod loopback_ca;
 mod oauth;
 mod post_length;
 mod provider;
