@@ -6,6 +6,11 @@
 //! `BENCH_LATENCY_MS` (100) per request, `BENCH_RUNS` (10) per scenario,
 //! `BENCH_HELP_RUNS` (50) of `--help`, `BENCH_PAGES` (1): the pages Google splits a day
 //! of minute-level basal energy into, each a request that must wait for the one before.
+//!
+//! Then the same over HTTPS (`run/tls.rs`): a TLS proxy per host (token, API, X) that
+//! counts handshakes and charges a new connection two round trips, with the server
+//! offering HTTP/2 and then HTTP/1.1 only, at each of `BENCH_TLS_LATENCIES` (20,100,300)
+//! ms, `BENCH_TLS_RUNS` (5) runs per scenario; `BENCH_TLS_LATENCIES=none` skips it.
 
 /// The tests' mocks of Google and X.
 #[path = "../tests/cli/mocks"]
@@ -15,6 +20,8 @@ pub mod mocks {
 }
 #[path = "../tests/cli/support.rs"]
 mod support;
+#[path = "run/tls.rs"]
+mod tls;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,6 +40,7 @@ use mocks::google::{
 };
 use mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
 use support::TestEnv;
+use tls::{HANDSHAKE_ROUND_TRIPS, Protocols, TestCa, TlsFront};
 
 /// The messages a standard day renders to, posted one after the other.
 const MESSAGES: u32 = 2;
@@ -44,6 +52,8 @@ struct Settings {
     runs: usize,
     help_runs: usize,
     pages: u32,
+    tls_latencies: Vec<Duration>,
+    tls_runs: usize,
 }
 
 impl Settings {
@@ -53,8 +63,25 @@ impl Settings {
             runs: env_number("BENCH_RUNS", 10).max(1) as usize,
             help_runs: env_number("BENCH_HELP_RUNS", 50).max(1) as usize,
             pages: env_number("BENCH_PAGES", 1).max(1) as u32,
+            tls_latencies: tls_latencies(),
+            tls_runs: env_number("BENCH_TLS_RUNS", 5).max(1) as usize,
         }
     }
+}
+
+fn tls_latencies() -> Vec<Duration> {
+    let text = std::env::var("BENCH_TLS_LATENCIES").unwrap_or_else(|_| "20,100,300".into());
+    if text == "none" {
+        return Vec::new();
+    }
+    text.split(',')
+        .map(|ms| {
+            let ms = ms.trim().parse().unwrap_or_else(|_| {
+                panic!("BENCH_TLS_LATENCIES={text:?} is not a list of whole numbers or none")
+            });
+            Duration::from_millis(ms)
+        })
+        .collect()
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -115,6 +142,12 @@ impl Scenario {
             data: pages,
             posts: if self.dry_run { 0 } else { MESSAGES },
         }
+    }
+
+    /// The hosts connected to one after the other: the token endpoint (when the token
+    /// has expired), the API (the time zone and the data share it), X (when posting).
+    fn hosts(&self) -> u32 {
+        u32::from(self.expired_token) + 1 + u32::from(!self.dry_run)
     }
 
     fn args(&self) -> Vec<&'static str> {
@@ -179,18 +212,36 @@ struct Sample {
     wall: Duration,
     peak_rss_kib: u64,
     requests: Counts,
+    /// Over HTTPS: the handshakes with the token endpoint, the API and X, and how many
+    /// of them agreed on HTTP/2.
+    handshakes: [(u32, u32); 3],
+}
+
+/// The TLS proxies in front of the mocks, one per host the real services use.
+struct Fronts {
+    token: TlsFront,
+    api: TlsFront,
+    x: TlsFront,
+    ca_file: PathBuf,
+}
+
+impl Fronts {
+    fn handshakes(&self) -> [(u32, u32); 3] {
+        [&self.token, &self.api, &self.x].map(TlsFront::handshakes)
+    }
 }
 
 struct Mocks {
     google: MockServer,
     x: MockX,
+    fronts: Option<Fronts>,
 }
 
 impl Mocks {
     /// Google and X, each answering after `latency`: the standard day (a day of basal
     /// energy in `pages` pages) for the stored and for the refreshed token, the token
-    /// endpoint, the settings, and every post.
-    async fn start(latency: Duration, pages: u32) -> Self {
+    /// endpoint, the settings, and every post; with `tls`, behind a TLS proxy per host.
+    async fn start(latency: Duration, pages: u32, tls: Option<(&TestCa, Protocols)>) -> Self {
         let google = MockServer::start().await;
         for token in [OLD_TOKEN, NEW_TOKEN] {
             let mut day = Day::standard();
@@ -211,19 +262,44 @@ impl Mocks {
             .mount(&google)
             .await;
         let x = MockX::start().await;
-        x.answer_posts(created().set_delay(latency), None).await;
-        Mocks { google, x }
+        let fronts = tls.map(|(ca, protocols)| Fronts {
+            token: TlsFront::start(ca, protocols, *google.address(), latency),
+            api: TlsFront::start(ca, protocols, *google.address(), latency),
+            x: TlsFront::start(ca, protocols, *x.server.address(), latency),
+            ca_file: ca.pem_file.clone(),
+        });
+        // X signs the URL the client sent to, which is the proxy's when there is one
+        let x_origin = fronts.as_ref().map_or_else(|| x.uri(), |f| f.x.origin());
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(x.signed_at(&x_origin))
+            .respond_with(created().set_delay(latency))
+            .mount(&x.server)
+            .await;
+        Mocks { google, x, fronts }
     }
 
     /// A home whose config points every endpoint here and names no time zone, so the
     /// account's is used.
     fn env(&self) -> TestEnv {
         let env = TestEnv::new();
+        let (api, token, x, http) = match &self.fronts {
+            Some(f) => (
+                f.api.origin(),
+                f.token.origin(),
+                f.x.origin(),
+                format!("[http]\nextra_root_ca = \"{}\"\n\n", f.ca_file.display()),
+            ),
+            None => (
+                self.google.uri(),
+                self.google.uri(),
+                self.x.uri(),
+                String::new(),
+            ),
+        };
         env.write_config(&format!(
-            "[google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{g}/token\"\n\n\
-             [x]\napi_base = \"{x}/\"\n",
-            g = self.google.uri(),
-            x = self.x.uri()
+            "{http}[google_health]\napi_base = \"{api}/v4/\"\nauth_url = \"{api}/auth\"\n\
+             token_url = \"{token}/token\"\n\n[x]\napi_base = \"{x}/\"\n"
         ));
         env
     }
@@ -237,6 +313,7 @@ impl Mocks {
     async fn sample(&self, env: &TestEnv, scenario: &Scenario) -> Sample {
         scenario.prepare(env);
         let (google_before, x_before) = self.received().await;
+        let handshakes_before = self.fronts.as_ref().map(Fronts::handshakes);
         let mut cmd = env.std_cmd();
         cmd.args(scenario.args());
         let (wall, peak_rss_kib, output) = timed(cmd);
@@ -249,10 +326,18 @@ impl Mocks {
             );
         }
         let (google, x) = self.received().await;
+        let handshakes = match (&self.fronts, handshakes_before) {
+            (Some(fronts), Some(before)) => {
+                let after = fronts.handshakes();
+                std::array::from_fn(|i| (after[i].0 - before[i].0, after[i].1 - before[i].1))
+            }
+            _ => [(0, 0); 3],
+        };
         Sample {
             wall,
             peak_rss_kib,
             requests: Counts::of(&google[google_before.len()..], &x[x_before.len()..]),
+            handshakes,
         }
     }
 }
@@ -445,11 +530,132 @@ async fn measure(mocks: &Mocks, env: &TestEnv, scenario: &Scenario, settings: &S
     ratio
 }
 
+/// The HTTPS table: every latency, the server offering HTTP/2 and then HTTP/1.1 only.
+async fn https(settings: &Settings) {
+    let ca = TestCa::new();
+    println!(
+        "\nover HTTPS: a TLS proxy per host (token, API, X) charges a new connection {HANDSHAKE_ROUND_TRIPS} \
+         round trips (TCP, TLS 1.3); {} runs per scenario; protocol: what the server offers by ALPN\n",
+        settings.tls_runs
+    );
+    tls_row(
+        &[
+            "latency",
+            "protocol",
+            "scenario",
+            "rounds",
+            "bound",
+            "median",
+            "min",
+            "max",
+            "ratio",
+            "handshakes",
+            "of them h2",
+            "requests",
+        ]
+        .map(String::from),
+    );
+    tls_row(
+        &[
+            "ms",
+            "",
+            "",
+            "",
+            "ms",
+            "ms",
+            "ms",
+            "ms",
+            "",
+            "token/API/X",
+            "",
+            "token/zone/data/post",
+        ]
+        .map(String::from),
+    );
+    let mut worst_ratio: f64 = 0.0;
+    for &latency in &settings.tls_latencies {
+        for protocols in [Protocols::Http2, Protocols::Http11] {
+            let mocks = Mocks::start(latency, settings.pages, Some((&ca, protocols))).await;
+            let env = mocks.env();
+            // a first run only adds a request on a connection already open
+            for scenario in SCENARIOS.iter().filter(|s| !s.first_run) {
+                let mut samples = Vec::new();
+                for _ in 0..settings.tls_runs {
+                    samples.push(mocks.sample(&env, scenario).await);
+                }
+                let requests = scenario.rounds(settings.pages);
+                let rounds = requests.total() + HANDSHAKE_ROUND_TRIPS * scenario.hosts();
+                let bound = latency * rounds;
+                let walls = Spread::of(samples.iter().map(|s| s.wall).collect());
+                let ratio = walls.median.as_secs_f64() / bound.as_secs_f64();
+                worst_ratio = worst_ratio.max(ratio);
+                let per_host = |pick: fn((u32, u32)) -> u32| {
+                    (0..3)
+                        .map(|host| {
+                            let counts: Vec<u32> =
+                                samples.iter().map(|s| pick(s.handshakes[host])).collect();
+                            let (min, max) = (counts.iter().min(), counts.iter().max());
+                            match (min, max) {
+                                (Some(min), Some(max)) if min == max => min.to_string(),
+                                (Some(min), Some(max)) => format!("{min}-{max}"),
+                                _ => String::new(),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("/")
+                };
+                let sent = samples[0].requests;
+                let sent = if samples.iter().all(|s| s.requests == sent) {
+                    requests_text(sent, requests)
+                } else {
+                    "varies between runs".to_string()
+                };
+                tls_row(&[
+                    latency.as_millis().to_string(),
+                    protocols.name().to_string(),
+                    scenario.name.to_string(),
+                    rounds.to_string(),
+                    ms(bound),
+                    ms(walls.median),
+                    ms(walls.min),
+                    ms(walls.max),
+                    format!("{ratio:.2}"),
+                    per_host(|(all, _)| all),
+                    per_host(|(_, h2)| h2),
+                    sent,
+                ]);
+            }
+        }
+    }
+    println!(
+        "\nbound = latency x (rounds as above + {HANDSHAKE_ROUND_TRIPS} per host, the hosts \
+         being connected to one after the other)"
+    );
+    println!("worst median/bound over HTTPS: {worst_ratio:.2}");
+}
+
+fn tls_row(cells: &[String]) {
+    let widths = [7, 8, 19, 6, 8, 8, 8, 8, 5, 11, 10, 20];
+    let line: Vec<String> = cells
+        .iter()
+        .zip(widths)
+        .enumerate()
+        .map(|(i, (cell, width))| {
+            if matches!(i, 1 | 2 | 9 | 10 | 11) {
+                format!("{cell:<width$}")
+            } else {
+                format!("{cell:>width$}")
+            }
+        })
+        .collect();
+    println!("{}", line.join("  ").trim_end());
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let settings = Settings::from_env();
     let binary = release_binary();
-    let mocks = Mocks::start(settings.latency, settings.pages).await;
+    let mocks = Mocks::start(settings.latency, settings.pages, None).await;
     let env = mocks.env();
 
     println!(
@@ -490,6 +696,9 @@ async fn main() {
         settings.pages
     );
     println!("worst median/bound: {worst_ratio:.2}");
+    if !settings.tls_latencies.is_empty() {
+        https(&settings).await;
+    }
     println!(
         "cold start, `--help`: median {} ms (min {}, max {}) over {} runs; starting /bin/true: {} ms",
         ms(help.median),

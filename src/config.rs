@@ -119,6 +119,9 @@ pub struct HttpConfig {
     /// Seconds a whole non-interactive command may take, retries included, so a hung
     /// server never hangs cron.
     pub deadline: u64,
+    /// A PEM CA trusted for loopback addresses only, for HTTPS mocks in tests and the
+    /// benchmark (src/net/loopback_ca.rs says why that is safe); left out of the example.
+    pub extra_root_ca: Option<PathBuf>,
 }
 
 impl Default for HttpConfig {
@@ -128,6 +131,7 @@ impl Default for HttpConfig {
             timeout: 30,
             attempts: 3,
             deadline: 300,
+            extra_root_ca: None,
         }
     }
 }

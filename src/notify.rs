@@ -59,20 +59,9 @@ pub fn after_run(env: &Context, outcome: Option<Kind>, message: &str) {
             .iter()
             .map(|(_, was)| format!("fitbit-notifier: resolved: {was}")),
     );
-    let Ok(credentials) = credentials::store(&env.paths).load() else {
-        return;
-    };
     let sent = env.block_on_with_deadline(async {
         for text in &texts {
-            sinks::post_text(
-                sink,
-                &env.client,
-                &env.config,
-                &env.paths,
-                &credentials,
-                text,
-            )
-            .await?;
+            sinks::post_text(env, sink, text).await?;
         }
         Ok(())
     });

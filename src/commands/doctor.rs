@@ -296,7 +296,7 @@ fn provider(
             return (checks, None);
         }
     }
-    let day = env.block_on_with_deadline(fetch_yesterday(env, &provider));
+    let day = env.block_on_with_deadline(job::fetch_day(env, &provider, DateArg::Yesterday));
     match day {
         Ok(day) => {
             checks.push(Check::pass(
@@ -520,17 +520,6 @@ fn last_run(state: &State) -> Check {
             "fitbit-notifier run",
         ),
     }
-}
-
-/// Yesterday's summary in the account's zone: one real data call.
-async fn fetch_yesterday(
-    env: &Context,
-    provider: &impl crate::providers::Provider,
-) -> anyhow::Result<DaySummary> {
-    let days = job::fetch_days(env, provider, DateArg::Yesterday, 1).await?;
-    days.into_iter()
-        .next()
-        .ok_or_else(|| crate::error::Error::other("the provider returned no day").into())
 }
 
 #[cfg(test)]

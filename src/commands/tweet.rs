@@ -57,18 +57,8 @@ pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
 /// Posts `text` to `kind` (not X: it has its own path above, which tells a duplicate
 /// apart).
 fn post_text(env: &Context, kind: SinkKind, text: &str) -> Result<()> {
-    let credentials = credentials::store(&env.paths).load()?;
-    let outcome = env.block_on_with_deadline(async {
-        Ok(sinks::post_text(
-            kind,
-            &env.client,
-            &env.config,
-            &env.paths,
-            &credentials,
-            text,
-        )
-        .await?)
-    })?;
+    let outcome =
+        env.block_on_with_deadline(async { Ok(sinks::post_text(env, kind, text).await?) })?;
     match outcome {
         Outcome::New { url, id } => {
             let link = url.or(id).map(|l| format!(": {l}")).unwrap_or_default();

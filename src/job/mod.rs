@@ -39,8 +39,8 @@ use crate::render::{Rendered, Renderer};
 use crate::sinks::{self, Image, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
-use crate::store::ledger::Entry;
-use crate::store::state::{self, State};
+use crate::store::ledger::{self, Entry};
+use crate::store::state::{self, State, StateStore};
 use monitor::Plan;
 use zone::{Zone, Zoned};
 
@@ -143,19 +143,19 @@ pub fn post_day(
         return env.block_on_with_deadline(async {
             let store = state::store(&env.paths);
             let state = store.load()?;
-            let remember = |tz| state::remember_timezone(&store, tz);
+            let remember = async |tz| remember_unheld(&store, tz).await;
             let zone = Zone::first_guess(
                 env.config.timezone,
                 state.account_timezone,
                 &provider,
-                remember,
+                &remember,
             )
             .await?;
             let alerts = state.alerts;
             let range =
                 |date| DayRange::ending(date, Plan::new(&env.config, &alerts, date).days_needed());
             let Zoned { date, days } = zone
-                .read(&provider, date, Utc::now(), range, remember)
+                .read(&provider, date, Utc::now(), range, &remember)
                 .await?;
             let plan = Plan::new(&env.config, &alerts, date);
             let day = last_day(&days)?;
@@ -185,7 +185,9 @@ pub fn post_day(
         let states = state::store(&env.paths);
         // one run at a time posts a day: a second one waits here, then finds the
         // ledger updated and posts nothing twice
-        let locked = states.lock()?;
+        let locked = states.lock_async().await?;
+        // a post that could not be recorded would be posted again by the next run
+        locked.reserve()?;
         let job = Job {
             env: &env,
             renderer: &renderer,
@@ -262,12 +264,12 @@ struct Delivery<'a> {
 impl Job<'_> {
     async fn run(&self, provider: &impl Provider, date: DateArg) -> Result<()> {
         let state = self.locked.read()?;
-        let remember = |tz| remember_held(self.locked, tz);
+        let remember = async |tz| remember_held(self.locked, tz);
         let zone = Zone::first_guess(
             self.env.config.timezone,
             state.account_timezone,
             provider,
-            remember,
+            &remember,
         )
         .await?;
         let now = Utc::now();
@@ -287,7 +289,7 @@ impl Job<'_> {
                 Plan::new(&self.env.config, &alerts, date).days_needed(),
             )
         };
-        let Zoned { date, days } = zone.read(provider, date, now, range, remember).await?;
+        let Zoned { date, days } = zone.read(provider, date, now, range, &remember).await?;
         let plan = Plan::new(&self.env.config, &alerts, date);
         let day = last_day(&days)?;
         if self.mode == Mode::Scheduled {
@@ -378,6 +380,8 @@ impl Job<'_> {
                 text: &post.text,
                 image: post.image.as_ref(),
             };
+            // the space the previous record used is reserved again before each post
+            self.locked.reserve()?;
             let outcome = delivery.sink.post(&outgoing).await?;
             self.record(delivery.sink.kind(), post, outcome)?;
         }
@@ -414,17 +418,24 @@ impl Job<'_> {
                 None
             }
         };
+        let entry = Entry { id, at: Utc::now() };
         let mut state = self.locked.read()?;
-        state.posted.record(
-            post.date,
-            sink.name(),
-            &post.key,
-            Entry { id, at: Utc::now() },
-        );
+        state
+            .posted
+            .record(post.date, sink.name(), &post.key, entry.clone());
         state
             .posted
             .prune_before(post.date - chrono::Days::new(LEDGER_DAYS));
-        self.locked.write(&state)?;
+        if let Err(err) = self.locked.write(&state) {
+            return Err(Error::other(format!(
+                "the {what} went to {title}, but recording it failed ({err}); so that no run posts it \
+                 again, add this line at the top of {state} (above its first [section]), then free disk space there: {line}",
+                title = sink.title(),
+                state = self.env.paths.state.display(),
+                line = ledger::line(post.date, sink.name(), &post.key, &entry)
+            ))
+            .into());
+        }
         match unanswered {
             None => Ok(()),
             Some(detail) => Err(Error::other(format!(
@@ -614,14 +625,27 @@ pub async fn fetch_days(
     count: u32,
 ) -> Result<Vec<DaySummary>> {
     let store = state::store(&ctx.paths);
-    let remember = |tz| state::remember_timezone(&store, tz);
+    let remember = async |tz| remember_unheld(&store, tz).await;
     let cached = store.load()?.account_timezone;
-    let zone = Zone::first_guess(ctx.config.timezone, cached, provider, remember).await?;
+    let zone = Zone::first_guess(ctx.config.timezone, cached, provider, &remember).await?;
     let range = |date| DayRange::ending(date, count);
     Ok(zone
-        .read(provider, date, Utc::now(), range, remember)
+        .read(provider, date, Utc::now(), range, &remember)
         .await?
         .days)
+}
+
+/// The one day `date` names, as [`fetch_days`] reads it: the check that a provider
+/// answers (`init`, `doctor`).
+pub async fn fetch_day(
+    ctx: &Context,
+    provider: &impl Provider,
+    date: DateArg,
+) -> Result<DaySummary> {
+    let days = fetch_days(ctx, provider, date, 1).await?;
+    days.into_iter().next().ok_or_else(|| {
+        Error::other("the provider returned no day; report it with the output of -vv").into()
+    })
 }
 
 /// The provider's summaries of `range` with every physically impossible value dropped
@@ -657,5 +681,14 @@ fn remember_held(locked: &Locked<'_, State>, tz: Tz) {
     });
     if let Err(err) = cached {
         log::warn!("cannot cache the account time zone: {err}");
+    }
+}
+
+/// Caches the account zone for a command that holds no state lock: the lock is waited
+/// for without blocking, so the deadline ends the wait (a run holding it for long).
+async fn remember_unheld(store: &StateStore, tz: Tz) {
+    match store.lock_async().await {
+        Ok(locked) => remember_held(&locked, tz),
+        Err(err) => log::warn!("cannot cache the account time zone: {err}"),
     }
 }

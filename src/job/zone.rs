@@ -37,7 +37,7 @@ impl Zone {
         configured: Option<Tz>,
         cached: Option<Tz>,
         provider: &impl Provider,
-        remember: impl Fn(Tz),
+        remember: &impl AsyncFn(Tz),
     ) -> Result<Zone> {
         if let Some(tz) = configured {
             return Ok(Zone::Settled(tz));
@@ -46,7 +46,7 @@ impl Zone {
             return Ok(Zone::Cached(tz));
         }
         let tz = provider.timezone().await?;
-        remember(tz);
+        remember(tz).await;
         Ok(Zone::Settled(tz))
     }
 
@@ -67,7 +67,7 @@ impl Zone {
         date: DateArg,
         now: DateTime<Utc>,
         range: impl Fn(NaiveDate) -> DayRange,
-        remember: impl Fn(Tz),
+        remember: &impl AsyncFn(Tz),
     ) -> Result<Zoned> {
         let guess = self.tz();
         let day = dates::resolve(date, now, guess)?;
@@ -98,7 +98,7 @@ impl Zone {
                 days: days?,
             });
         }
-        remember(reported);
+        remember(reported).await;
         // a read that failed fails the run as it is: the next one starts in the new zone
         days?;
         let moved = dates::resolve(date, now, reported)?;

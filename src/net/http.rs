@@ -21,8 +21,14 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// 75 and lets the scheduler try again.
 pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
+/// The one client a command uses for every request, so that each host costs one
+/// connection: HTTP/2 (offered by ALPN) carries concurrent requests on it.
 pub fn client(config: &HttpConfig) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if let Some(ca_file) = &config.extra_root_ca {
+        builder = builder.use_preconfigured_tls(super::loopback_ca::client_config(ca_file)?);
+    }
+    builder
         .user_agent(concat!("fitbit-notifier/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(config.connect_timeout())
         .timeout(config.timeout())

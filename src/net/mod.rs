@@ -3,4 +3,5 @@
 //! protocol the providers share.
 
 pub mod http;
+mod loopback_ca;
 pub mod oauth;

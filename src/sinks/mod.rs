@@ -18,11 +18,12 @@ use chrono::NaiveDate;
 use url::Url;
 
 use crate::config::{Config, Paths, SinkKind};
+use crate::context::Context;
 use crate::day::MessageKind;
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, SendError};
 use crate::secret::Secret;
-use crate::store::credentials::Credentials;
+use crate::store::credentials::{self, Credentials};
 
 pub use bluesky::create_session;
 pub use mastodon::instance_limits;
@@ -272,17 +273,11 @@ impl<'a> Sink<'a> {
 
 /// Posts a text of its own (`tweet --text --sink`, `init`'s test post) to the one sink
 /// `kind`, after measuring it by that sink's rule.
-pub async fn post_text(
-    kind: SinkKind,
-    http: &reqwest::Client,
-    config: &Config,
-    paths: &Paths,
-    credentials: &Credentials,
-    text: &str,
-) -> Result<Outcome> {
-    let sink = Sink::with_credentials(kind, http, config, credentials)
-        .ok_or_else(|| not_authorized(kind, paths))?;
-    rule(kind, http, config, credentials)
+pub async fn post_text(ctx: &Context, kind: SinkKind, text: &str) -> Result<Outcome> {
+    let credentials = credentials::store(&ctx.paths).load()?;
+    let sink = Sink::with_credentials(kind, &ctx.client, &ctx.config, &credentials)
+        .ok_or_else(|| not_authorized(kind, &ctx.paths))?;
+    rule(kind, &ctx.client, &ctx.config, &credentials)
         .await
         .measure(text)
         .map_err(|why| Error::other(format!("the text is too long for {}: {why}", kind.title())))?;

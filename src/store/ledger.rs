@@ -45,6 +45,26 @@ impl Ledger {
     }
 }
 
+/// The line of TOML that records `entry`, for a person to add to the state file when
+/// the tool could not: `posted."2021-05-23".slack.activity = { at = "…" }`.
+pub fn line(date: NaiveDate, sink: &str, message: &str, entry: &Entry) -> String {
+    let mut table = toml::Table::new();
+    if let Some(id) = &entry.id {
+        table.insert("id".into(), id.clone().into());
+    }
+    table.insert(
+        "at".into(),
+        entry
+            .at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            .into(),
+    );
+    format!(
+        "posted.\"{date}\".{sink}.{message} = {}",
+        toml::Value::Table(table)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +127,46 @@ mod tests {
         assert!(text.contains("[posted.2021-05-23.x"), "{text}");
         let back: Holder = toml::from_str(&text).unwrap();
         assert_eq!(back.posted, ledger);
+    }
+
+    #[test]
+    fn the_line_for_a_person_to_add_reads_back_as_the_entry() {
+        #[derive(Serialize, Deserialize)]
+        struct Holder {
+            posted: Ledger,
+        }
+        let with_id = posted("1445880548472328192");
+        let without_id = Entry {
+            id: None,
+            ..posted("")
+        };
+        // the state file as the tool writes it, with an entry of the same day and sink
+        let mut ledger = Ledger::default();
+        ledger.record(day("2021-05-23"), "slack", "activity", posted("9"));
+        let saved = toml::to_string(&Holder { posted: ledger }).unwrap();
+        // the lines go at the top, before the first [table] header
+        let text = format!(
+            "{}\n{}\n{saved}",
+            line(day("2021-05-23"), "x", "activity", &with_id),
+            line(day("2021-05-23"), "slack", "sleep", &without_id)
+        );
+        assert!(
+            text.contains("posted.\"2021-05-23\".slack.sleep = { at = \"2026-11-26T07:30:00Z\" }"),
+            "{text}"
+        );
+        let back: Holder = toml::from_str(&text).unwrap_or_else(|err| panic!("{err}\n{text}"));
+        assert!(
+            back.posted
+                .is_posted(day("2021-05-23"), "slack", "activity")
+        );
+        assert_eq!(
+            back.posted.get(day("2021-05-23"), "x", "activity"),
+            Some(&with_id)
+        );
+        assert_eq!(
+            back.posted.get(day("2021-05-23"), "slack", "sleep"),
+            Some(&without_id)
+        );
     }
 
     #[test]

@@ -25,6 +25,9 @@ use crate::error::{Error, Result};
 /// How long a second process waits for the lock before giving up with "try later".
 pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 
+/// How often a waiting process tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
+
 /// Parses TOML, turning a failure into a configuration error that names
 /// `path:line:column` and what is wrong, on one line.
 pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
@@ -89,6 +92,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&temp)?;
+        test_hooks::fail_if_disk_full(dir)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, path)?;
@@ -263,13 +267,40 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
     }
 
     /// Takes the exclusive lock, waiting at most [`LOCK_WAIT`] for another process to finish.
+    /// Blocks the thread: for code that is not async.
     pub fn lock(&self) -> Result<Locked<'_, T>> {
-        self.lock_within(LOCK_WAIT)
+        let file = self.open_lock_file()?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            if self.try_take(&file)? {
+                return Ok(self.held(file));
+            }
+            if Instant::now() >= deadline {
+                return Err(self.held_too_long());
+            }
+            std::thread::sleep(LOCK_POLL);
+        }
     }
 
-    pub fn lock_within(&self, wait: Duration) -> Result<Locked<'_, T>> {
+    /// Takes the exclusive lock like [`TomlStore::lock`], but waits with the async timer,
+    /// so that a timeout around the caller (the `[http] deadline`) can end the wait.
+    pub async fn lock_async(&self) -> Result<Locked<'_, T>> {
+        let file = self.open_lock_file()?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            if self.try_take(&file)? {
+                return Ok(self.held(file));
+            }
+            if Instant::now() >= deadline {
+                return Err(self.held_too_long());
+            }
+            tokio::time::sleep(LOCK_POLL).await;
+        }
+    }
+
+    fn open_lock_file(&self) -> Result<File> {
         create_private_dir(parent_dir(&self.lock_path))?;
-        let file = open_own(
+        open_own(
             &self.lock_path,
             OpenOptions::new()
                 .read(true)
@@ -283,34 +314,27 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
                 "cannot create lock file {}",
                 self.lock_path.display()
             ))
-        })?;
-        let deadline = Instant::now() + wait;
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    return Ok(Locked {
-                        store: self,
-                        _lock: file,
-                    });
-                }
-                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                Err(TryLockError::WouldBlock) => {
-                    return Err(Error::try_later(format!(
-                        "another fitbit-notifier process has held {} for over {}s; try again when it has finished",
-                        self.lock_path.display(),
-                        wait.as_secs()
-                    )));
-                }
-                Err(TryLockError::Error(err)) => {
-                    return Err(Error::other(format!(
-                        "cannot lock {}: {err}",
-                        self.lock_path.display()
-                    )));
-                }
-            }
+        })
+    }
+
+    /// Whether the lock on `file` was free and is now ours.
+    fn try_take(&self, file: &File) -> Result<bool> {
+        match file.try_lock() {
+            Ok(()) => Ok(true),
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(err)) => Err(Error::other(format!(
+                "cannot lock {}: {err}",
+                self.lock_path.display()
+            ))),
         }
+    }
+
+    fn held_too_long(&self) -> Error {
+        Error::try_later(format!(
+            "another fitbit-notifier process has held {} for over {}s; try again when it has finished",
+            self.lock_path.display(),
+            LOCK_WAIT.as_secs()
+        ))
     }
 
     /// Proves the file's directory writable before a caller does something it could not undo.
@@ -320,23 +344,171 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
 
     /// Reads, changes and writes back under the lock, returning what `change` returned.
     pub fn update<R>(&self, change: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
-        let locked = self.lock()?;
+        Self::change_under(&self.lock()?, change)
+    }
+
+    /// Like [`TomlStore::update`], but only if the lock is free now: `None` when another
+    /// process holds it, for a change that is not worth waiting for (a run's outcome,
+    /// which the run holding the lock records for itself).
+    pub fn try_update<R>(&self, change: impl FnOnce(&mut T) -> Result<R>) -> Result<Option<R>> {
+        let file = self.open_lock_file()?;
+        if !self.try_take(&file)? {
+            return Ok(None);
+        }
+        Self::change_under(&self.held(file), change).map(Some)
+    }
+
+    fn change_under<R>(
+        locked: &Locked<'_, T>,
+        change: impl FnOnce(&mut T) -> Result<R>,
+    ) -> Result<R> {
         let mut value = locked.read()?;
         let out = change(&mut value)?;
         locked.write(&value)?;
         Ok(out)
     }
+
+    /// The store under the lock held through `file`.
+    fn held(&self, file: File) -> Locked<'_, T> {
+        Locked {
+            store: self,
+            spare: std::sync::Mutex::new(None),
+            _lock: file,
+        }
+    }
 }
+
+/// Room kept free beyond the current file's size for the next save: a save adds a
+/// token pair or a few ledger entries, far less than this.
+const SPARE_MARGIN: u64 = 4096;
 
 /// Proof that this process holds the store's lock; released on drop.
 pub struct Locked<'a, T> {
     store: &'a TomlStore<T>,
+    /// The reserved spare file ([`Locked::reserve`]) the next save writes over.
+    spare: std::sync::Mutex<Option<File>>,
     _lock: File,
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        let spare = self.spare.get_mut().map(Option::take).unwrap_or_default();
+        if spare.is_some() {
+            let _ = fs::remove_file(spare_path(&self.store.path));
+        }
+    }
+}
+
+/// The spare of `path`: one name per store, used only under its lock, so a spare left by
+/// a killed run is simply reused.
+fn spare_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy());
+    parent_dir(path).join(format!(".{name}.reserved"))
+}
+
+/// Creates (or reuses) the spare file at `len` bytes of real data, synced: on a full
+/// disk this fails now, where creating an empty file would not. (A copy-on-write or
+/// compressing file system, btrfs or ZFS, can still fail a later overwrite.)
+fn allocate_spare(spare: &Path, len: u64) -> io::Result<File> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(spare)?;
+    let result = (|| {
+        test_hooks::fail_if_disk_full(parent_dir(spare))?;
+        let chunk = [b'\n'; 4096];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            file.write_all(&chunk[..n])?;
+            left -= n as u64;
+        }
+        file.sync_all()
+    })();
+    match result {
+        Ok(()) => Ok(file),
+        Err(err) => {
+            let _ = fs::remove_file(spare);
+            Err(err)
+        }
+    }
+}
+
+/// Overwrites the reserved `file` at `spare` with `bytes` and renames it to `path`: the
+/// blocks are already allocated, so this needs no new space.
+fn write_over_spare(mut file: File, spare: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
+    file.write_all(bytes)?;
+    file.set_len(bytes.len() as u64)?;
+    file.sync_all()?;
+    fs::rename(spare, path)?;
+    File::open(parent_dir(path))?.sync_all()
+}
+
+/// An injected full disk for the tests where no small file system can be mounted
+/// (mounting a tmpfs needs root): in debug builds only, while a directory holds a file
+/// of the name in `FITBIT_NOTIFIER_TEST_DISK_FULL`, every allocation of new space by
+/// the store in that directory fails with ENOSPC. Release builds contain none of this.
+mod test_hooks {
+    use std::io;
+    use std::path::Path;
+
+    #[cfg(debug_assertions)]
+    pub fn fail_if_disk_full(dir: &Path) -> io::Result<()> {
+        match std::env::var_os("FITBIT_NOTIFIER_TEST_DISK_FULL") {
+            Some(flag) if dir.join(&flag).exists() => {
+                Err(io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub fn fail_if_disk_full(_dir: &Path) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<T: Serialize + DeserializeOwned + Default> Locked<'_, T> {
     pub fn read(&self) -> Result<T> {
         self.store.load()
+    }
+
+    /// Reserves the disk space the next save needs (the file's size and a margin) in a
+    /// spare file that the save then writes over, so that a caller about to do
+    /// something it cannot undo (spend a single-use refresh token, post) finds out
+    /// before, not after, that the result could not be saved. After each save the spare
+    /// is reserved again; calling this when it is held does nothing.
+    pub fn reserve(&self) -> Result<()> {
+        let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.is_some() {
+            return Ok(());
+        }
+        let path = &self.store.path;
+        let dir = parent_dir(path);
+        create_private_dir(dir)?;
+        let len = fs::metadata(path).map_or(0, |m| m.len()) + SPARE_MARGIN;
+        let file = allocate_spare(&spare_path(path), len).map_err(|err| {
+            if matches!(err.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
+                Error::try_later(format!(
+                    "cannot reserve the {len} bytes that saving {} needs: {err}; nothing was sent; free disk space in {} and run again",
+                    path.display(),
+                    dir.display()
+                ))
+            } else {
+                Error::config(format!(
+                    "cannot write in {}: {err}; make the directory writable for this user (under systemd, add it to ReadWritePaths=)",
+                    dir.display()
+                ))
+            }
+        })?;
+        *spare = Some(file);
+        Ok(())
     }
 
     pub fn write(&self, value: &T) -> Result<()> {
@@ -346,13 +518,27 @@ impl<T: Serialize + DeserializeOwned + Default> Locked<'_, T> {
                 self.store.path.display()
             ))
         })?;
-        create_private_dir(parent_dir(&self.store.path))?;
-        write_atomic(&self.store.path, text.as_bytes()).map_err(|err| {
+        let path = &self.store.path;
+        create_private_dir(parent_dir(path))?;
+        let reserved = self.spare.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let reserved_before = reserved.is_some();
+        let saved = match reserved {
+            Some(file) => write_over_spare(file, &spare_path(path), path, text.as_bytes()),
+            None => write_atomic(path, text.as_bytes()),
+        };
+        saved.map_err(|err| {
             Error::config(format!(
                 "cannot save {}: {err}; the previous file is unchanged",
-                self.store.path.display()
+                path.display()
             ))
-        })
+        })?;
+        if reserved_before {
+            // the rename freed the old file's space: take it for the next save at once
+            if let Err(err) = self.reserve() {
+                log::debug!("{err}");
+            }
+        }
+        Ok(())
     }
 }
 

@@ -73,7 +73,8 @@ pub fn remember_timezone(store: &StateStore, tz: Tz) {
 /// Records how a run ended. Failing to is only worth a warning: the run's own outcome
 /// matters more than its record.
 pub fn remember_run(store: &StateStore, exit: u8, message: &str) {
-    let saved = store.update(|state| {
+    // a run that waited out its deadline for the lock must not wait again here
+    let saved = store.try_update(|state| {
         let now = Utc::now();
         state.last_run = Some(LastRun {
             at: now,
@@ -87,8 +88,10 @@ pub fn remember_run(store: &StateStore, exit: u8, message: &str) {
             .retain(|day, _| *day + chrono::Days::new(7) > today);
         Ok(())
     });
-    if let Err(err) = saved {
-        log::warn!("cannot record the run's outcome in the state file: {err}");
+    match saved {
+        Ok(Some(())) => {}
+        Ok(None) => log::info!("another run holds the state file; its outcome is the one recorded"),
+        Err(err) => log::warn!("cannot record the run's outcome in the state file: {err}"),
     }
 }
 

@@ -663,7 +663,52 @@ async fn auth_in_the_browser_stores_tokens_and_checks_the_account() {
 }
 
 #[tokio::test]
-async fn auth_refuses_a_redirect_with_another_state() {
+async fn auth_ignores_redirects_without_its_state_and_takes_the_real_one() {
+    let (env, server) = Google.setup("").await;
+    let issued = Arc::new(Mutex::new(Issued::default()));
+    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
+    mount_settings(&server, NEW_TOKEN, 1).await;
+    let args = client_file_args();
+    let run = auth_google(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    run.issue(&issued);
+    // a request without state, whose text carries terminal escape sequences, then one
+    // with another state: each is answered and ignored
+    let escapes = "\x1b]0;owned\x07\x1b[2J\x1b[31m";
+    let (status, page) = browse(&run.redirect(&[
+        ("error", &format!("access_denied{escapes}")),
+        ("error_description", escapes),
+    ]));
+    assert_eq!(status, 400);
+    assert!(page.contains("was ignored"), "{page}");
+    let (status, _) = browse(&redirect(&run, "forged-state"));
+    assert_eq!(status, 400);
+    let (status, page) = browse(&redirect(&run, &run.param("state")));
+    assert_eq!(status, 200, "{page}");
+
+    let output = run.finish();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("without a state; still waiting"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("with another state; still waiting"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains("owned"),
+        "{stderr:?}"
+    );
+    assert!(env.read_credentials().contains(NEW_TOKEN));
+}
+
+#[tokio::test]
+async fn auth_prints_a_providers_error_without_its_escape_sequences() {
     let (env, server) = Google.setup("").await;
     Google.forbid_token_requests(&server).await;
     let args = client_file_args();
@@ -672,13 +717,77 @@ async fn auth_refuses_a_redirect_with_another_state() {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[],
     );
-    let (status, page) = browse(&redirect(&run, "forged-state"));
+    let (status, _) = browse(&run.redirect(&[
+        ("state", &run.param("state")),
+        ("error", "access_denied\x1b]0;owned\x07"),
+        ("error_description", "\x1b[2J\x1b[31mdenied\r\nby the user"),
+    ]));
     assert_eq!(status, 400);
-    assert!(page.contains("does not match"), "{page}");
     let output = run.finish();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr_of(&output).contains("state does not match"));
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("access_denied ]0;owned"), "{stderr}");
+    assert!(stderr.contains("denied by the user"), "{stderr}");
     assert!(env.read_credentials().is_empty());
+}
+
+/// CPU time (user + system) a process has used, from /proc/PID/stat, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // the fields after the command name, which is in parentheses and may hold spaces
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[tokio::test]
+async fn auth_out_of_descriptors_waits_without_spinning() {
+    let (env, server) = Google.setup("").await;
+    Google.forbid_token_requests(&server).await;
+    let args = client_file_args();
+    let run = auth_google(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    let pid = run.pid();
+    // the waiting process may open no further descriptor: every accept fails (EMFILE)
+    let open = fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count() as u64;
+    let limit = libc::rlimit {
+        rlim_cur: open,
+        rlim_max: open,
+    };
+    // SAFETY: prlimit reads `limit` and writes nothing (null old limit)
+    let set = unsafe {
+        libc::prlimit(
+            pid as libc::pid_t,
+            libc::RLIMIT_NOFILE,
+            &limit,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let port = url::Url::parse(&run.param("redirect_uri"))
+        .unwrap()
+        .port()
+        .unwrap();
+    let _queued: Vec<_> = (0..3)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    // SAFETY: sysconf has no preconditions
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    eprintln!("auth used {used} ticks of CPU ({per_second}/s) in 2 s of failing accepts");
+    assert!(
+        used < per_second / 5,
+        "{used} ticks in 2 s: the accept loop spins"
+    );
+    run.kill();
 }
 
 #[tokio::test]

@@ -257,6 +257,16 @@ impl AuthRun {
         writeln!(stdin, "{text}").unwrap();
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Ends a run that is still waiting.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     pub fn finish(mut self) -> Output {
         let mut rest = String::new();
         self.stdout.read_to_string(&mut rest).unwrap();

@@ -17,6 +17,7 @@ mod completions;
 mod config;
 mod doctor;
 mod fitbit;
+mod full_disk;
 mod google;
 mod init;
 mod monitoring;

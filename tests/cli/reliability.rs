@@ -170,3 +170,31 @@ async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
     );
     assert!(s.x.posts().await.is_empty());
 }
+
+#[tokio::test]
+async fn the_deadline_ends_a_wait_for_the_state_lock() {
+    let s = setup_custom(Day::standard(), "", "deadline = 2", None).await;
+    // another process posting the day: this one holds its lock for the whole test
+    let lock_path = s.env.state_path().with_extension("toml.lock");
+    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+    let holder = std::fs::File::create(&lock_path).unwrap();
+    holder.lock().unwrap();
+    let started = Instant::now();
+    let output = s
+        .env
+        .cmd()
+        .args(["run", "--date", "2026-11-25"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("run waiting for a held state lock gave up after {took:?}");
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(
+        stderr.contains("gave up after 2s (the [http] deadline"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert!(s.x.posts().await.is_empty());
+    drop(holder);
+}

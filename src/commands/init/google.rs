@@ -14,7 +14,6 @@ use super::Wizard;
 use crate::commands::auth::consent::OAuthClient;
 use crate::commands::auth::google as auth_google;
 use crate::context::{Context, block_on};
-use crate::day::DaySummary;
 use crate::day::dates::DateArg;
 use crate::job;
 use crate::providers::{self, google_health};
@@ -127,7 +126,7 @@ fn expand_home(path: &str) -> std::path::PathBuf {
 /// Yesterday's data, read once: proof that the API, the scopes and the account work.
 fn check_data(env: &Context) -> Result<()> {
     let provider = providers::from_config(env);
-    let day = env.block_on_with_deadline(fetch_yesterday(env, &provider));
+    let day = env.block_on_with_deadline(job::fetch_day(env, &provider, DateArg::Yesterday));
     match day {
         Ok(day) => {
             eprintln!(
@@ -206,15 +205,4 @@ fn explained(err: anyhow::Error) -> anyhow::Error {
         );
     }
     err
-}
-
-/// Yesterday's summary in the account's zone: one real data call.
-async fn fetch_yesterday(
-    env: &Context,
-    provider: &impl crate::providers::Provider,
-) -> anyhow::Result<DaySummary> {
-    let days = job::fetch_days(env, provider, DateArg::Yesterday, 1).await?;
-    days.into_iter()
-        .next()
-        .ok_or_else(|| crate::error::Error::other("the provider returned no day").into())
 }

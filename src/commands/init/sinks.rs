@@ -12,7 +12,6 @@ use crate::commands::auth::{bluesky, mastodon, webhook, x};
 use crate::config::SinkKind;
 use crate::context::Context;
 use crate::sinks::{self, Outcome};
-use crate::store::credentials;
 
 pub fn step(wizard: &Wizard) -> Result<()> {
     let ask = &wizard.ask;
@@ -99,22 +98,12 @@ fn test_post(wizard: &Wizard, env: &Context, kind: SinkKind) -> Result<()> {
     if !wizard.ask.yes(question, default)? {
         return Ok(());
     }
-    let credentials = credentials::store(&env.paths).load()?;
     let text = format!(
         "fitbit-notifier test post, {}",
         chrono::Local::now().format("%Y-%m-%d %H:%M")
     );
-    let outcome = env.block_on_with_deadline(async {
-        Ok(sinks::post_text(
-            kind,
-            &env.client,
-            &env.config,
-            &env.paths,
-            &credentials,
-            &text,
-        )
-        .await?)
-    })?;
+    let outcome =
+        env.block_on_with_deadline(async { Ok(sinks::post_text(env, kind, &text).await?) })?;
     let detail = match outcome {
         Outcome::New { url, id } => url.or(id).map(|l| format!(": {l}")).unwrap_or_default(),
         Outcome::AlreadyPosted => " (already there)".into(),

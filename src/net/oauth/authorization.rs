@@ -110,7 +110,7 @@ impl Authorization {
 
     async fn obtain(&self, need: Need<'_>) -> Result<OAuthCredentials> {
         let _in_process = self.serial.lock().await;
-        let locked = self.store.lock()?;
+        let locked = self.store.lock_async().await?;
         let mut creds = locked.read()?;
         let stored = (self.service.slot)(&mut creds)
             .clone()
@@ -118,7 +118,8 @@ impl Authorization {
         if need.met_by(&stored, Utc::now()) {
             return Ok(stored);
         }
-        self.store.ensure_writable()?;
+        // the new tokens must be savable before the old refresh token is spent
+        locked.reserve()?;
         let (mut creds, base, tokens) = match self.refresh(&stored).await {
             Ok(tokens) => (creds, stored, tokens),
             Err(GrantError::Rejected(rejection)) if rejection.is_dead_grant() => {

@@ -12,6 +12,7 @@ use url::Url;
 
 use super::Service;
 use crate::error::{Error, Result};
+use crate::net::http::{one_line, without_controls};
 use crate::secret::Secret;
 
 /// How long `auth` waits for the browser to come back to the loopback listener.
@@ -91,9 +92,11 @@ impl Loopback {
         &self.redirect_uri
     }
 
-    /// Waits for the browser's redirect to `/`, checks `state`, answers it with a
-    /// small page and returns the code. Requests for other paths (a favicon) get a
-    /// 404 and do not count; connections that never send a request are ignored.
+    /// Waits for the browser's redirect to `/` that carries this run's `state`, answers
+    /// it with a small page and returns the code. Requests for other paths (a favicon)
+    /// get a 404, and requests without this run's state (a stale tab, another program
+    /// on this machine) a 400: neither counts, and nothing of their text is printed.
+    /// Connections that never send a request are dropped after [`REQUEST_READ_TIMEOUT`].
     pub async fn receive_code(
         self,
         service: &Service,
@@ -113,22 +116,45 @@ impl Loopback {
 
     async fn serve_one(self, service: &Service, state: &str) -> Result<Secret> {
         // each connection is read in its own task, so that a browser's idle
-        // pre-connection cannot hold up the one that carries the redirect
-        let mut reading: JoinSet<io::Result<(TcpStream, String)>> = JoinSet::new();
+        // pre-connection cannot hold up the one that carries the redirect; at most
+        // MAX_CONNECTIONS at a time, so that a flood cannot use up the descriptors
+        type Read =
+            std::result::Result<io::Result<(TcpStream, String)>, tokio::time::error::Elapsed>;
+        let mut reading: JoinSet<Read> = JoinSet::new();
+        let mut backoff = Backoff::default();
         loop {
             tokio::select! {
-                accepted = self.listener.accept() => {
-                    if let Ok((stream, _)) = accepted {
-                        reading.spawn(read_request_target(stream));
+                accepted = self.listener.accept(), if reading.len() < MAX_CONNECTIONS => {
+                    match accepted {
+                        Ok((stream, _)) => {
+                            backoff.reset();
+                            reading.spawn(tokio::time::timeout(REQUEST_READ_TIMEOUT, read_request_target(stream)));
+                        }
+                        // out of descriptors (EMFILE) and the like: the pending connection
+                        // stays queued and accept fails again at once, so pause, not spin
+                        Err(err) => {
+                            let pause = backoff.next_pause();
+                            log::debug!("cannot accept a connection on the loopback listener ({err}); trying again in {pause:?}");
+                            tokio::time::sleep(pause).await;
+                        }
                     }
                 }
                 Some(joined) = reading.join_next() => {
-                    let Ok(Ok((mut stream, target))) = joined else { continue };
+                    let Ok(Ok(Ok((mut stream, target)))) = joined else { continue };
                     let Some(query) = callback_query(&target, &self.path) else {
                         respond(&mut stream, "404 Not Found", "Not found.").await;
                         continue;
                     };
-                    let outcome = code_from_redirect(service, &query, Some(state), true);
+                    if let Some(why) = not_this_runs(&query, state) {
+                        log::warn!("ignored a request to {} {why}; still waiting for the browser", self.redirect_uri);
+                        respond(
+                            &mut stream,
+                            "400 Bad Request",
+                            "This request does not carry the state of the running fitbit-notifier auth and was ignored; finish the consent in the browser tab that auth opened.",
+                        ).await;
+                        continue;
+                    }
+                    let outcome = code_from_redirect(service, &query);
                     let page = match &outcome {
                         Ok(_) => format!("fitbit-notifier is authorized for {}. You can close this tab.", service.name),
                         Err(err) => format!("Authorization failed: {err}"),
@@ -139,6 +165,35 @@ impl Loopback {
                 }
             }
         }
+    }
+}
+
+/// Connections the loopback listener reads at the same time; a browser opens a few.
+const MAX_CONNECTIONS: usize = 16;
+/// How long a connection may take to send its request head.
+const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The pause after a failed accept: doubling from 10 ms to 1 s, back to the start after
+/// an accept succeeds.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn next_pause(&mut self) -> Duration {
+        let pause = Self::FIRST
+            .saturating_mul(1 << self.failures.min(16))
+            .min(Self::MAX);
+        self.failures = self.failures.saturating_add(1);
+        pause
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
     }
 }
 
@@ -184,7 +239,16 @@ pub fn code_from_pasted(service: &Service, pasted: &str, state: &str) -> Result<
             return Ok(Secret::new(code));
         }
     };
-    code_from_redirect(service, &query, Some(state), false)
+    // a paste without a state (the query part only) has nothing to check
+    if param(&query, "state").is_some()
+        && let Some(why) = not_this_runs(&query, state)
+    {
+        return Err(Error::other(format!(
+            "the pasted address comes {why} (a stale tab or a forged request): the state does not match this run; run `{} --no-browser` again and use the new URL",
+            service.auth_command
+        )));
+    }
+    code_from_redirect(service, &query)
 }
 
 fn percent_decode(text: &str) -> String {
@@ -194,50 +258,51 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Checks a redirect's query: the provider's `error`, then `state` (required from a
-/// browser, checked when present in a paste), then the code.
-fn code_from_redirect(
-    service: &Service,
-    query: &str,
-    expected_state: Option<&str>,
-    state_required: bool,
-) -> Result<Secret> {
-    let param = |name: &str| {
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-    };
-    if let Some(error) = param("error") {
-        let detail = param("error_description")
-            .map(|d| format!(": {d}"))
+fn param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Why a redirect's query is not the answer to this run's authorize request (checked
+/// before anything else in it is read), or `None` when it carries this run's state.
+fn not_this_runs(query: &str, state: &str) -> Option<&'static str> {
+    match param(query, "state") {
+        None => Some("without a state"),
+        Some(got) if got != state => Some("with another state"),
+        Some(_) => None,
+    }
+}
+
+/// Reads a redirect whose state was checked: the provider's `error`, else the code.
+fn code_from_redirect(service: &Service, query: &str) -> Result<Secret> {
+    if let Some(error) = param(query, "error") {
+        let detail = param(query, "error_description")
+            .map(|d| format!(": {}", printable(&d)))
             .unwrap_or_default();
         return Err(Error::other(format!(
-            "{} did not authorize fitbit-notifier ({error}{detail}); run `{}` again and allow access",
-            service.name, service.auth_command
+            "{} did not authorize fitbit-notifier ({}{detail}); run `{}` again and allow access",
+            service.name,
+            printable(&error),
+            service.auth_command
         )));
     }
-    match (param("state"), expected_state) {
-        (Some(got), Some(expected)) if got != expected => {
-            return Err(Error::other(format!(
-                "the redirect's state does not match this run (a stale tab or a forged request); run `{}` again and use the new URL",
-                service.auth_command
-            )));
-        }
-        (None, Some(_)) if state_required => {
-            return Err(Error::other(format!(
-                "the redirect has no state parameter; run `{}` again and use the new URL",
-                service.auth_command
-            )));
-        }
-        _ => {}
-    }
-    match param("code") {
+    match param(query, "code") {
         Some(code) if !code.is_empty() => Ok(Secret::new(code)),
         _ => Err(Error::other(format!(
             "the redirect carries no authorization code; run `{}` again",
             service.auth_command
         ))),
     }
+}
+
+/// A text from a redirect made fit for the terminal: no control characters (an escape
+/// sequence would be obeyed by the terminal), one line, at most 200 characters.
+fn printable(text: &str) -> String {
+    one_line(&without_controls(text))
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// Reads a request head and returns its target (`/?code=...`).
@@ -330,10 +395,38 @@ mod tests {
     }
 
     #[test]
-    fn a_browser_redirect_must_carry_the_state() {
-        let s = service();
-        assert!(code_from_redirect(&s, "code=abc", Some("st"), true).is_err());
-        assert!(code_from_redirect(&s, "code=abc&state=st", Some("st"), true).is_ok());
+    fn a_redirect_without_this_runs_state_is_not_this_runs() {
+        assert_eq!(not_this_runs("code=abc", "st"), Some("without a state"));
+        assert_eq!(
+            not_this_runs("error=x&state=other", "st"),
+            Some("with another state")
+        );
+        assert_eq!(not_this_runs("code=abc&state=st", "st"), None);
+    }
+
+    #[test]
+    fn a_providers_error_reaches_the_terminal_without_control_characters() {
+        let err = code_from_redirect(
+            &service(),
+            "error=access_denied%1B%5D0%3Bowned%07&error_description=%1B%5B31mred%0Aline",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.chars().any(char::is_control), "{err:?}");
+        assert!(err.contains("access_denied ]0;owned"), "{err}");
+    }
+
+    #[test]
+    fn accept_failures_back_off_up_to_a_second_and_start_over_after_a_success() {
+        let mut backoff = Backoff::default();
+        let pauses: Vec<u128> = (0..9).map(|_| backoff.next_pause().as_millis()).collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        for _ in 0..100 {
+            backoff.next_pause();
+        }
+        assert_eq!(backoff.next_pause(), Duration::from_secs(1));
+        backoff.reset();
+        assert_eq!(backoff.next_pause(), Duration::from_millis(10));
     }
 
     #[test]

@@ -72,13 +72,22 @@ pub fn oauth_fields(request: &Request) -> Result<HashMap<String, String>, String
 
 /// Checks a request as X does: RFC 5849 HMAC-SHA1 over the method, the scheme, host, port
 /// and path it arrived with, the query, a form body (never a JSON one) and the OAuth fields.
-fn verify_signature(request: &Request, expected_host: &str) -> Result<(), String> {
-    let host = request
-        .headers
-        .get("host")
-        .ok_or("no Host header")?
-        .to_str()
-        .map_err(|err| err.to_string())?;
+fn verify_signature(request: &Request, expected_origin: &str) -> Result<(), String> {
+    let expected_host = expected_origin
+        .split_once("://")
+        .map_or(expected_origin, |(_, host)| host);
+    // HTTP/2 names the host in :authority, which the mock puts in the URL, not in Host
+    let host = match request.headers.get("host") {
+        Some(host) => host.to_str().map_err(|err| err.to_string())?.to_string(),
+        None if request.url.scheme() == "https" => {
+            format!(
+                "{}:{}",
+                request.url.host_str().unwrap_or(""),
+                request.url.port_or_known_default().unwrap_or(0)
+            )
+        }
+        None => return Err("no Host header".into()),
+    };
     if host != expected_host {
         return Err(format!("sent to {host}, not {expected_host}"));
     }
@@ -137,7 +146,7 @@ fn verify_signature(request: &Request, expected_host: &str) -> Result<(), String
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join("&");
-    let base_url = format!("http://{host}{}", request.url.path());
+    let base_url = format!("{expected_origin}{}", request.url.path());
     let base_string = format!(
         "{}&{}&{}",
         request.method.as_str().to_uppercase(),
@@ -157,12 +166,12 @@ fn verify_signature(request: &Request, expected_host: &str) -> Result<(), String
 
 /// Matches only requests whose signature is right, as X recomputes it.
 pub struct SignedCorrectly {
-    host: String,
+    origin: String,
 }
 
 impl Match for SignedCorrectly {
     fn matches(&self, request: &Request) -> bool {
-        verify_signature(request, &self.host)
+        verify_signature(request, &self.origin)
             .inspect_err(|why| eprintln!("mock X refuses {}: {why}", request.url.path()))
             .is_ok()
     }
@@ -190,8 +199,14 @@ impl MockX {
     }
 
     pub fn signed(&self) -> SignedCorrectly {
+        self.signed_at(&self.uri())
+    }
+
+    /// Signed for `origin` (`https://127.0.0.1:443`), for requests that reach this mock
+    /// through a proxy.
+    pub fn signed_at(&self, origin: &str) -> SignedCorrectly {
         SignedCorrectly {
-            host: self.server.address().to_string(),
+            origin: origin.to_string(),
         }
     }
 
