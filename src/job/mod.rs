@@ -23,29 +23,32 @@ use anyhow::Result;
 use chrono::Utc;
 use futures_util::future::join_all;
 
-use chrono::{Datelike, NaiveDate};
-use chrono_tz::Tz;
+use chrono::NaiveDate;
 
 use crate::config::SinkKind;
 use crate::context::Context;
 use crate::day::dates::{self, DateArg};
-use crate::day::week::WEEK_DAYS;
-use crate::day::{DayRange, DaySummary, MessageKind, demo};
+use crate::day::{DayRange, DaySummary, MessageKind};
 use crate::error::{self, Error, Kind};
-use crate::output::outln;
 use crate::providers::{self, Provider};
-use crate::render::chart::WeekChart;
 use crate::render::{Rendered, Renderer};
 use crate::sinks::{self, Image, Outcome, Outgoing, Sink};
 use crate::store::Locked;
 use crate::store::credentials::{self, Credentials};
 use crate::store::ledger::{self, Entry};
-use crate::store::state::{self, State, StateStore};
+use crate::store::state::{self, State};
 use monitor::Plan;
 use zone::{Zone, Zoned};
 
+mod fetch;
 mod monitor;
+mod preview;
 mod zone;
+
+pub use fetch::{fetch_day, fetch_days};
+use fetch::{last_day, remember_held, remember_unheld};
+pub use preview::{chart_days, show_demo};
+use preview::{no_chart, print_posts, report_sinks, warn_if_incomplete, write_image};
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
 const LEDGER_DAYS: u64 = 60;
@@ -61,62 +64,6 @@ pub enum Mode {
     /// `tweet --date`: an explicit request to post the day's messages now; a duplicate
     /// answer (X) is an error the user should see.
     Explicit,
-}
-
-/// Prints the sample day's messages as the config would render them: no account, no
-/// request.
-/// With `chart`, also writes the chart of the sample week ending on the sample day there.
-pub fn show_demo(config_file: Option<&Path>, chart: Option<&Path>) -> Result<()> {
-    let loaded = crate::config::load(config_file)?;
-    let renderer = Renderer::from_config(&loaded.config)?;
-    print_messages(&render(&renderer, &demo::sample_day())?)?;
-    if let Some(file) = chart {
-        let days = demo::sample_days(demo::sample_day().date, WEEK_DAYS);
-        write_chart(&WeekChart::of_days(&days, &loaded.config), file)?;
-    }
-    Ok(())
-}
-
-/// Writes the chart of the `count` days ending on the day `date` names to `file`
-/// (`fitbit-notifier chart`).
-pub fn chart_days(
-    config_file: Option<&Path>,
-    date: DateArg,
-    count: u32,
-    file: &Path,
-) -> Result<()> {
-    let env = Context::load(config_file)?;
-    let provider = providers::from_config(&env);
-    let days = env.block_on_with_deadline(fetch_days(&env, &provider, date, count))?;
-    write_chart(&WeekChart::of_days(&days, &env.config), file)
-}
-
-/// Writes the chart's PNG to `file` and its alt text to stderr (unless -q), so the
-/// description can be read next to the picture.
-fn write_chart(chart: &WeekChart, file: &Path) -> Result<()> {
-    let image = monitor::chart_image(chart)
-        .ok_or_else(|| Error::other("the chart has no description; report it as a bug"))?;
-    write_image(&image, file)
-}
-
-fn write_image(image: &Image, file: &Path) -> Result<()> {
-    std::fs::write(file, image.bytes()).map_err(|err| {
-        Error::other(format!(
-            "cannot write the chart to {}: {err}; give a path in a writable directory",
-            file.display()
-        ))
-    })?;
-    if log::log_enabled!(log::Level::Warn) {
-        eprintln!(
-            "wrote {} ({} bytes, {}x{}); alt text: {}",
-            file.display(),
-            image.bytes().len(),
-            image.width(),
-            image.height(),
-            image.alt()
-        );
-    }
-    Ok(())
 }
 
 /// Fetches, renders and (unless `dry_run`) posts the messages of the day `date` names
@@ -454,22 +401,6 @@ impl Job<'_> {
     }
 }
 
-/// Why a dry run has no chart to write.
-fn no_chart(env: &Context, date: NaiveDate) -> Error {
-    let why = match &env.config.weekly {
-        None => "there is no [weekly] table in the config".to_string(),
-        Some(weekly) if !weekly.chart => "[weekly] chart = false".to_string(),
-        Some(weekly) => format!(
-            "{date} is a {}, not the [weekly] day ({})",
-            date.weekday(),
-            weekly.day
-        ),
-    };
-    Error::other(format!(
-        "no chart would be attached on {date}: {why}; `fitbit-notifier chart --date {date} -o FILE` draws any week"
-    ))
-}
-
 fn too_long(post: &Post, sink: SinkKind, why: &str) -> Error {
     Error::other(format!(
         "the {} message is too long for {}: {why}",
@@ -531,164 +462,5 @@ fn ensure_synced(day: &DaySummary) -> Result<(), Error> {
             );
             Ok(())
         }
-    }
-}
-
-fn warn_if_incomplete(day: &DaySummary) {
-    if let Err(err) = ensure_synced(day) {
-        log::warn!("a scheduled run would not post yet: {err}");
-    }
-}
-
-/// The messages exactly as they would be posted, separated by a line `---`.
-fn print_messages(rendered: &Rendered) -> Result<()> {
-    let texts: Vec<&str> = rendered.messages.iter().map(|m| m.text.as_str()).collect();
-    print_texts(&texts)
-}
-
-fn print_posts(posts: &[Post]) -> Result<()> {
-    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
-    print_texts(&texts)
-}
-
-fn print_texts(texts: &[&str]) -> Result<()> {
-    if !texts.is_empty() {
-        outln!("{}", texts.join("\n---\n"))?;
-    }
-    Ok(())
-}
-
-/// The dry run's verdict per sink and message, one line each on stderr (the messages
-/// themselves are on stdout): already posted, or would be posted at this length, or
-/// too long. A message that is too long for an enabled sink fails the dry run as it
-/// would fail the run.
-async fn report_sinks(
-    env: &Context,
-    credentials: &Credentials,
-    posts: &[Post],
-    mode: Mode,
-) -> Result<()> {
-    let ledger = state::store(&env.paths).load()?.posted;
-    let mut refused = None;
-    for &kind in &env.config.sinks.enabled {
-        let rule = sinks::rule(kind, &env.client, &env.config, credentials).await;
-        for post in posts.iter().filter(|post| post.is_for(kind)) {
-            let verdict =
-                if mode == Mode::Scheduled && ledger.is_posted(post.date, kind.name(), &post.key) {
-                    "already posted".to_string()
-                } else {
-                    match rule.measure(&post.text) {
-                        Ok(length) => format!(
-                            "would be posted ({length}){}",
-                            post.image
-                                .as_ref()
-                                .map(|image| with_image(kind, image))
-                                .unwrap_or_default()
-                        ),
-                        Err(why) => {
-                            let verdict = format!("too long: {why}");
-                            refused.get_or_insert_with(|| too_long(post, kind, &why));
-                            verdict
-                        }
-                    }
-                };
-            // a dry run is for a person: its report shows without -v, but not with -q
-            if log::log_enabled!(log::Level::Warn) {
-                eprintln!("{}: {}: {verdict}", kind.name(), post.key);
-            }
-        }
-    }
-    match refused {
-        Some(err) => Err(err.into()),
-        None => Ok(()),
-    }
-}
-
-/// What becomes of a post's image on `kind`, for the dry run's verdict.
-fn with_image(kind: SinkKind, image: &Image) -> String {
-    match kind {
-        SinkKind::Slack => format!(" without the chart: {}", sinks::SLACK_NO_FILES),
-        _ => format!(
-            " with the chart ({} bytes, alt text of {} characters)",
-            image.bytes().len(),
-            image.alt().chars().count()
-        ),
-    }
-}
-
-/// The summaries of the `count` days ending on the day `date` names in the account's
-/// zone (see `zone`), oldest first; each names the zone it was read in.
-pub async fn fetch_days(
-    ctx: &Context,
-    provider: &impl Provider,
-    date: DateArg,
-    count: u32,
-) -> Result<Vec<DaySummary>> {
-    let store = state::store(&ctx.paths);
-    let remember = async |tz| remember_unheld(&store, tz).await;
-    let cached = store.load()?.account_timezone;
-    let zone = Zone::first_guess(ctx.config.timezone, cached, provider, &remember).await?;
-    let range = |date| DayRange::ending(date, count);
-    Ok(zone
-        .read(provider, date, Utc::now(), range, &remember)
-        .await?
-        .days)
-}
-
-/// The one day `date` names, as [`fetch_days`] reads it: the check that a provider
-/// answers (`init`, `doctor`).
-pub async fn fetch_day(
-    ctx: &Context,
-    provider: &impl Provider,
-    date: DateArg,
-) -> Result<DaySummary> {
-    let days = fetch_days(ctx, provider, date, 1).await?;
-    days.into_iter().next().ok_or_else(|| {
-        Error::other("the provider returned no day; report it with the output of -vv").into()
-    })
-}
-
-/// The provider's summaries of `range` with every physically impossible value dropped
-/// (and a warning naming it), so that it reads "not recorded" rather than being shown
-/// or posted. Every command that shows or posts a day gets it from here.
-async fn checked_days(
-    provider: &impl Provider,
-    range: DayRange,
-    tz: Tz,
-) -> Result<Vec<DaySummary>> {
-    let mut days = provider.fetch_days(range, tz).await?;
-    for day in &mut days {
-        for note in day.sanitize() {
-            log::warn!("{note}");
-        }
-    }
-    Ok(days)
-}
-
-/// The run's own day: the last of the range.
-fn last_day(days: &[DaySummary]) -> Result<&DaySummary, Error> {
-    days.last().ok_or_else(|| {
-        Error::other("the provider returned no days; report it with the output of -vv")
-    })
-}
-
-/// Caches the account zone under the run's held state lock. Failing to is not worth
-/// failing the run for: the zone is known for this one, and the next run asks again.
-fn remember_held(locked: &Locked<'_, State>, tz: Tz) {
-    let cached = locked.read().and_then(|mut state| {
-        state.account_timezone = Some(tz);
-        locked.write(&state)
-    });
-    if let Err(err) = cached {
-        log::warn!("cannot cache the account time zone: {err}");
-    }
-}
-
-/// Caches the account zone for a command that holds no state lock: the lock is waited
-/// for without blocking, so the deadline ends the wait (a run holding it for long).
-async fn remember_unheld(store: &StateStore, tz: Tz) {
-    match store.lock_async().await {
-        Ok(locked) => remember_held(&locked, tz),
-        Err(err) => log::warn!("cannot cache the account time zone: {err}"),
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::checked_days;
+use super::fetch::checked_days;
 use crate::day::dates::{self, DateArg};
 use crate::day::{DayRange, DaySummary};
 use crate::providers::Provider;
