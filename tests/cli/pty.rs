@@ -84,7 +84,8 @@ impl Pty {
     /// Waits (up to 30 s) for `needle` after what earlier calls matched; returns the
     /// text up to and including it.
     pub fn expect(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut deadline = Instant::now() + Duration::from_secs(30);
+        let mut exited = false;
         loop {
             let screen = self.screen();
             if let Some(at) = screen[self.cursor.min(screen.len())..].find(needle) {
@@ -93,9 +94,13 @@ impl Pty {
                 self.cursor = end;
                 return text;
             }
-            if Instant::now() > deadline || self.child.try_wait().unwrap().is_some() {
-                std::thread::sleep(Duration::from_millis(200));
+            if Instant::now() > deadline {
                 panic!("never saw {needle:?}; the screen:\n{}", self.screen());
+            }
+            // once the program has ended, the reader still drains what it wrote last
+            if !exited && self.child.try_wait().unwrap().is_some() {
+                exited = true;
+                deadline = deadline.min(Instant::now() + Duration::from_secs(2));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
