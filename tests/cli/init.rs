@@ -204,7 +204,7 @@ async fn the_wizard_goes_from_an_empty_home_to_an_installed_timer() {
     pty.expect("Press Enter when you have the Discord values at hand: ");
     pty.send("");
     pty.expect("Discord webhook URL (typing is hidden): ");
-    pty.send(&format!("{}{DISCORD_HOOK}", server.uri()));
+    pty.send_hidden(&format!("{}{DISCORD_HOOK}", server.uri()));
     pty.expect("Send a test post now (free)? [Y/n]: ");
     pty.send("");
     pty.expect("Test post sent to Discord");

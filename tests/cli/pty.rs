@@ -106,6 +106,24 @@ impl Pty {
         }
     }
 
+    /// Types `line` and Enter once the program has turned the terminal's echo off, as a
+    /// prompt for a secret does just after printing itself: typed sooner, a person's
+    /// keystrokes would be echoed too, but no person types that fast.
+    pub fn send_hidden(&mut self, line: &str) {
+        use std::os::fd::AsRawFd;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut termios = unsafe { std::mem::zeroed::<libc::termios>() };
+            let read = unsafe { libc::tcgetattr(self.master.as_raw_fd(), &mut termios) };
+            if read == 0 && termios.c_lflag & libc::ECHO == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the terminal's echo stayed on");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.send(line);
+    }
+
     /// Types `line` and Enter.
     pub fn send(&mut self, line: &str) {
         self.master
