@@ -63,10 +63,17 @@ fn sigkill_at_any_point_of_a_refresh_leaves_a_readable_file_and_a_live_token() {
             .unwrap()
     };
 
-    // how long a whole refresh takes here, so that the kills spread over all of it
-    let started = Instant::now();
-    assert!(refresh().wait().unwrap().success());
-    let whole = started.elapsed();
+    // how long a whole refresh takes here, so that the kills spread over all of it: the
+    // median of three, as one can be slowed by whatever else the machine is doing
+    let mut times: Vec<Duration> = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            assert!(refresh().wait().unwrap().success());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    let whole = times[1];
     assert_eq!(stored_refresh_token(&env, 0), tokens.current());
 
     let seed = rand::random();
