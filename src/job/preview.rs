@@ -24,14 +24,18 @@ use super::fetch::fetch_days;
 use super::{Mode, Post, ensure_synced, monitor, render, too_long};
 
 /// Prints the sample day's messages as the config would render them: no account, no
-/// request.
-/// With `chart`, also writes the chart of the sample week ending on the sample day there.
+/// request. With `chart`, also writes the chart of the sample week there, ending on the
+/// very day the messages tell of, so that the last bars and the messages agree.
 pub fn show_demo(config_file: Option<&Path>, chart: Option<&Path>) -> Result<()> {
     let loaded = crate::config::load(config_file)?;
     let renderer = Renderer::from_config(&loaded.config)?;
-    print_messages(&render(&renderer, &demo::sample_day())?)?;
+    let day = demo::sample_day();
+    print_messages(&render(&renderer, &day)?)?;
     if let Some(file) = chart {
-        let days = demo::sample_days(demo::sample_day().date, WEEK_DAYS);
+        let mut days = demo::sample_days(day.date, WEEK_DAYS);
+        if let Some(last) = days.last_mut() {
+            *last = day;
+        }
         write_chart(&WeekChart::of_days(&days, &loaded.config), file)?;
     }
     Ok(())
