@@ -1171,7 +1171,7 @@ async fn mount_days(provider: Provider, server: &MockServer, dates: &[NaiveDate]
 /// (provider, days, data requests of the range): a range fetch is the days fetched
 /// one by one, value for value (absent stays null), in one round of requests.
 #[test_case(Google, 3, 14 ; "google: 3 days in the 14 requests of one day")]
-#[test_case(Google, 28, 16 ; "google: 28 days, total calories and active minutes in two pieces")]
+#[test_case(Google, 28, 17 ; "google: 28 days, total calories and active minutes in two pieces, sleep in two pages of 25")]
 #[test_case(Fitbit, 3, 13 ; "fitbit: 3 days, four requests a day and the devices once")]
 #[tokio::test]
 async fn a_range_is_its_days_fetched_one_by_one(provider: Provider, count: u32, requests: usize) {

@@ -211,6 +211,9 @@ const MAX_PAGES: usize = 50;
 pub(super) const MINUTE_PAGE_SIZE: u32 = 2000;
 /// The largest page the API allows for sleep.
 pub(super) const SLEEP_PAGE_SIZE: u32 = 25;
+/// For data with a point a day (resting heart rate): the longest range (90 days) from two
+/// sources in one page, so a range needs no second round; the API allows up to 10,000.
+pub(super) const DAILY_PAGE_SIZE: u32 = 200;
 
 impl GoogleHealth {
     pub(super) fn url(&self, relative: &str) -> Url {

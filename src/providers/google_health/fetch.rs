@@ -11,8 +11,8 @@ use chrono_tz::Tz;
 
 use super::api::{
     ACTIVE_ENERGY, ACTIVE_MINUTES, ACTIVITY_LEVEL, ACTIVITY_LEVEL_INTERVALS, BASAL_ENERGY,
-    BODY_FAT, DISTANCE, HYDRATION, Listing, MINUTE_PAGE_SIZE, RESTING_HEART_RATE, Rollup,
-    SEDENTARY, SLEEP_PAGE_SIZE, SLEEP_SESSIONS, STEPS, TOTAL_CALORIES, WEIGHT, parse,
+    BODY_FAT, DAILY_PAGE_SIZE, DISTANCE, HYDRATION, Listing, MINUTE_PAGE_SIZE, RESTING_HEART_RATE,
+    Rollup, SEDENTARY, SLEEP_PAGE_SIZE, SLEEP_SESSIONS, STEPS, TOTAL_CALORIES, WEIGHT, parse,
 };
 use super::auth::SETTINGS;
 use super::dated::By;
@@ -261,7 +261,7 @@ impl GoogleHealth {
                 &RESTING_HEART_RATE,
                 ("date", By::Date),
                 range,
-                SLEEP_PAGE_SIZE,
+                DAILY_PAGE_SIZE,
                 (tz, Listing::Raw),
             )
             .await?;

@@ -216,19 +216,21 @@ impl Day {
             .mount(server)
             .await;
         }
-        for (data_type, filter, body) in [
+        for (data_type, filter, body, page_size) in [
             (
                 "sleep",
                 day_filter("sleep.interval.civil_end_time"),
                 self.sleep,
+                "25",
             ),
             (
                 "daily-resting-heart-rate",
                 day_filter("daily_resting_heart_rate.date"),
                 self.resting_heart_rate,
+                "200",
             ),
         ] {
-            list_mock(data_type, LIST, &filter, "25", &auth)
+            list_mock(data_type, LIST, &filter, page_size, &auth)
                 .respond_with(
                     ResponseTemplate::new(200)
                         .set_body_json(body)

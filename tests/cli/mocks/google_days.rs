@@ -109,7 +109,22 @@ pub async fn mount_with_sleep(
                 .filter(|date| !empty.contains(date))
                 .map(|date| point(&data_type, date, sleep.get(&date).copied()))
                 .collect();
-            ResponseTemplate::new(200).set_body_json(json!({"dataPoints": points}))
+            // pages as the API does: `pageSize` points, then a token for the rest
+            let param = |name: &str| {
+                request
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .and_then(|(_, v)| v.parse::<usize>().ok())
+            };
+            let size = param("pageSize").unwrap_or(1440);
+            let from = param("pageToken").unwrap_or(0);
+            let page: Vec<&Value> = points.iter().skip(from).take(size).collect();
+            let mut body = json!({"dataPoints": page});
+            if from + size < points.len() {
+                body["nextPageToken"] = json!((from + size).to_string());
+            }
+            ResponseTemplate::new(200).set_body_json(body)
         })
         .mount(server)
         .await;
