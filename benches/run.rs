@@ -7,6 +7,10 @@
 //! `BENCH_HELP_RUNS` (50) of `--help`, `BENCH_PAGES` (1): the pages Google splits a day
 //! of minute-level basal energy into, each a request that must wait for the one before.
 //!
+//! Then (`run/world.rs`) `fetch --days 1, 7, 28`, the weekly day with its chart and three
+//! alerts, five enabled sinks, and both at once, against their bounds, with requests by
+//! kind (data, setup, upload, post).
+//!
 //! Then the same over HTTPS (`run/tls.rs`): a TLS proxy per host (token, API, X) that
 //! counts handshakes and charges a new connection two round trips, with the server
 //! offering HTTP/2 and then HTTP/1.1 only, at each of `BENCH_TLS_LATENCIES` (20,100,300)
@@ -16,12 +20,16 @@
 #[path = "../tests/cli/mocks"]
 pub mod mocks {
     pub mod google;
+    pub mod google_days;
+    pub mod sinks;
     pub mod x;
 }
 #[path = "../tests/cli/support.rs"]
 mod support;
 #[path = "run/tls.rs"]
 mod tls;
+#[path = "run/world.rs"]
+mod world;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -430,7 +438,7 @@ fn requests_text(requests: Counts, rounds: Counts) -> String {
 }
 
 fn row(cells: &[String]) {
-    let widths = [20, 6, 8, 8, 8, 8, 6, 18, 8];
+    let widths = [29, 6, 8, 8, 8, 8, 6, 22, 8];
     let line: Vec<String> = cells
         .iter()
         .zip(widths)
@@ -696,6 +704,7 @@ async fn main() {
         settings.pages
     );
     println!("worst median/bound: {worst_ratio:.2}");
+    world::measure(&settings).await;
     if !settings.tls_latencies.is_empty() {
         https(&settings).await;
     }

@@ -16,24 +16,18 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 use crate::harness::{self, closed_port, stderr_of, stdout_of};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
 use crate::mocks::google_days;
+use crate::mocks::sinks::{
+    self as sink_mocks, ACCESS_JWT, BLUESKY_DID, BLUESKY_HANDLE, BLUESKY_PASSWORD, CREATE_RECORD,
+    CREATE_SESSION, DISCORD_MESSAGE_ID, DISCORD_PATH, MASTODON_TOKEN, RECORD_URI, REFRESH_JWT,
+    SLACK_PATH, STATUS_ID, STATUSES, UPLOAD_BLOB, message_saved, record_created, session_created,
+    slack_ok, status_created,
+};
 use crate::mocks::x::{
-    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
+    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MEDIA_ID, MockX, POST_ID, created,
 };
 use crate::providers::Provider::Google;
 use crate::run::{activity_en, data_requests, ledger, sleep_en};
 use crate::support::TestEnv;
-
-const MASTODON_TOKEN: &str = "mastodon-token-Qx81vT";
-const STATUS_ID: &str = "109348573495";
-const BLUESKY_HANDLE: &str = "walker.bsky.social";
-const BLUESKY_PASSWORD: &str = "abcd-2fgh-ijk3-mnop";
-const BLUESKY_DID: &str = "did:plc:walker7xq";
-const ACCESS_JWT: &str = "bluesky-access-jwt-Ms4q";
-const REFRESH_JWT: &str = "bluesky-refresh-jwt-Hn2w";
-const RECORD_URI: &str = "at://did:plc:walker7xq/app.bsky.feed.post/3k4duaz5vfs2b";
-const DISCORD_PATH: &str = "/api/webhooks/1234567/discord-webhook-token-Zp9";
-const DISCORD_MESSAGE_ID: &str = "1187654321098765432";
-const SLACK_PATH: &str = "/services/T0001/B0001/slack-webhook-secret-Yk2";
 
 /// What must never appear in any output: tokens, passwords and the secret parts of the
 /// webhook URLs.
@@ -46,10 +40,6 @@ const SECRETS: [&str; 7] = [
     "slack-webhook-secret-Yk2",
     ACCESS_TOKEN_SECRET,
 ];
-
-const CREATE_SESSION: &str = "/xrpc/com.atproto.server.createSession";
-const CREATE_RECORD: &str = "/xrpc/com.atproto.repo.createRecord";
-const STATUSES: &str = "/api/v1/statuses";
 
 /// A home with credentials for Google and every sink, the config pointing at a mock of
 /// each, and the standard day served by Google. Every sink answers success unless a
@@ -147,14 +137,9 @@ async fn setup_with(enabled: &[&str], timeout: u64, extra_config: &str) -> Setup
     ));
     env.write_credentials(&format!(
         "{}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\n\
-         access_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n\n\
-         [mastodon]\ninstance = \"{m}/\"\naccess_token = \"{MASTODON_TOKEN}\"\n\n\
-         [bluesky]\nhandle = \"{BLUESKY_HANDLE}\"\napp_password = \"{BLUESKY_PASSWORD}\"\n\n\
-         [discord]\nwebhook_url = \"{d}{DISCORD_PATH}\"\n\n[slack]\nwebhook_url = \"{s}{SLACK_PATH}\"\n",
+         access_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n\n{}",
         valid_credentials(),
-        m = mastodon.uri(),
-        d = discord.uri(),
-        s = slack.uri()
+        sink_mocks::credentials(&mastodon.uri(), &discord.uri(), &slack.uri())
     ));
     Google.forbid_token_requests(&google).await;
     Day::standard().mount(&google, OLD_TOKEN).await;
@@ -209,36 +194,6 @@ async fn answer_first(
     times: Option<u64>,
 ) {
     answer(server, "POST", at, response, times, 1).await;
-}
-
-fn status_created() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": STATUS_ID,
-        "url": format!("https://mastodon.example/@walker/{STATUS_ID}"),
-        "created_at": "2026-11-26T07:30:00.000Z",
-        "content": "<p>…</p>"
-    }))
-}
-
-fn session_created() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "accessJwt": ACCESS_JWT, "refreshJwt": REFRESH_JWT,
-        "handle": BLUESKY_HANDLE, "did": BLUESKY_DID, "active": true
-    }))
-}
-
-fn record_created() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"uri": RECORD_URI, "cid": "bafyreib2rxk3ryblouj3fxza5jvx6psmwewwessc4m6g6e7pqhhkwqomfi"}))
-}
-
-fn message_saved() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": DISCORD_MESSAGE_ID, "type": 0, "channel_id": "1100000000000000000", "content": "…"
-    }))
-}
-
-fn slack_ok() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_string("ok")
 }
 
 async fn requests_to(server: &MockServer, at: &str) -> Vec<Request> {
@@ -1188,34 +1143,13 @@ async fn a_date_a_century_or_more_away_is_a_usage_error_before_anything_is_sent(
 /// `[weekly]` on the test day's weekday (2026-11-25 is a Wednesday): the run posts the
 /// week's message too, with the chart where the sink takes images.
 const WEEKLY: &str = "[weekly]\nday = \"wednesday\"\n";
-const MEDIA_ID: &str = "1880028106020515840";
 const MASTODON_MEDIA_ID: &str = "22348641";
-const UPLOAD_BLOB: &str = "/xrpc/com.atproto.repo.uploadBlob";
 
 /// The upload endpoints of every sink that takes images, answering success; and Google
 /// answering the fortnight the week's message is made of.
 async fn accept_uploads(s: &Setup) {
     google_days::mount(&s.google, OLD_TOKEN, &[]).await;
-    for (verb, at, response) in [
-        (
-            "POST",
-            "/2/media/upload",
-            ResponseTemplate::new(200)
-                .set_body_json(harness::json_fixture("real/x/media_upload_init_200.json")),
-        ),
-        (
-            "POST",
-            "/2/media/metadata",
-            ResponseTemplate::new(200).set_body_json(json!({"data": {"id": MEDIA_ID}})),
-        ),
-    ] {
-        Mock::given(method(verb))
-            .and(path(at))
-            .and(s.x.signed())
-            .respond_with(response)
-            .mount(&s.x.server)
-            .await;
-    }
+    s.x.answer_uploads(Duration::ZERO).await;
     answer(
         &s.mastodon,
         "POST",

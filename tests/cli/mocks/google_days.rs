@@ -6,6 +6,7 @@
 //! makes up a value for an empty one, shows.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use chrono::{Datelike, Days, NaiveDate};
 use serde_json::{Value, json};
@@ -38,6 +39,11 @@ pub async fn mount(server: &MockServer, token: &str, empty: &[NaiveDate]) {
     mount_with_sleep(server, token, empty, BTreeMap::new()).await;
 }
 
+/// As [`mount`] with every day's data, each answer given after `latency` (the benchmark).
+pub async fn mount_after(server: &MockServer, token: &str, latency: Duration) {
+    serve(server, token, &[], BTreeMap::new(), latency).await;
+}
+
 /// As [`mount`], with the minutes asleep of the nights in `sleep` (the others have
 /// 380 + their day of the month).
 pub async fn mount_with_sleep(
@@ -45,6 +51,16 @@ pub async fn mount_with_sleep(
     token: &str,
     empty: &[NaiveDate],
     sleep: BTreeMap<NaiveDate, u32>,
+) {
+    serve(server, token, empty, sleep, Duration::ZERO).await;
+}
+
+async fn serve(
+    server: &MockServer,
+    token: &str,
+    empty: &[NaiveDate],
+    sleep: BTreeMap<NaiveDate, u32>,
+    latency: Duration,
 ) {
     let auth = format!("Bearer {token}");
     let empty: BTreeSet<NaiveDate> = empty.iter().copied().collect();
@@ -84,7 +100,9 @@ pub async fn mount_with_sleep(
                 })
                 .collect();
             points.reverse();
-            ResponseTemplate::new(200).set_body_json(json!({"rollupDataPoints": points}))
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"rollupDataPoints": points}))
+                .set_delay(latency)
         })
         .mount(server)
         .await;
@@ -124,14 +142,20 @@ pub async fn mount_with_sleep(
             if from + size < points.len() {
                 body["nextPageToken"] = json!((from + size).to_string());
             }
-            ResponseTemplate::new(200).set_body_json(body)
+            ResponseTemplate::new(200)
+                .set_body_json(body)
+                .set_delay(latency)
         })
         .mount(server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v4/users/me/pairedDevices"))
         .and(header("authorization", auth.as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("paired_devices.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("paired_devices.json"))
+                .set_delay(latency),
+        )
         .mount(server)
         .await;
 }

@@ -2,6 +2,8 @@
 //! and answers 401 to a wrong one, as the tests and the benchmark use it.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -21,6 +23,8 @@ pub const REQUEST_TOKEN_SECRET: &str = "test-request-token-secret-Hy6d";
 pub const MINTED_TOKEN: &str = "2-minted-access-token-Vb8n";
 pub const MINTED_TOKEN_SECRET: &str = "minted-access-token-secret-Pe5s";
 pub const POST_ID: &str = "1445880548472328192";
+/// The media id the upload answers with (the real answer's, tests/fixtures/real/x/).
+pub const MEDIA_ID: &str = "1880028106020515840";
 
 /// The tokens the mock knows, with the secret each is signed with.
 const TOKEN_SECRETS: [(&str, &str); 3] = [
@@ -223,6 +227,30 @@ impl MockX {
         }
         .mount(&self.server)
         .await;
+    }
+
+    /// Answers signed image uploads (`POST /2/media/upload`, then its alt text through
+    /// `POST /2/media/metadata`) after `latency`, with X's documented answer.
+    pub async fn answer_uploads(&self, latency: Duration) {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real/x/media_upload_init_200.json");
+        let uploaded: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        for (at, body) in [
+            ("/2/media/upload", uploaded),
+            ("/2/media/metadata", json!({"data": {"id": MEDIA_ID}})),
+        ] {
+            Mock::given(method("POST"))
+                .and(path(at))
+                .and(self.signed())
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(body)
+                        .set_delay(latency),
+                )
+                .mount(&self.server)
+                .await;
+        }
     }
 
     pub async fn requests(&self) -> Vec<Request> {
