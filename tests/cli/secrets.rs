@@ -164,6 +164,8 @@ async fn no_command_prints_a_token_secret_or_key() {
         .mount(&google)
         .await;
     ran.push(run(&env, "refresh answered in a form", &["refresh"], 75));
+    ran.push(run(&env, "doctor", &["doctor"], 75));
+    ran.push(run(&env, "doctor --json", &["doctor", "--json"], 75));
 
     let secrets = [
         CLIENT_SECRET,
