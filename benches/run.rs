@@ -437,6 +437,15 @@ fn requests_text(requests: Counts, rounds: Counts) -> String {
     )
 }
 
+/// The two header lines of a table of scenarios; `requests` names the request kinds.
+fn header(requests: &str) {
+    row(&[
+        "scenario", "rounds", "bound", "median", "min", "max", "ratio", "requests", "peak RSS",
+    ]
+    .map(String::from));
+    row(&["", "", "ms", "ms", "ms", "ms", "", requests, "MiB"].map(String::from));
+}
+
 fn row(cells: &[String]) {
     let widths = [29, 6, 8, 8, 8, 8, 6, 22, 8];
     let line: Vec<String> = cells
@@ -673,22 +682,7 @@ async fn main() {
         settings.latency.as_millis(),
         settings.pages
     );
-    row(&[
-        "scenario", "rounds", "bound", "median", "min", "max", "ratio", "requests", "peak RSS",
-    ]
-    .map(String::from));
-    row(&[
-        "",
-        "",
-        "ms",
-        "ms",
-        "ms",
-        "ms",
-        "",
-        "token/zone/data/post",
-        "MiB",
-    ]
-    .map(String::from));
+    header("token/zone/data/post");
     let mut worst_ratio: f64 = 0.0;
     for scenario in &SCENARIOS {
         let ratio = measure(&mocks, &env, scenario, &settings).await;

@@ -19,7 +19,7 @@ use super::mocks::sinks::{
 };
 use super::mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
 use super::support::TestEnv;
-use super::{Settings, Spread, ms, row, timed};
+use super::{Settings, Spread, header, ms, row, timed};
 
 /// DAY (2026-11-25) is a Wednesday: the weekly post's day. Three alerts, each of which
 /// the mock's numbers set off (6.6 to 6.75 hours of sleep, 9,000 steps and more, a resting
@@ -247,24 +247,9 @@ pub async fn measure(settings: &Settings) -> f64 {
     let env = TestEnv::new();
     println!(
         "\nbeyond one day to X (a config `timezone`, so no zone request; Google serves any \
-         range in one page per list):\n"
+         range and pages as the API does):\n"
     );
-    row(&[
-        "scenario", "rounds", "bound", "median", "min", "max", "ratio", "requests", "peak RSS",
-    ]
-    .map(String::from));
-    row(&[
-        "",
-        "",
-        "ms",
-        "ms",
-        "ms",
-        "ms",
-        "",
-        "data/setup/upload/post",
-        "MiB",
-    ]
-    .map(String::from));
+    header("data/setup/upload/post");
     let mut worst: f64 = 0.0;
     for case in cases() {
         let mut samples = Vec::new();
