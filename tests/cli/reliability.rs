@@ -147,22 +147,7 @@ async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
         .with_priority(1)
         .mount(&s.google)
         .await;
-    let started = Instant::now();
-    let output = s
-        .env
-        .cmd()
-        .args(["run", "--date", "2026-11-25"])
-        .output()
-        .unwrap();
-    let took = started.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    eprintln!("run against a slow server gave up after {took:?}");
-    assert_eq!(output.status.code(), Some(75), "{stderr}");
-    assert!(
-        stderr.contains("gave up after 2s (the [http] deadline"),
-        "{stderr}"
-    );
-    assert!(took < Duration::from_secs(4), "took {took:?}");
+    run_until_a_2s_deadline(&s.env, "run against a slow server");
     let steps_attempts = s
         .google
         .received_requests()
@@ -178,6 +163,26 @@ async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
     assert!(s.x.posts().await.is_empty());
 }
 
+/// Runs the day with `deadline = 2` and expects it to give up there: 75, saying so, well
+/// before the 30 s any wait inside it could take.
+fn run_until_a_2s_deadline(env: &TestEnv, what: &str) {
+    let started = Instant::now();
+    let output = env
+        .cmd()
+        .args(["run", "--date", "2026-11-25"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{what} gave up after {took:?}");
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(
+        stderr.contains("gave up after 2s (the [http] deadline"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}
+
 #[tokio::test]
 async fn the_deadline_ends_a_wait_for_the_state_lock() {
     let s = setup_custom(Day::standard(), "", "deadline = 2", None).await;
@@ -186,22 +191,7 @@ async fn the_deadline_ends_a_wait_for_the_state_lock() {
     std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
     let holder = std::fs::File::create(&lock_path).unwrap();
     holder.lock().unwrap();
-    let started = Instant::now();
-    let output = s
-        .env
-        .cmd()
-        .args(["run", "--date", "2026-11-25"])
-        .output()
-        .unwrap();
-    let took = started.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    eprintln!("run waiting for a held state lock gave up after {took:?}");
-    assert_eq!(output.status.code(), Some(75), "{stderr}");
-    assert!(
-        stderr.contains("gave up after 2s (the [http] deadline"),
-        "{stderr}"
-    );
-    assert!(took < Duration::from_secs(4), "took {took:?}");
+    run_until_a_2s_deadline(&s.env, "run waiting for a held state lock");
     assert!(s.x.posts().await.is_empty());
     drop(holder);
 }
