@@ -22,12 +22,11 @@ pub mod mocks {
     pub mod google;
     pub mod google_days;
     pub mod sinks;
+    pub mod tls;
     pub mod x;
 }
 #[path = "../tests/cli/support.rs"]
 mod support;
-#[path = "run/tls.rs"]
-mod tls;
 #[path = "run/world.rs"]
 mod world;
 
@@ -46,9 +45,9 @@ use mocks::google::{
     ALL_SCOPES, DAY, Day, NEW_TOKEN, OLD_TOKEN, basal_minutes, expired_credentials, fixture,
     token_body, valid_credentials,
 };
+use mocks::tls::{HANDSHAKE_ROUND_TRIPS, Protocols, TestCa, TlsFront};
 use mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
 use support::TestEnv;
-use tls::{HANDSHAKE_ROUND_TRIPS, Protocols, TestCa, TlsFront};
 
 /// The messages a standard day renders to, posted one after the other.
 const MESSAGES: u32 = 2;
@@ -549,7 +548,7 @@ async fn measure(mocks: &Mocks, env: &TestEnv, scenario: &Scenario, settings: &S
 
 /// The HTTPS table: every latency, the server offering HTTP/2 and then HTTP/1.1 only.
 async fn https(settings: &Settings) {
-    let ca = TestCa::new();
+    let ca = TestCa::generate();
     println!(
         "\nover HTTPS: a TLS proxy per host (token, API, X) charges a new connection {HANDSHAKE_ROUND_TRIPS} \
          round trips (TCP, TLS 1.3); {} runs per scenario; protocol: what the server offers by ALPN\n",

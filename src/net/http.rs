@@ -34,6 +34,7 @@ pub fn client(config: &HttpConfig) -> Result<reqwest::Client> {
         .timeout(config.timeout())
         // no endpoint we call redirects; following one could send a token elsewhere
         .redirect(reqwest::redirect::Policy::none())
+        .connector_layer(super::one_handshake::OneHandshake::default())
         // resolve names in-process (/etc/resolv.conf, /etc/hosts), not through glibc's
         // getaddrinfo, whose NSS modules a static binary cannot load
         .hickory_dns(true)

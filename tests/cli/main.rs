@@ -19,6 +19,7 @@ mod doctor;
 mod fitbit;
 mod full_disk;
 mod google;
+mod https;
 mod init;
 mod monitoring;
 mod notify;

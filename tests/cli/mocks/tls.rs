@@ -31,7 +31,8 @@ pub struct TestCa {
 }
 
 impl TestCa {
-    pub fn new() -> Self {
+    /// A new CA and server key, made at random for this run.
+    pub fn generate() -> Self {
         let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign];
