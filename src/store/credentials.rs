@@ -176,8 +176,8 @@ mod tests {
     #[test]
     fn the_tables_are_written_back_as_they_were_read() {
         let text = "[google]\nclient_id = \"c\"\nclient_secret = \"s\"\naccess_token = \"a\"\n\
-                    refresh_token = \"r\"\nexpires_at = 2026-11-20T00:00:00Z\n\
-                    authorized_at = 2026-11-20T00:00:00Z\nscopes = []\n\n\
+                    refresh_token = \"r\"\nexpires_at = \"2026-11-20T00:00:00Z\"\n\
+                    authorized_at = \"2026-11-20T00:00:00Z\"\nscopes = []\n\n\
                     [slack]\nwebhook_url = \"https://hooks.slack.com/services/T1/B1/t\"\n\n\
                     [x]\napi_key = \"k\"\n";
         let creds: Credentials = toml::from_str(text).unwrap();
