@@ -156,8 +156,6 @@ impl<'a> Service<'a> for BlueskySink<'a> {
         }
     }
 
-    async fn rule(_: &reqwest::Client, _: &Config, _: Option<&BlueskyCredentials>) {}
-
     fn measure((): &(), text: &str) -> Result<String, String> {
         measure(text)
     }

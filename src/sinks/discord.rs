@@ -95,8 +95,6 @@ impl<'a> Service<'a> for DiscordSink<'a> {
         }
     }
 
-    async fn rule(_: &reqwest::Client, _: &Config, _: Option<&WebhookCredentials>) {}
-
     fn measure((): &(), text: &str) -> Result<String, String> {
         measure(text)
     }

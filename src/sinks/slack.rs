@@ -75,8 +75,6 @@ impl<'a> Service<'a> for SlackSink<'a> {
         }
     }
 
-    async fn rule(_: &reqwest::Client, _: &Config, _: Option<&WebhookCredentials>) {}
-
     fn measure((): &(), text: &str) -> Result<String, String> {
         measure(text)
     }

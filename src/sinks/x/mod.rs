@@ -61,8 +61,6 @@ impl<'a> Service<'a> for XSink<'a> {
         }
     }
 
-    async fn rule(_: &reqwest::Client, _: &Config, _: Option<&XCredentials>) {}
-
     fn measure((): &(), text: &str) -> Result<String, String> {
         measure(text)
     }
