@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::SinkKind;
 use crate::day::dates::DateArg;
+use crate::sinks::SinkKind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -305,7 +305,13 @@ pub struct DoctorArgs {
 
 fn parse_sink(name: &str) -> Result<SinkKind, String> {
     SinkKind::parse(name).ok_or_else(|| {
-        format!("\"{name}\" is not a sink; use x, mastodon, bluesky, discord or slack")
+        let (last, others) = SinkKind::NAMES
+            .split_last()
+            .expect("there is at least one sink");
+        format!(
+            "\"{name}\" is not a sink; use {} or {last}",
+            others.join(", ")
+        )
     })
 }
 

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::day::alerts::Rule;
 use crate::error::{Error, Result};
+use crate::sinks::SinkKind;
 use crate::store::parse_toml;
 
 const APP: &str = "fitbit-notifier";
@@ -199,54 +200,6 @@ impl Default for XConfig {
     fn default() -> Self {
         XConfig {
             api_base: Url::parse("https://api.x.com/").expect("built-in URL"),
-        }
-    }
-}
-
-/// A destination for the day's messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SinkKind {
-    X,
-    Mastodon,
-    Bluesky,
-    Discord,
-    Slack,
-}
-
-impl SinkKind {
-    /// The sink's name in `[sinks] enabled`, in the posted ledger and in `auth <name>`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SinkKind::X => "x",
-            SinkKind::Mastodon => "mastodon",
-            SinkKind::Bluesky => "bluesky",
-            SinkKind::Discord => "discord",
-            SinkKind::Slack => "slack",
-        }
-    }
-
-    /// The sink `name` ([`SinkKind::name`]) names.
-    pub fn parse(name: &str) -> Option<SinkKind> {
-        [
-            SinkKind::X,
-            SinkKind::Mastodon,
-            SinkKind::Bluesky,
-            SinkKind::Discord,
-            SinkKind::Slack,
-        ]
-        .into_iter()
-        .find(|kind| kind.name() == name)
-    }
-
-    /// The service's own name, as messages to the user spell it.
-    pub fn title(self) -> &'static str {
-        match self {
-            SinkKind::X => "X",
-            SinkKind::Mastodon => "Mastodon",
-            SinkKind::Bluesky => "Bluesky",
-            SinkKind::Discord => "Discord",
-            SinkKind::Slack => "Slack",
         }
     }
 }

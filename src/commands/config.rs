@@ -8,12 +8,13 @@ use crate::config::{self, Config};
 use crate::day::MessageKind;
 use crate::output::outln;
 use crate::render;
-use crate::store::credentials::{self, Credentials};
+use crate::sinks::{self, SinkKind};
+use crate::store::credentials::Credentials;
 
 pub fn run(config_file: Option<&Path>) -> Result<()> {
     let loaded = config::load(config_file)?;
     render::validate(&loaded.config).with_context(|| loaded.paths.config.display().to_string())?;
-    let creds = credentials::store(&loaded.paths).load()?;
+    let creds = sinks::load_credentials(&loaded.paths)?;
     let paths = &loaded.paths;
     let config_note = if loaded.file_present {
         "ok"
@@ -28,7 +29,7 @@ pub fn run(config_file: Option<&Path>) -> Result<()> {
     outln!(
         "credentials       {} ({})",
         paths.credentials.display(),
-        describe(&creds)
+        describe(&creds)?
     )?;
     outln!("credentials lock  {}", paths.credentials_lock.display())?;
     outln!("state             {}", paths.state.display())?;
@@ -56,7 +57,7 @@ fn describe_messages(cfg: &Config) -> String {
     format!("locale {}; {}", cfg.locale.name(), templates.join(", "))
 }
 
-fn describe(creds: &Credentials) -> String {
+fn describe(creds: &Credentials) -> Result<String> {
     let mut parts = Vec::new();
     if let Some(google) = &creds.google {
         parts.push(format!(
@@ -70,27 +71,14 @@ fn describe(creds: &Credentials) -> String {
             fitbit.authorized_at.format("%Y-%m-%d")
         ));
     }
-    if creds.x.is_some() {
-        parts.push("x: keys stored".to_string());
+    for &kind in SinkKind::ALL {
+        if let Some(stored) = kind.describe(creds)? {
+            parts.push(format!("{}: {stored}", kind.name()));
+        }
     }
-    if let Some(mastodon) = &creds.mastodon {
-        parts.push(format!(
-            "mastodon: token for {}",
-            mastodon.instance.host_str().unwrap_or("an instance")
-        ));
-    }
-    if let Some(bluesky) = &creds.bluesky {
-        parts.push(format!("bluesky: @{}", bluesky.handle));
-    }
-    if creds.discord.is_some() {
-        parts.push("discord: webhook stored".to_string());
-    }
-    if creds.slack.is_some() {
-        parts.push("slack: webhook stored".to_string());
-    }
-    if parts.is_empty() {
+    Ok(if parts.is_empty() {
         "nothing stored yet".to_string()
     } else {
         parts.join(", ")
-    }
+    })
 }

@@ -21,7 +21,7 @@ use crate::output::outln;
 use crate::providers::{self, Provider as _, google_health};
 use crate::schedule;
 use crate::sinks;
-use crate::store::credentials::{self, Credentials, OAuthCredentials};
+use crate::store::credentials::{Credentials, OAuthCredentials};
 use crate::store::state::{self, State};
 
 /// Days after consent at which `doctor` starts warning about Testing's 7-day expiry.
@@ -176,7 +176,7 @@ fn checks(config_file: Option<&Path>) -> Vec<Check> {
             return checks;
         }
     };
-    let credentials = match credentials::store(&env.paths).load() {
+    let credentials = match sinks::load_credentials(&env.paths) {
         Ok(credentials) => {
             checks.push(Check::pass(
                 "credentials",
@@ -213,35 +213,18 @@ fn checks(config_file: Option<&Path>) -> Vec<Check> {
 /// config's own endpoints are refused at load (the config check); these are the ones
 /// stored with the credentials.
 fn endpoints(credentials: &Credentials) -> Check {
-    let mut named = Vec::new();
-    if let Some(mastodon) = &credentials.mastodon {
-        named.push((
-            "the Mastodon instance",
-            mastodon.instance.clone(),
-            "mastodon",
-        ));
-    }
-    for (name, hook) in [
-        ("discord", &credentials.discord),
-        ("slack", &credentials.slack),
-    ] {
-        if let Some(url) = hook
-            .as_ref()
-            .and_then(|h| url::Url::parse(h.webhook_url.expose()).ok())
-        {
-            named.push(("a webhook URL", url, name));
-        }
-    }
-    match named
-        .iter()
-        .find(|(_, url, _)| !http::is_private_in_transit(url))
-    {
+    let in_clear = sinks::SinkKind::ALL.iter().find_map(|&kind| {
+        // a table that does not read failed the credentials check before this one
+        let (what, url) = kind.endpoint(credentials).ok().flatten()?;
+        (!http::is_private_in_transit(&url)).then_some((what, kind.name()))
+    });
+    match in_clear {
         None => Check::pass(
             "endpoints",
             "every address is https (or http to this machine)",
         ),
         // a webhook's URL is its secret: named, never shown
-        Some((what, _, sink)) => Check::fail(
+        Some((what, sink)) => Check::fail(
             "endpoints",
             Kind::Config,
             format!(
@@ -464,7 +447,7 @@ fn sink_checks(env: &Context, credentials: &Credentials) -> Vec<Check> {
 }
 
 /// A copy of the config that enables only `kind`.
-fn single(env: &Context, kind: crate::config::SinkKind) -> crate::config::Config {
+fn single(env: &Context, kind: sinks::SinkKind) -> crate::config::Config {
     let mut config = env.config.clone();
     config.sinks.enabled = vec![kind];
     config

@@ -7,15 +7,14 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::cli::TweetArgs;
-use crate::config::SinkKind;
 use crate::context::Context;
 use crate::error::Error;
 use crate::job::{Mode, post_day};
 use crate::output::outln;
+use crate::sinks::SinkKind;
 use crate::sinks::post_length;
-use crate::sinks::x::{self, PostOutcome};
+use crate::sinks::x::{self, PostOutcome, XCredentials};
 use crate::sinks::{self, Outcome};
-use crate::store::credentials::{self, XCredentials};
 
 pub fn run(config_file: Option<&Path>, args: &TweetArgs) -> Result<()> {
     if let Some(date) = args.date {
@@ -104,9 +103,8 @@ fn dry_run(text: &str) -> Result<()> {
 }
 
 fn stored_keys(env: &Context) -> Result<XCredentials> {
-    let keys = credentials::store(&env.paths)
-        .load()?
-        .x
+    let credentials = sinks::load_credentials(&env.paths)?;
+    let keys = sinks::stored(&credentials, SinkKind::X)?
         .ok_or_else(|| sinks::not_authorized(SinkKind::X, &env.paths))?;
     Ok(keys)
 }

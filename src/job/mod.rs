@@ -25,16 +25,16 @@ use futures_util::future::join_all;
 
 use chrono::NaiveDate;
 
-use crate::config::SinkKind;
 use crate::context::Context;
 use crate::day::dates::{self, DateArg};
 use crate::day::{DayRange, DaySummary, MessageKind};
 use crate::error::{self, Error, Kind};
 use crate::providers::{self, Provider};
 use crate::render::{Rendered, Renderer};
+use crate::sinks::SinkKind;
 use crate::sinks::{self, Image, Outcome, Outgoing, Sink};
 use crate::store::Locked;
-use crate::store::credentials::{self, Credentials};
+use crate::store::credentials::Credentials;
 use crate::store::ledger::{self, Entry};
 use crate::store::state::{self, State};
 use monitor::Plan;
@@ -85,7 +85,7 @@ pub fn post_day(
     // a broken template is a configuration error before any request is made
     let renderer = Renderer::from_config(&env.config)?;
     let provider = providers::from_config(&env);
-    let credentials = credentials::store(&env.paths).load()?;
+    let credentials = sinks::load_credentials(&env.paths)?;
     if dry_run {
         return env.block_on_with_deadline(async {
             let store = state::store(&env.paths);

@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
 
-use crate::config::SinkKind;
 use crate::context::Context;
 use crate::day::dates::DateArg;
 use crate::day::week::WEEK_DAYS;
@@ -16,6 +15,7 @@ use crate::output::outln;
 use crate::providers;
 use crate::render::chart::WeekChart;
 use crate::render::{Rendered, Renderer};
+use crate::sinks::SinkKind;
 use crate::sinks::{self, Image};
 use crate::store::credentials::Credentials;
 use crate::store::state;
@@ -165,9 +165,9 @@ pub(super) async fn report_sinks(
 
 /// What becomes of a post's image on `kind`, for the dry run's verdict.
 pub(super) fn with_image(kind: SinkKind, image: &Image) -> String {
-    match kind {
-        SinkKind::Slack => format!(" without the chart: {}", sinks::SLACK_NO_FILES),
-        _ => format!(
+    match kind.no_images() {
+        Some(why) => format!(" without the chart: {why}"),
+        None => format!(
             " with the chart ({} bytes, alt text of {} characters)",
             image.bytes().len(),
             image.alt().chars().count()

@@ -186,7 +186,9 @@ fn credentials(server: &MockServer) -> Credentials {
 async fn post(which: Which, server: &MockServer, image: &Image) -> Result<Outcome> {
     let http = crate::net::http::client(&config(server).http).unwrap();
     let config = config(server);
-    let sink = Sink::with_credentials(which.kind(), &http, &config, &credentials(server)).unwrap();
+    let sink = Sink::with_credentials(which.kind(), &http, &config, &credentials(server))
+        .unwrap()
+        .unwrap();
     let outgoing = Outgoing {
         date: "2026-11-29".parse().unwrap(),
         kind: MessageKind::Activity,

@@ -20,15 +20,26 @@ use tokio::sync::OnceCell;
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
-use super::{Image, Outcome, Outgoing, has_protocol, refuses_the_image, unanswered, without_image};
-use crate::config::{Config, SinkKind};
+use super::{
+    Image, Outcome, Outgoing, Service, SinkKind, has_protocol, refuses_the_image, unanswered,
+    without_image,
+};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
 use crate::sinks::post_length;
-use crate::store::credentials::BlueskyCredentials;
 
 const TITLE: &str = "Bluesky";
+
+/// A Bluesky account: a handle (or DID) and an app password, exchanged for a session
+/// on every run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueskyCredentials {
+    pub handle: String,
+    pub app_password: Secret,
+}
 
 /// The record's `text`: at most this many grapheme clusters…
 const MAX_GRAPHEMES: usize = 300;
@@ -42,7 +53,7 @@ const POST_TYPE: &str = "app.bsky.feed.post";
 /// while Bluesky's docs still say 1,000,000: staying under both satisfies every server.
 const MAX_IMAGE_BYTES: usize = 1_000_000;
 
-pub fn measure(text: &str) -> Result<String, String> {
+fn measure(text: &str) -> Result<String, String> {
     let graphemes = text.graphemes(true).count();
     let bytes = text.len();
     if graphemes > MAX_GRAPHEMES {
@@ -127,12 +138,16 @@ pub struct BlueskySink<'a> {
     session: OnceCell<Session>,
 }
 
-impl<'a> BlueskySink<'a> {
-    pub fn new(
-        http: &'a reqwest::Client,
-        config: &'a Config,
-        credentials: BlueskyCredentials,
-    ) -> Self {
+impl<'a> Service<'a> for BlueskySink<'a> {
+    const NAME: &'static str = "bluesky";
+    const TITLE: &'static str = TITLE;
+    const SETUP: &'static str = "1. https://bsky.app/settings/app-passwords > Add App Password.\n\
+                                 2. Leave \"Allow access to direct messages\" off; copy the password.";
+
+    type Credentials = BlueskyCredentials;
+    type Rule = ();
+
+    fn new(http: &'a reqwest::Client, config: &'a Config, credentials: BlueskyCredentials) -> Self {
         BlueskySink {
             http,
             config,
@@ -141,7 +156,25 @@ impl<'a> BlueskySink<'a> {
         }
     }
 
-    pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
+    fn measure((): &(), text: &str) -> Result<String, String> {
+        measure(text)
+    }
+
+    /// Signing in checks the handle and the app password without posting.
+    async fn verify(
+        client: &reqwest::Client,
+        config: &Config,
+        stored: &BlueskyCredentials,
+    ) -> Result<Option<String>> {
+        let session = create_session(client, config, stored).await?;
+        Ok(Some(format!("signed in as @{}", session.handle)))
+    }
+
+    fn describe(credentials: &BlueskyCredentials) -> String {
+        format!("@{}", credentials.handle)
+    }
+
+    async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         let session = self
             .session
             .get_or_try_init(|| create_session(self.http, self.config, &self.credentials))

@@ -15,8 +15,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Image, Outcome, Outgoing, refuses_the_image, unanswered, webhook_url, without_image};
-use crate::config::{Config, SinkKind};
+use super::{
+    Image, Outcome, Outgoing, Service, SinkKind, WebhookCredentials, refuses_the_image, unanswered,
+    webhook_url, without_image,
+};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
@@ -35,7 +38,7 @@ const NEW_WEBHOOK: &str = "create a new webhook in the channel's settings (Integ
 /// Characters as UTF-16 code units: an emoji outside the Basic Multilingual Plane
 /// counts twice, so an emoji-heavy message is refused here, before any sink posts,
 /// rather than by Discord after the others went out.
-pub fn measure(text: &str) -> Result<String, String> {
+fn measure(text: &str) -> Result<String, String> {
     let length = text.encode_utf16().count();
     if length > MAX_CHARACTERS {
         let over = length - MAX_CHARACTERS;
@@ -74,16 +77,63 @@ pub struct DiscordSink<'a> {
     webhook: Secret,
 }
 
-impl<'a> DiscordSink<'a> {
-    pub fn new(http: &'a reqwest::Client, config: &'a Config, webhook: Secret) -> Self {
+impl<'a> Service<'a> for DiscordSink<'a> {
+    const NAME: &'static str = "discord";
+    const TITLE: &'static str = TITLE;
+    const SETUP: &'static str = "1. You need the Manage Webhooks permission on the channel.\n\
+                                 2. Channel settings > Integrations > Webhooks > New Webhook > Copy Webhook URL.\n   \
+                                 https://support.discord.com/hc/en-us/articles/228383668";
+
+    type Credentials = WebhookCredentials;
+    type Rule = ();
+
+    fn new(http: &'a reqwest::Client, config: &'a Config, credentials: WebhookCredentials) -> Self {
         DiscordSink {
             http,
             config,
-            webhook,
+            webhook: credentials.webhook_url,
         }
     }
 
-    pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
+    fn measure((): &(), text: &str) -> Result<String, String> {
+        measure(text)
+    }
+
+    /// A webhook's GET answers with the webhook, free.
+    async fn verify(
+        client: &reqwest::Client,
+        config: &Config,
+        stored: &WebhookCredentials,
+    ) -> Result<Option<String>> {
+        let url = webhook_url(&stored.webhook_url, SinkKind::Discord)?;
+        let retry = Retry {
+            // the URL holds the webhook's token
+            secret_url: true,
+            ..Retry::idempotent(&config.http)
+        };
+        let reply = http::send(|| client.get(url.clone()), retry)
+            .await
+            .map_err(|err| err.into_error(TITLE))?;
+        match reply.status.as_u16() {
+            200 => Ok(Some("the webhook exists".into())),
+            401 | 404 => Err(Error::reauth(
+                "Discord does not know the webhook (it was deleted or its URL is wrong): \
+                 create a new one in the channel's settings (Integrations > Webhooks) and \
+                 run `fitbit-notifier auth discord`",
+            )),
+            _ => Err(http::status_error(TITLE, &reply, "")),
+        }
+    }
+
+    fn endpoint(credentials: &WebhookCredentials) -> Option<(&'static str, url::Url)> {
+        credentials.endpoint()
+    }
+
+    fn describe(_: &WebhookCredentials) -> String {
+        "webhook stored".into()
+    }
+
+    async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         let mut url = webhook_url(&self.webhook, SinkKind::Discord)?;
         url.query_pairs_mut().append_pair("wait", "true");
         let retry = Retry {

@@ -18,14 +18,23 @@ use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
-use super::{Image, Outcome, Outgoing, has_protocol, refuses_the_image, without_image};
+use super::{Image, Outcome, Outgoing, Service, has_protocol, refuses_the_image, without_image};
 use crate::config::{Config, HttpConfig};
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry, SendError};
+use crate::secret::Secret;
 use crate::sinks::post_length;
-use crate::store::credentials::MastodonCredentials;
 
 const TITLE: &str = "Mastodon";
+
+/// A Mastodon account: its instance (the base of every API call) and an access token
+/// with the `write:statuses` scope. Mastodon tokens do not expire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonCredentials {
+    pub instance: Url,
+    pub access_token: Secret,
+}
 
 /// What an instance allows in one post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +204,7 @@ fn length(limits: &Limits, text: &str) -> usize {
     length + text[at..].graphemes(true).count()
 }
 
-pub fn measure(limits: &Limits, text: &str) -> Result<String, String> {
+fn measure(limits: &Limits, text: &str) -> Result<String, String> {
     let length = length(limits, text);
     let max = limits.max_characters;
     if length > max {
@@ -240,12 +249,18 @@ pub struct MastodonSink<'a> {
     credentials: MastodonCredentials,
 }
 
-impl<'a> MastodonSink<'a> {
-    pub fn new(
-        http: &'a reqwest::Client,
-        config: &'a Config,
-        credentials: MastodonCredentials,
-    ) -> Self {
+impl<'a> Service<'a> for MastodonSink<'a> {
+    const NAME: &'static str = "mastodon";
+    const TITLE: &'static str = TITLE;
+    const SETUP: &'static str = "1. On your instance open https://<instance>/settings/applications/new\n   \
+                                 (\"Development\" in the settings sidebar), name the app.\n\
+                                 2. Untick the pre-selected read, write and follow; tick only write:statuses.\n\
+                                 3. Submit, open the app and copy \"Your access token\".";
+
+    type Credentials = MastodonCredentials;
+    type Rule = Limits;
+
+    fn new(http: &'a reqwest::Client, config: &'a Config, credentials: MastodonCredentials) -> Self {
         MastodonSink {
             http,
             config,
@@ -253,10 +268,66 @@ impl<'a> MastodonSink<'a> {
         }
     }
 
+    /// The instance's own limits when the instance is known, else Mastodon's defaults.
+    async fn rule(
+        http: &reqwest::Client,
+        config: &Config,
+        credentials: Option<&MastodonCredentials>,
+    ) -> Limits {
+        match credentials {
+            Some(mastodon) => limits_or_default(http, config, &mastodon.instance).await,
+            None => Limits::default(),
+        }
+    }
+
+    fn measure(limits: &Limits, text: &str) -> Result<String, String> {
+        measure(limits, text)
+    }
+
+    /// `verify_credentials` checks the token without posting.
+    async fn verify(
+        client: &reqwest::Client,
+        config: &Config,
+        stored: &MastodonCredentials,
+    ) -> Result<Option<String>> {
+        let url = instance_endpoint(&stored.instance, "api/v1/accounts/verify_credentials")?;
+        let reply = http::send(
+            || {
+                client
+                    .get(url.clone())
+                    .bearer_auth(stored.access_token.expose())
+            },
+            Retry::idempotent(&config.http),
+        )
+        .await
+        .map_err(|err| err.into_error(TITLE))?;
+        // Doorkeeper checks the token before its scopes: 403 is a valid token that
+        // (rightly) has only write:statuses
+        match reply.status.as_u16() {
+            200 | 403 => Ok(Some("the instance accepts the token".into())),
+            401 => Err(Error::reauth(
+                "Mastodon refused the access token (401): it was revoked or mistyped; \
+                 create a new one and run `fitbit-notifier auth mastodon`",
+            )),
+            _ => Err(http::status_error(TITLE, &reply, &reply.snippet())),
+        }
+    }
+
+    fn endpoint(credentials: &MastodonCredentials) -> Option<(&'static str, Url)> {
+        Some(("the Mastodon instance", credentials.instance.clone()))
+    }
+
+    fn describe(credentials: &MastodonCredentials) -> String {
+        format!(
+            "token for {}",
+            credentials.instance.host_str().unwrap_or("an instance")
+        )
+    }
+
     /// Uploads the image first, when there is one: an upload whose post then fails is not
     /// a post (the next run uploads again; an unattached upload is harmless, and the
     /// Idempotency-Key still makes a repeated status the same one).
-    pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
+    async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         let instance = &self.credentials.instance;
         let media_ids = match post.image {
             Some(image) => self.upload(post, image).await?.into_iter().collect(),
@@ -444,7 +515,7 @@ fn problem_detail(reply: &Reply) -> String {
         .unwrap_or_else(|_| reply.snippet())
 }
 
-pub(super) fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
+fn instance_endpoint(instance: &Url, path: &str) -> Result<Url> {
     http::ensure_private_in_transit(instance, "the Mastodon instance")?;
     http::endpoint(instance, path, "the Mastodon instance")
 }

@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use super::{Outcome, Outgoing, unanswered, webhook_url};
-use crate::config::{Config, SinkKind};
+use super::{Outcome, Outgoing, Service, SinkKind, WebhookCredentials, unanswered, webhook_url};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry};
 use crate::secret::Secret;
@@ -15,7 +15,7 @@ use crate::secret::Secret;
 const TITLE: &str = "Slack";
 
 /// Why Slack gets no image (its incoming-webhook docs describe JSON text and blocks only).
-pub const NO_FILES: &str = "Slack incoming webhooks cannot upload files";
+const NO_FILES: &str = "Slack incoming webhooks cannot upload files";
 
 /// Slack truncates a message's text beyond this many characters; a summary is better
 /// refused than cut.
@@ -24,7 +24,7 @@ const MAX_CHARACTERS: usize = 40_000;
 const NEW_WEBHOOK: &str = "create a new incoming webhook (your Slack app's settings > Incoming Webhooks), \
                            copy its URL and run `fitbit-notifier auth slack`";
 
-pub fn measure(text: &str) -> Result<String, String> {
+fn measure(text: &str) -> Result<String, String> {
     let length = text.chars().count();
     if length > MAX_CHARACTERS {
         let over = length - MAX_CHARACTERS;
@@ -55,16 +55,39 @@ pub struct SlackSink<'a> {
     webhook: Secret,
 }
 
-impl<'a> SlackSink<'a> {
-    pub fn new(http: &'a reqwest::Client, config: &'a Config, webhook: Secret) -> Self {
+impl<'a> Service<'a> for SlackSink<'a> {
+    const NAME: &'static str = "slack";
+    const TITLE: &'static str = TITLE;
+    const SETUP: &'static str = "1. https://api.slack.com/apps > Create New App > From scratch, pick the\n   \
+                                 workspace.\n\
+                                 2. Incoming Webhooks > Activate Incoming Webhooks > Add New Webhook to\n   \
+                                 Workspace, pick the channel, Allow, copy the URL.";
+    const NO_IMAGES: Option<&'static str> = Some(NO_FILES);
+
+    type Credentials = WebhookCredentials;
+    type Rule = ();
+
+    fn new(http: &'a reqwest::Client, config: &'a Config, credentials: WebhookCredentials) -> Self {
         SlackSink {
             http,
             config,
-            webhook,
+            webhook: credentials.webhook_url,
         }
     }
 
-    pub async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
+    fn measure((): &(), text: &str) -> Result<String, String> {
+        measure(text)
+    }
+
+    fn endpoint(credentials: &WebhookCredentials) -> Option<(&'static str, url::Url)> {
+        credentials.endpoint()
+    }
+
+    fn describe(_: &WebhookCredentials) -> String {
+        "webhook stored".into()
+    }
+
+    async fn post(&self, post: &Outgoing<'_>) -> Result<Outcome> {
         let url = webhook_url(&self.webhook, SinkKind::Slack)?;
         if post.image.is_some() {
             // not a warning: this is how Slack always is, and it would repeat every week

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::error::{Error, Result};
 
@@ -31,19 +31,71 @@ const LOCK_POLL: Duration = Duration::from_millis(25);
 /// Parses TOML, turning a failure into a configuration error that names
 /// `path:line:column` and what is wrong, on one line.
 pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
-    toml::from_str(text).map_err(|err| {
-        let location = err
-            .span()
-            .map(|span| {
-                let (line, column) = line_and_column(text, span.start);
-                format!("{}:{line}:{column}", path.display())
-            })
-            .unwrap_or_else(|| path.display().to_string());
-        // the message can quote the offending value (`invalid type: string "…"`), which in
-        // the credentials file is a token or a webhook URL: it is named, never shown
-        let what = without_quoted_strings(err.message().trim()).replace('\n', " ");
-        Error::config(format!("{location}: {what}; fix the file and run again"))
-    })
+    toml::from_str(text).map_err(|err| located(path, text, &err))
+}
+
+/// The table `name` of a TOML document read as `T` (`None` when there is none), every
+/// other key skipped; an error in it is located in the document as [`parse_toml`]'s are.
+pub fn parse_table<T: DeserializeOwned>(path: &Path, text: &str, name: &str) -> Result<Option<T>> {
+    toml::de::Deserializer::parse(text)
+        .and_then(|document| {
+            TableNamed {
+                name,
+                table: PhantomData,
+            }
+            .deserialize(document)
+        })
+        .map_err(|err| located(path, text, &err))
+}
+
+/// A TOML error as a configuration error that names `path:line:column`.
+fn located(path: &Path, text: &str, err: &toml::de::Error) -> Error {
+    let location = err
+        .span()
+        .map(|span| {
+            let (line, column) = line_and_column(text, span.start);
+            format!("{}:{line}:{column}", path.display())
+        })
+        .unwrap_or_else(|| path.display().to_string());
+    // the message can quote the offending value (`invalid type: string "…"`), which in
+    // the credentials file is a token or a webhook URL: it is named, never shown
+    let what = without_quoted_strings(err.message().trim()).replace('\n', " ");
+    Error::config(format!("{location}: {what}; fix the file and run again"))
+}
+
+/// Reads one table of a document, skipping the others, with the document's own
+/// deserializer: an error keeps its place in the text.
+struct TableNamed<'a, T> {
+    name: &'a str,
+    table: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for TableNamed<'_, T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, document: D) -> Result<Option<T>, D::Error> {
+        document.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for TableNamed<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a TOML document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut document: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(key) = document.next_key::<String>()? {
+            if key == self.name {
+                found = Some(document.next_value()?);
+            } else {
+                document.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// `message` with every `string "…"` that serde quotes replaced by `a string`.
@@ -254,8 +306,17 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
 
     /// Reads the file without the lock; a missing file reads as the default value.
     pub fn load(&self) -> Result<T> {
+        match self.load_text()? {
+            Some(text) => parse_toml(&self.path, &text),
+            None => Ok(T::default()),
+        }
+    }
+
+    /// The file's text, read without the lock and checked like [`TomlStore::load`]'s;
+    /// `None` when there is no file.
+    pub fn load_text(&self) -> Result<Option<String>> {
         let Some(mut file) = open_own(&self.path, OpenOptions::new().read(true))? else {
-            return Ok(T::default());
+            return Ok(None);
         };
         let mut text = String::new();
         io::Read::read_to_string(&mut file, &mut text)
@@ -263,7 +324,7 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
         if self.private {
             ensure_private(&self.path)?;
         }
-        parse_toml(&self.path, &text)
+        Ok(Some(text))
     }
 
     /// Takes the exclusive lock, waiting at most [`LOCK_WAIT`] for another process to finish.

@@ -11,17 +11,18 @@ use crate::context::{Context, block_on};
 use crate::output::outln;
 
 use crate::cli::AuthBlueskyArgs;
-use crate::config::SinkKind;
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::sinks;
-use crate::store::credentials::{self, BlueskyCredentials};
+use crate::sinks::SinkKind;
+use crate::sinks::bluesky::BlueskyCredentials;
+use crate::store::credentials;
 
 pub fn run(config_file: Option<&Path>, args: &AuthBlueskyArgs) -> Result<()> {
     let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
-    store.load()?;
+    sinks::load_credentials(&env.paths)?;
     let given = match &args.handle {
         Some(handle) => handle.clone(),
         None => prompt::line("Bluesky handle (such as alice.bsky.social)")?,
@@ -42,10 +43,7 @@ pub fn run(config_file: Option<&Path>, args: &AuthBlueskyArgs) -> Result<()> {
     let session = block_on(async {
         Ok(sinks::create_session(&env.client, &env.config, &credentials).await?)
     })?;
-    store.update(|stored| {
-        stored.bluesky = Some(credentials);
-        Ok(())
-    })?;
+    store.update(|stored| sinks::keep(stored, SinkKind::Bluesky, &credentials))?;
     outln!(
         "Signed in to Bluesky as @{} ({}); stored the handle and app password in {}.",
         session.handle,

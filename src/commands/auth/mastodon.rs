@@ -14,16 +14,17 @@ use crate::context::{Context, block_on};
 use crate::output::outln;
 
 use crate::cli::AuthMastodonArgs;
-use crate::config::SinkKind;
 use crate::error::{Error, Kind};
 use crate::sinks;
-use crate::store::credentials::{self, MastodonCredentials};
+use crate::sinks::SinkKind;
+use crate::sinks::mastodon::MastodonCredentials;
+use crate::store::credentials;
 
 pub fn run(config_file: Option<&Path>, args: &AuthMastodonArgs) -> Result<()> {
     let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
-    store.load()?;
+    sinks::load_credentials(&env.paths)?;
     let given = match &args.instance {
         Some(instance) => instance.clone(),
         None => prompt::line("Mastodon instance (such as https://mastodon.social)")?,
@@ -31,13 +32,11 @@ pub fn run(config_file: Option<&Path>, args: &AuthMastodonArgs) -> Result<()> {
     let instance = instance_url(&given)?;
     check_instance(&env, &instance)?;
     let access_token = prompt::secret("MASTODON_ACCESS_TOKEN", "Mastodon access token")?;
-    store.update(|stored| {
-        stored.mastodon = Some(MastodonCredentials {
-            instance,
-            access_token,
-        });
-        Ok(())
-    })?;
+    let credentials = MastodonCredentials {
+        instance,
+        access_token,
+    };
+    store.update(|stored| sinks::keep(stored, SinkKind::Mastodon, &credentials))?;
     outln!(
         "Stored the Mastodon instance and access token in {}; the first post checks the token.",
         store.path().display()

@@ -11,28 +11,20 @@ use super::prompt;
 use crate::context::Context;
 use crate::output::outln;
 
-use crate::config::SinkKind;
 use crate::error::Error;
-use crate::sinks;
-use crate::store::credentials::{self, Credentials, WebhookCredentials};
+use crate::sinks::SinkKind;
+use crate::sinks::{self, WebhookCredentials};
+use crate::store::credentials;
 
-pub fn run(
-    config_file: Option<&Path>,
-    kind: SinkKind,
-    env_var: &str,
-    slot: fn(&mut Credentials) -> &mut Option<WebhookCredentials>,
-) -> Result<()> {
+pub fn run(config_file: Option<&Path>, kind: SinkKind, env_var: &str) -> Result<()> {
     let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
-    store.load()?;
+    sinks::load_credentials(&env.paths)?;
     let what = format!("{} webhook URL", kind.title());
     let webhook_url = prompt::secret(env_var, &what)?;
     sinks::webhook_url(&webhook_url, kind).map_err(|err| Error::other(err.to_string()))?;
-    store.update(|stored| {
-        *slot(stored) = Some(WebhookCredentials { webhook_url });
-        Ok(())
-    })?;
+    store.update(|stored| sinks::keep(stored, kind, &WebhookCredentials { webhook_url }))?;
     outln!(
         "Stored the {what} in {}; the first post checks it.",
         store.path().display()

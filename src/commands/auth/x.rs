@@ -10,14 +10,15 @@ use crate::context::{Context, block_on};
 use crate::output::outln;
 
 use crate::error::Error;
-use crate::sinks::x::{self, AppKeys, UserToken};
-use crate::store::credentials::{self, XCredentials};
+use crate::sinks::x::{self, AppKeys, UserToken, XCredentials};
+use crate::sinks::{self, SinkKind};
+use crate::store::credentials;
 
 pub fn run(config_file: Option<&Path>, pin: bool) -> Result<()> {
     let env = Context::load(config_file)?;
     let store = credentials::store(&env.paths);
     // a malformed or unsafe credentials file is reported before anything is asked for
-    store.load()?;
+    sinks::load_credentials(&env.paths)?;
     let app = AppKeys {
         api_key: prompt::secret("X_API_KEY", "X API key")?,
         api_secret: prompt::secret("X_API_SECRET", "X API key secret")?,
@@ -40,10 +41,7 @@ pub fn run(config_file: Option<&Path>, pin: bool) -> Result<()> {
         access_token,
         access_token_secret,
     };
-    store.update(|stored| {
-        stored.x = Some(keys);
-        Ok(())
-    })?;
+    store.update(|stored| sinks::keep(stored, SinkKind::X, &keys))?;
     outln!("Stored the X keys in {}.", store.path().display())?;
     // GET /2/users/me would check them, but X bills it as a user read ($0.010)
     outln!(

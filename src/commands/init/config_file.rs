@@ -5,8 +5,9 @@
 use anyhow::Result;
 
 use super::Wizard;
-use crate::config::{SinkKind, load};
+use crate::config::load;
 use crate::error::Error;
+use crate::sinks::SinkKind;
 use crate::store::write_atomic;
 
 pub fn step(wizard: &Wizard) -> Result<()> {
@@ -73,10 +74,8 @@ fn sinks(wizard: &Wizard) -> Result<Vec<SinkKind>> {
         return Ok(vec![SinkKind::X]);
     }
     loop {
-        let answer = ask.text(
-            "Sinks (x, mastodon, bluesky, discord, slack) (x)",
-            "--sinks",
-        )?;
+        let names = SinkKind::NAMES.join(", ");
+        let answer = ask.text(&format!("Sinks ({names}) (x)"), "--sinks")?;
         let answer = if answer.trim().is_empty() {
             "x".to_string()
         } else {
@@ -88,7 +87,7 @@ fn sinks(wizard: &Wizard) -> Result<Vec<SinkKind>> {
             .collect();
         match parsed {
             Some(kinds) if !kinds.is_empty() => return Ok(kinds),
-            _ => ask.say("  name sinks from: x, mastodon, bluesky, discord, slack"),
+            _ => ask.say(&format!("  name sinks from: {names}")),
         }
     }
 }

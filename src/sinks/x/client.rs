@@ -18,7 +18,7 @@ use crate::config::{Config, HttpConfig};
 use crate::error::{Error, Result};
 use crate::net::http::{self, Reply, Retry, SendError};
 use crate::sinks::post_length;
-use crate::store::credentials::XCredentials;
+use super::XCredentials;
 
 pub(super) const SERVICE: &str = "X";
 

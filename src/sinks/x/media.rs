@@ -14,7 +14,7 @@ use super::sign::*;
 use crate::error::Result;
 use crate::net::http::{self, Reply, Retry};
 use crate::sinks::{Image, Outgoing, refuses_the_image, without_image};
-use crate::store::credentials::XCredentials;
+use super::XCredentials;
 
 /// `metadata.alt_text.text`: "Max length: 1000 characters" (POST /2/media/metadata,
 /// docs.x.com/x-api/media/create-media-metadata).

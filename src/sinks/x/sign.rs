@@ -9,7 +9,7 @@ use url::Url;
 use super::media::MediaId;
 use super::pin::*;
 use crate::sinks::Image;
-use crate::store::credentials::XCredentials;
+use super::XCredentials;
 
 pub(super) type Params<'a> = OAuthParameters<'a, DefaultSM>;
 pub(super) type SignedRequest<'a> =
