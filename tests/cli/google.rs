@@ -12,13 +12,11 @@ use test_case::test_case;
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::harness::{
-    AuthRun, Issued, assert_one_line_error, browse, form, form_has, stderr_of, stdout_of,
-};
+use crate::harness::{AuthRun, Issued, assert_one_line_error, browse, form, form_has, stderr_of};
 use crate::mocks::google::{
-    ACTIVITY, ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, HEALTH_METRICS, LIST, NEW_TOKEN,
-    NUTRITION, OLD_TOKEN, RECONCILE, REFRESH_TOKEN, SETTINGS, SLEEP, day_filter,
-    expired_credentials, fixture, fixture_path, list_mock, token_body, valid_credentials,
+    ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, LIST, NEW_TOKEN, OLD_TOKEN, RECONCILE,
+    REFRESH_TOKEN, day_filter, expired_credentials, fixture, fixture_path, list_mock, token_body,
+    valid_credentials,
 };
 use crate::mocks::{Fault, FaultKind};
 use crate::providers::Provider::Google;
@@ -592,88 +590,55 @@ pub(crate) fn redirect(run: &AuthRun, state: &str) -> String {
     ])
 }
 
-/// Starts `auth google <args>` (see [`AuthRun::start`]).
-pub(crate) fn auth_google(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)]) -> AuthRun {
-    AuthRun::start(env, &[&["auth", "google"], args].concat(), extra_env)
-}
-
-fn client_file_args() -> Vec<String> {
-    vec![
-        "--client-secret-file".into(),
-        fixture_path("client_secret_desktop.json")
-            .display()
-            .to_string(),
-    ]
-}
-
-#[tokio::test]
-async fn auth_in_the_browser_stores_tokens_and_checks_the_account() {
-    let (env, server) = Google.setup("").await;
+/// The code exchange granting `granted`, and the settings read once with the new token:
+/// what a consent needs. Returns what the authorize URL is to promise.
+pub(crate) async fn mount_consent(server: &MockServer, granted: &[&str]) -> Arc<Mutex<Issued>> {
     let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
-    mount_settings(&server, NEW_TOKEN, 1).await;
-    let args = client_file_args();
-    let run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
+    mount_code_exchange(server, issued.clone(), &granted.join(" ")).await;
+    mount_settings(server, NEW_TOKEN, 1).await;
+    issued
+}
 
-    assert_eq!(run.url.path(), "/o/oauth2/v2/auth");
-    assert_eq!(run.param("client_id"), CLIENT_ID);
-    assert_eq!(run.param("scope"), ALL_SCOPES.join(" "));
-    assert_eq!(run.param("access_type"), "offline");
-    assert_eq!(run.param("prompt"), "consent");
-    assert_eq!(run.param("response_type"), "code");
-    assert_eq!(run.param("code_challenge_method"), "S256");
-    assert!(run.param("redirect_uri").starts_with("http://127.0.0.1:"));
-    run.issue(&issued);
+/// Where `auth google` finds the OAuth client.
+#[derive(Clone, Copy)]
+pub(crate) enum Client {
+    /// `--client-secret-file` with the desktop client's file.
+    File,
+    /// `GOOGLE_CLIENT_ID` and `GOOGLE_CLIENT_SECRET`.
+    Environment,
+}
 
-    // a favicon request does not count as the redirect
-    let favicon = format!("{}favicon.ico", run.param("redirect_uri"));
-    assert_eq!(browse(&favicon).0, 404);
-    let (status, page) = browse(&redirect(&run, &run.param("state")));
-    assert_eq!(status, 200);
-    assert!(page.contains("You can close this tab"), "{page}");
-
-    let printed_url = run.url.to_string();
-    let output = run.finish();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(stdout_of(&output).contains("Google Health account time zone: Europe/Berlin"));
-    let saved = env.read_credentials();
-    for expected in [
-        NEW_TOKEN,
-        REFRESH_TOKEN,
-        CLIENT_ID,
-        CLIENT_SECRET,
-        NUTRITION,
-    ] {
-        assert!(saved.contains(expected), "{expected} not in {saved}");
-    }
-    assert_eq!(env.credentials_mode(), 0o600);
-    let state = fs::read_to_string(env.state_path()).unwrap();
-    assert!(state.contains("Europe/Berlin"), "{state}");
-    let opened = fs::read_to_string(env.home().join("opened-url")).unwrap();
-    assert_eq!(opened.trim(), printed_url);
-    assert!(
-        !stderr_of(&output).contains("warn"),
-        "{}",
-        stderr_of(&output)
-    );
+/// Starts `auth google <args>` with the client from `client` (see [`AuthRun::start`]).
+pub(crate) fn auth_google(
+    env: &TestEnv,
+    client: Client,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> AuthRun {
+    let file = fixture_path("client_secret_desktop.json");
+    let file = file.to_str().unwrap();
+    let (client_args, client_env): (&[&str], &[(&str, &str)]) = match client {
+        Client::File => (&["--client-secret-file", file], &[]),
+        Client::Environment => (
+            &[],
+            &[
+                ("GOOGLE_CLIENT_ID", CLIENT_ID),
+                ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
+            ],
+        ),
+    };
+    AuthRun::start(
+        env,
+        &[&["auth", "google"], client_args, args].concat(),
+        &[client_env, extra_env].concat(),
+    )
 }
 
 #[tokio::test]
 async fn auth_ignores_redirects_without_its_state_and_takes_the_real_one() {
     let (env, server) = Google.setup("").await;
-    let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
-    mount_settings(&server, NEW_TOKEN, 1).await;
-    let args = client_file_args();
-    let run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
+    let issued = mount_consent(&server, &ALL_SCOPES).await;
+    let run = auth_google(&env, Client::File, &[], &[]);
     run.issue(&issued);
     // a request without state, whose text carries terminal escape sequences, then one
     // with another state: each is answered and ignored
@@ -707,31 +672,51 @@ async fn auth_ignores_redirects_without_its_state_and_takes_the_real_one() {
     assert!(env.read_credentials().contains(NEW_TOKEN));
 }
 
-#[tokio::test]
-async fn auth_prints_a_providers_error_without_its_escape_sequences() {
-    let (env, server) = Google.setup("").await;
-    Google.forbid_token_requests(&server).await;
-    let args = client_file_args();
-    let run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
+/// The provider's error, whose text carries terminal escape sequences, comes back.
+fn refuse_with_escapes(run: &mut AuthRun) {
     let (status, _) = browse(&run.redirect(&[
         ("state", &run.param("state")),
         ("error", "access_denied\x1b]0;owned\x07"),
         ("error_description", "\x1b[2J\x1b[31mdenied\r\nby the user"),
     ]));
     assert_eq!(status, 400);
+}
+
+/// An address from an earlier run is pasted.
+fn paste_another_state(run: &mut AuthRun) {
+    let pasted = redirect(run, "stale-state");
+    run.paste(&pasted);
+}
+
+/// The browser never comes back.
+fn wait(_: &mut AuthRun) {}
+
+/// (what `auth google` is given, what happens, what the error says): exit 1, no token
+/// request, nothing stored, no escape sequence printed.
+#[test_case(&[], &[], refuse_with_escapes, &["access_denied ]0;owned", "denied by the user"] ; "the provider's error, printed without its escape sequences")]
+#[test_case(&["--no-browser"], &[], paste_another_state, &["state does not match"] ; "a pasted address with another state")]
+#[test_case(&[], &[("FITBIT_NOTIFIER_AUTH_TIMEOUT", "1")], wait, &["no answer from the browser within 1s"] ; "the browser never returns")]
+#[tokio::test]
+async fn auth_that_gets_no_code_is_1_and_stores_nothing(
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+    act: fn(&mut AuthRun),
+    says: &[&str],
+) {
+    let (env, server) = Google.setup("").await;
+    Google.forbid_token_requests(&server).await;
+    let mut run = auth_google(&env, Client::File, args, extra_env);
+    act(&mut run);
     let output = run.finish();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
+    for phrase in says {
+        assert!(stderr.contains(phrase), "{phrase:?} not in {stderr}");
+    }
     assert!(
         !stderr.contains('\x1b') && !stderr.contains('\x07'),
         "{stderr:?}"
     );
-    assert!(stderr.contains("access_denied ]0;owned"), "{stderr}");
-    assert!(stderr.contains("denied by the user"), "{stderr}");
     assert!(env.read_credentials().is_empty());
 }
 
@@ -747,12 +732,7 @@ fn cpu_ticks(pid: u32) -> u64 {
 async fn auth_out_of_descriptors_waits_without_spinning() {
     let (env, server) = Google.setup("").await;
     Google.forbid_token_requests(&server).await;
-    let args = client_file_args();
-    let run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
+    let run = auth_google(&env, Client::File, &[], &[]);
     let pid = run.pid();
     // the waiting process may open no further descriptor: every accept fails (EMFILE)
     let open = fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count() as u64;
@@ -790,70 +770,20 @@ async fn auth_out_of_descriptors_waits_without_spinning() {
     run.kill();
 }
 
-#[tokio::test]
-async fn auth_gives_up_with_a_clear_message_when_the_browser_never_returns() {
-    let (env, server) = Google.setup("").await;
-    Google.forbid_token_requests(&server).await;
-    let args = client_file_args();
-    let run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[("FITBIT_NOTIFIER_AUTH_TIMEOUT", "1")],
-    );
-    let output = run.finish();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr_of(&output).contains("no answer from the browser within 1s"),
-        "{}",
-        stderr_of(&output)
-    );
-}
-
-#[tokio::test]
-async fn auth_without_a_browser_reads_the_pasted_address() {
-    let (env, server) = Google.setup("").await;
-    let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
-    mount_settings(&server, NEW_TOKEN, 1).await;
-    let mut run = auth_google(
-        &env,
-        &["--no-browser"],
-        &[
-            ("GOOGLE_CLIENT_ID", CLIENT_ID),
-            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
-        ],
-    );
-    run.issue(&issued);
-    let pasted = redirect(&run, &run.param("state"));
-    run.paste(&pasted);
-    let output = run.finish();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(env.read_credentials().contains(NEW_TOKEN));
-    assert!(
-        !env.home().join("opened-url").exists(),
-        "--no-browser opened a browser"
-    );
-}
-
 /// The browser opener (and any browser it starts) does not inherit the client secret
 /// or any other secret the tool reads from the environment.
 #[tokio::test]
 async fn the_browser_opener_gets_no_secret_from_the_environment() {
     let (env, server) = Google.setup("").await;
-    let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
-    mount_settings(&server, NEW_TOKEN, 1).await;
+    let issued = mount_consent(&server, &ALL_SCOPES).await;
     let run = auth_google(
         &env,
+        Client::Environment,
         &[],
-        &[
-            ("GOOGLE_CLIENT_ID", CLIENT_ID),
-            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
-            (
-                "SLACK_WEBHOOK_URL",
-                "https://hooks.slack.com/services/T/B/slack-secret-env",
-            ),
-        ],
+        &[(
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T/B/slack-secret-env",
+        )],
     );
     run.issue(&issued);
     let (status, _) = browse(&redirect(&run, &run.param("state")));
@@ -876,82 +806,22 @@ async fn the_browser_opener_gets_no_secret_from_the_environment() {
     }
 }
 
+/// Runs `auth google --no-browser` with the client file, pastes the bare code, and
+/// returns what it printed.
+fn paste_the_bare_code(env: &TestEnv, issued: &Arc<Mutex<Issued>>) -> std::process::Output {
+    let mut run = auth_google(env, Client::File, &["--no-browser"], &[]);
+    run.issue(issued);
+    run.paste(CODE);
+    run.finish()
+}
+
 #[tokio::test]
 async fn auth_without_a_browser_accepts_the_bare_code() {
     let (env, server) = Google.setup("").await;
-    let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
-    mount_settings(&server, NEW_TOKEN, 1).await;
-    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
-    run.issue(&issued);
-    run.paste(CODE);
-    let output = run.finish();
+    let issued = mount_consent(&server, &ALL_SCOPES).await;
+    let output = paste_the_bare_code(&env, &issued);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(env.read_credentials().contains(REFRESH_TOKEN));
-}
-
-#[tokio::test]
-async fn auth_without_a_browser_refuses_a_pasted_address_with_another_state() {
-    let (env, server) = Google.setup("").await;
-    Google.forbid_token_requests(&server).await;
-    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
-    let pasted = redirect(&run, "stale-state");
-    run.paste(&pasted);
-    let output = run.finish();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr_of(&output).contains("state does not match"));
-}
-
-#[tokio::test]
-async fn auth_warns_precisely_about_unticked_scopes() {
-    let (env, server) = Google.setup("").await;
-    let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(
-        &server,
-        issued.clone(),
-        &[ACTIVITY, SLEEP, SETTINGS].join(" "),
-    )
-    .await;
-    mount_settings(&server, NEW_TOKEN, 1).await;
-    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
-    run.issue(&issued);
-    run.paste(CODE);
-    let output = run.finish();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains(&format!(
-            "({NUTRITION}) was not granted, so water will be missing"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "({HEALTH_METRICS}) was not granted, so weight, body fat and resting heart rate will be missing"
-        )),
-        "{stderr}"
-    );
-    assert!(!stderr.contains(ACTIVITY), "{stderr}");
-    let saved = env.read_credentials();
-    assert!(
-        !saved.contains(NUTRITION),
-        "granted scopes are stored: {saved}"
-    );
 }
 
 #[tokio::test]
@@ -963,42 +833,8 @@ async fn auth_for_an_account_without_google_health_is_77_and_keeps_the_tokens() 
         .respond_with(ResponseTemplate::new(400).set_body_json(fixture("account_not_linked.json")))
         .mount(&server)
         .await;
-    let args = [client_file_args(), vec!["--no-browser".into()]].concat();
-    let mut run = auth_google(
-        &env,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
-    run.issue(&issued);
-    run.paste(CODE);
-    let output = run.finish();
+    let output = paste_the_bare_code(&env, &issued);
     assert_eq!(output.status.code(), Some(77));
     assert!(stderr_of(&output).contains("Fitbit app"));
     assert!(env.read_credentials().contains(REFRESH_TOKEN));
-}
-
-#[test]
-fn auth_refuses_a_web_client_and_a_missing_client() {
-    let env = TestEnv::new();
-    env.cmd()
-        .args(["auth", "google", "--client-secret-file"])
-        .arg(fixture_path("client_secret_web.json"))
-        .write_stdin("")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains("Desktop app"));
-    // no file, no environment and no terminal to prompt on
-    env.cmd()
-        .args(["auth", "google", "--no-browser"])
-        .write_stdin("")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains("GOOGLE_CLIENT_ID"));
-    env.cmd()
-        .args(["auth", "google"])
-        .env("GOOGLE_CLIENT_ID", CLIENT_ID)
-        .write_stdin("")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains("GOOGLE_CLIENT_SECRET"));
 }

@@ -22,6 +22,7 @@ mod google;
 mod init;
 mod monitoring;
 mod notify;
+mod oauth;
 mod one_sink;
 mod providers;
 mod pty;

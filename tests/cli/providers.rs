@@ -39,7 +39,7 @@ pub(crate) enum Data {
 
 impl Provider {
     /// As in `auth <name>`.
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Google => "google",
             Fitbit => "fitbit",
@@ -144,7 +144,7 @@ impl Provider {
         }
     }
 
-    fn new_token(self) -> String {
+    pub(crate) fn new_token(self) -> String {
         match self {
             Google => gmock::NEW_TOKEN.into(),
             Fitbit => fitbit::access_token(1),
@@ -160,7 +160,7 @@ impl Provider {
         }
     }
 
-    fn refreshed_refresh_token(self) -> String {
+    pub(crate) fn refreshed_refresh_token(self) -> String {
         match self {
             Google => gmock::REFRESH_TOKEN.into(),
             Fitbit => fitbit::refresh_token(1),
@@ -218,7 +218,7 @@ impl Provider {
     }
 
     /// The account's zone, which the mock's profile or settings answer.
-    fn zone(self) -> &'static str {
+    pub(crate) fn zone(self) -> &'static str {
         match self {
             Google => "Europe/Berlin",
             Fitbit => "Europe/London",

@@ -3,18 +3,17 @@
 //! token, secret and key value it handled.
 
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::google::{
-    CODE, auth_google, invalid_grant, mount_code_exchange, mount_refresh, mount_settings, redirect,
+    CODE, Client, auth_google, invalid_grant, mount_consent, mount_refresh, redirect,
 };
-use crate::harness::{Issued, form, form_has};
+use crate::harness::{form, form_has};
 use crate::mocks::google::{
-    ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, NEW_TOKEN, REFRESH_TOKEN, token_body,
+    ALL_SCOPES, CLIENT_SECRET, DAY, Day, NEW_TOKEN, REFRESH_TOKEN, token_body,
 };
 use crate::mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
 use crate::support::TestEnv;
@@ -80,17 +79,8 @@ async fn no_command_prints_a_token_secret_or_key() {
         output,
     });
 
-    let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(&google, issued.clone(), &ALL_SCOPES.join(" ")).await;
-    mount_settings(&google, NEW_TOKEN, 1).await;
-    let mut auth = auth_google(
-        &env,
-        &["--no-browser", "-vv"],
-        &[
-            ("GOOGLE_CLIENT_ID", CLIENT_ID),
-            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
-        ],
-    );
+    let issued = mount_consent(&google, &ALL_SCOPES).await;
+    let mut auth = auth_google(&env, Client::Environment, &["--no-browser", "-vv"], &[]);
     auth.issue(&issued);
     let pasted = redirect(&auth, &auth.param("state"));
     auth.paste(&pasted);
