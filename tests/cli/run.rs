@@ -11,9 +11,7 @@ use crate::harness::{expected_message, stderr_of, stdout_of};
 use crate::mocks::google::{
     DAY, Day, OLD_TOKEN, REFRESH_TOKEN, expired_credentials, valid_credentials,
 };
-use crate::mocks::x::{
-    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
-};
+use crate::mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
 use crate::mocks::{Grant, SingleUseTokens};
 use crate::providers::Provider::Google;
 use crate::support::TestEnv;
@@ -112,51 +110,6 @@ pub(crate) async fn data_requests(google: &MockServer) -> usize {
 }
 
 #[tokio::test]
-async fn dry_run_prints_the_messages_exactly_and_posts_and_records_nothing() {
-    let s = setup(Day::standard()).await;
-    let output = run(&s, &["run", "--date", DAY, "--dry-run"]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(
-        stdout_of(&output),
-        format!("{}\n---\n{}\n", activity_en(), sleep_en())
-    );
-    assert!(s.x.posts().await.is_empty());
-    assert!(ledger(&s.env, "x").is_empty());
-}
-
-#[tokio::test]
-async fn run_posts_both_messages_in_order_and_a_rerun_posts_and_fetches_nothing() {
-    let s = setup(Day::standard()).await;
-    s.x.answer_posts(created(), None).await;
-    let output = run(&s, &["run", "--date", DAY]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(stdout_of(&output), "", "a successful run is silent");
-    assert_eq!(stderr_of(&output), "", "a successful run is silent");
-    assert_eq!(
-        posted_texts(&s.x.posts().await),
-        [activity_en(), sleep_en()]
-    );
-    let ledger = ledger(&s.env, "x");
-    assert_eq!(ledger["activity"]["id"].as_str(), Some(POST_ID));
-    assert_eq!(ledger["sleep"]["id"].as_str(), Some(POST_ID));
-
-    let fetched = data_requests(&s.google).await;
-    let again = run(&s, &["-v", "run", "--date", DAY]);
-    assert!(again.status.success(), "{}", stderr_of(&again));
-    assert!(
-        stderr_of(&again).contains("already posted"),
-        "{}",
-        stderr_of(&again)
-    );
-    assert_eq!(s.x.posts().await.len(), 2, "nothing posted twice");
-    assert_eq!(
-        data_requests(&s.google).await,
-        fetched,
-        "nothing fetched again"
-    );
-}
-
-#[tokio::test]
 async fn after_a_partial_failure_a_rerun_posts_only_the_missing_message() {
     let s = setup(Day::standard()).await;
     s.x.answer_posts(created(), Some(1)).await;
@@ -202,19 +155,6 @@ async fn a_duplicate_answer_counts_as_posted_for_run_but_fails_an_explicit_tweet
         stderr_of(&tweet).contains("duplicate"),
         "{}",
         stderr_of(&tweet)
-    );
-}
-
-#[tokio::test]
-async fn tweet_date_posts_the_day_even_when_the_ledger_has_it() {
-    let s = setup(Day::standard()).await;
-    s.x.answer_posts(created(), None).await;
-    assert!(run(&s, &["run", "--date", DAY]).status.success());
-    let output = run(&s, &["tweet", "--date", DAY]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(
-        posted_texts(&s.x.posts().await),
-        [activity_en(), sleep_en(), activity_en(), sleep_en()]
     );
 }
 
@@ -280,15 +220,6 @@ async fn a_moved_zone_puts_the_sync_gate_at_the_new_midnight() {
         state.contains("account_timezone = \"Europe/Berlin\""),
         "{state}"
     );
-}
-
-#[tokio::test]
-async fn force_posts_again_what_the_ledger_has() {
-    let s = setup(Day::standard()).await;
-    s.x.answer_posts(created(), None).await;
-    assert!(run(&s, &["run", "--date", DAY]).status.success());
-    assert!(run(&s, &["run", "--date", DAY, "--force"]).status.success());
-    assert_eq!(s.x.posts().await.len(), 4);
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Message templates: `config` checks them before any run.
+//! Message templates: `config` checks them before any run (a syntax error is a row of
+//! the table of configs it cannot use, in `config.rs`).
 
 use predicates::prelude::*;
 
@@ -13,21 +14,6 @@ fn an_unknown_placeholder_is_78_naming_the_template_and_the_placeholder() {
             predicate::str::contains(env.config_path().to_str().unwrap()),
         ),
     );
-}
-
-#[test]
-fn a_syntax_error_is_78_naming_the_template_and_its_line() {
-    let env = TestEnv::new();
-    env.write_config(
-        "[templates]\nactivity = \"\"\"\nSteps: {{ steps }}\nWater: {{ water }\n\"\"\"\n",
-    );
-    env.cmd()
-        .arg("config")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains(
-            "templates.activity line 2: syntax error",
-        ));
 }
 
 #[test]
