@@ -1,6 +1,7 @@
 //! Posting to X: `auth x` and `tweet` against a loopback mock of X that recomputes the
 //! OAuth 1.0a signature of every request it receives and answers 401 to a wrong one.
 
+use std::collections::BTreeSet;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,21 @@ fn env_with_api_base(api_base: &str, timeout_seconds: u64) -> TestEnv {
 
 fn assert_no_secret(output: &Output) {
     harness::assert_no_secret(output, &SECRETS);
+}
+
+/// A mock X answering posts with `answers` in turn (each `times` times when given), and
+/// a home whose config points at it, `timeout` seconds a request, with the keys stored.
+async fn x_with_keys(
+    answers: Vec<(ResponseTemplate, Option<u64>)>,
+    timeout: u64,
+) -> (MockX, TestEnv) {
+    let x = MockX::start().await;
+    for (answer, times) in answers {
+        x.answer_posts(answer, times).await;
+    }
+    let env = x.env(timeout);
+    store_keys(&env);
+    (x, env)
 }
 
 /// `auth x` with all four values in the environment, as a user would run it.
@@ -121,10 +137,7 @@ fn auth_x_refuses_a_missing_value_and_stores_nothing() {
 
 #[tokio::test]
 async fn tweet_posts_once_with_a_signature_x_accepts() {
-    let x = MockX::start().await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(created(), None)], 5).await;
     let text = "2026-11-25: 歩数 8,532歩 / 睡眠 7時間12分";
     let output = env
         .cmd()
@@ -150,10 +163,7 @@ async fn tweet_posts_once_with_a_signature_x_accepts() {
 
 #[tokio::test]
 async fn tweet_reads_the_text_from_standard_input() {
-    let x = MockX::start().await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(created(), None)], 5).await;
     env.cmd()
         .args(["tweet", "--text", "-"])
         .write_stdin("Steps: 8,532\nSleep: 7h 12m\n")
@@ -200,10 +210,7 @@ async fn dry_run_shows_the_weighted_length_and_sends_nothing() {
 
 #[tokio::test]
 async fn an_over_length_text_is_refused_before_any_request() {
-    let x = MockX::start().await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(created(), None)], 5).await;
     env.cmd()
         .args(["tweet", "--text", &"あ".repeat(141)])
         .assert()
@@ -236,10 +243,7 @@ fn rate_limited_for_hours() -> ResponseTemplate {
 #[test_case(refused(400, json!({"errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"})), 1, "One or more parameters" ; "400")]
 #[tokio::test]
 async fn every_refusal_exits_with_what_to_do(response: ResponseTemplate, code: i32, message: &str) {
-    let x = MockX::start().await;
-    x.answer_posts(response, None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(response, None)], 5).await;
     let started = Instant::now();
     let output = env
         .cmd()
@@ -255,77 +259,48 @@ async fn every_refusal_exits_with_what_to_do(response: ResponseTemplate, code: i
     assert!(started.elapsed() < Duration::from_secs(3), "{message}");
 }
 
-#[tokio::test]
-async fn server_errors_are_retried_then_exit_75() {
-    let x = MockX::start().await;
-    x.answer_posts(ResponseTemplate::new(503), None).await;
-    let env = x.env(5);
-    store_keys(&env);
-    env.cmd()
-        .args(["tweet", "--text", "hello"])
-        .assert()
-        .code(75)
-        .stderr(predicate::str::contains("server error (503"));
-    assert_eq!(x.posts().await.len(), 3);
+fn resets_in_a_second() -> ResponseTemplate {
+    ResponseTemplate::new(429)
+        .insert_header("x-rate-limit-remaining", "0")
+        .insert_header("x-rate-limit-reset", (now() + 1).to_string().as_str())
 }
 
+/// (X's answers in turn, the request timeout, the exit status, what it prints, the posts
+/// X received): `tweet --text` sends again only what cannot have been posted, each
+/// time with a fresh nonce.
+#[test_case(vec![(ResponseTemplate::new(503), None)], 5, 75, "server error (503", 3 ; "server errors are retried, then 75")]
+#[test_case(vec![(ResponseTemplate::new(503), Some(1)), (created(), None)], 5, 0, POST_ID, 2 ; "a 503 then a 201 posts once")]
+#[test_case(vec![(resets_in_a_second(), Some(1)), (created(), None)], 5, 0, POST_ID, 2 ; "a 429 that resets soon is waited for")]
+#[test_case(vec![(created().set_delay(Duration::from_secs(4)), None)], 1, 75, "may have been published", 1 ; "a post left unanswered is not sent again")]
 #[tokio::test]
-async fn a_503_then_201_posts_once() {
-    let x = MockX::start().await;
-    x.answer_posts(ResponseTemplate::new(503), Some(1)).await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
-    env.cmd()
+async fn tweet_sends_again_only_what_cannot_have_been_posted(
+    answers: Vec<(ResponseTemplate, Option<u64>)>,
+    timeout: u64,
+    code: i32,
+    says: &str,
+    requests: usize,
+) {
+    let (x, env) = x_with_keys(answers, timeout).await;
+    let output = env
+        .cmd()
         .args(["tweet", "--text", "hello"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(POST_ID));
+        .output()
+        .unwrap();
+    let stderr = harness::stderr_of(&output);
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    let printed = if code == 0 {
+        harness::stdout_of(&output)
+    } else {
+        stderr
+    };
+    assert!(printed.contains(says), "{says:?} not in {printed}");
     let posts = x.posts().await;
-    assert_eq!(posts.len(), 2);
-    let nonce = |request: &Request| oauth_fields(request).unwrap()["oauth_nonce"].clone();
-    assert_ne!(
-        nonce(&posts[0]),
-        nonce(&posts[1]),
-        "a retry reused the nonce"
-    );
-}
-
-#[tokio::test]
-async fn a_429_that_resets_soon_is_waited_for() {
-    let x = MockX::start().await;
-    let soon = (now() + 1).to_string();
-    x.answer_posts(
-        ResponseTemplate::new(429)
-            .insert_header("x-rate-limit-remaining", "0")
-            .insert_header("x-rate-limit-reset", soon.as_str()),
-        Some(1),
-    )
-    .await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
-    env.cmd()
-        .args(["tweet", "--text", "hello"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(POST_ID));
-    assert_eq!(x.posts().await.len(), 2);
-}
-
-#[tokio::test]
-async fn a_post_left_unanswered_is_not_sent_again() {
-    let x = MockX::start().await;
-    x.answer_posts(created().set_delay(Duration::from_secs(4)), None)
-        .await;
-    let env = x.env(1);
-    store_keys(&env);
-    env.cmd()
-        .args(["tweet", "--text", "hello"])
-        .assert()
-        .code(75)
-        .stderr(predicate::str::contains("may have been published"));
-    assert_eq!(x.posts().await.len(), 1);
+    assert_eq!(posts.len(), requests);
+    let nonces: BTreeSet<String> = posts
+        .iter()
+        .map(|request| oauth_fields(request).unwrap()["oauth_nonce"].clone())
+        .collect();
+    assert_eq!(nonces.len(), requests, "a retry reused the nonce");
 }
 
 #[test]
