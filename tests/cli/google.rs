@@ -286,47 +286,30 @@ async fn refuse_rollup(server: &MockServer, data_type: &str) {
     .await;
 }
 
-/// The discovery document offers an activity-level rollup, the docs' data-type table
-/// does not (list and reconcile only): refused, the day's reconciled intervals are
-/// summed. The intervals follow the discovery document's `ActivityLevel`
-/// (`{interval, activityLevelType}`); no recorded answer is public.
-#[tokio::test]
-async fn a_refused_activity_level_rollup_is_summed_from_the_intervals() {
-    let (env, server) = Google.standard_setup().await;
-    refuse_rollup(&server, "activity-level").await;
-    let interval = |level: &str, start: &str, end: &str| {
-        json!({"dataPointName": format!("users/me/dataTypes/activity-level/dataPoints/{level}{start}"),
-               "activityLevel": {"interval": {"startTime": start, "endTime": end}, "activityLevelType": level}})
-    };
-    list_mock(
-        "activity-level",
-        RECONCILE,
-        &day_filter("activity_level.interval.civil_start_time"),
-        "2000",
-        &format!("Bearer {OLD_TOKEN}"),
-    )
-    .respond_with(json_answer(
-        200,
-        json!({"dataPoints": [
-            interval("SEDENTARY", "2026-11-24T23:00:00Z", "2026-11-25T07:00:00Z"),
-            interval("LIGHTLY_ACTIVE", "2026-11-25T07:00:00Z", "2026-11-25T08:30:00Z"),
-            interval("SEDENTARY", "2026-11-25T08:30:00Z", "2026-11-25T12:00:00Z"),
-            interval("VERY_ACTIVE", "2026-11-25T12:00:00Z", "2026-11-25T12:20:00Z"),
-            interval("MODERATELY_ACTIVE", "2026-11-25T12:20:00Z", "2026-11-25T12:45:30Z"),
-        ]}),
-    ))
-    .mount(&server)
-    .await;
-    Day::standard().mount(&server, OLD_TOKEN).await;
-    let activity = Google.fetch_json(&env)["activity"].clone();
-    assert_eq!(activity["sedentary_minutes"], 690);
-    assert_eq!(activity["lightly_active_minutes"], 90);
-    assert_eq!(activity["fairly_active_minutes"], 26);
-    assert_eq!(activity["very_active_minutes"], 20);
+/// An interval of activity level `level`, as the discovery document's `ActivityLevel`
+/// (`{interval, activityLevelType}`) describes it; no recorded answer is public.
+fn activity_interval(level: &str, start: &str, end: &str) -> Value {
+    json!({"dataPointName": format!("users/me/dataTypes/activity-level/dataPoints/{level}{start}"),
+           "activityLevel": {"interval": {"startTime": start, "endTime": end}, "activityLevelType": level}})
 }
 
+/// (the reconciled activity levels, the minutes sedentary, lightly, fairly and very
+/// active): the discovery document offers an activity-level rollup, the docs' data-type
+/// table does not (list and reconcile only): refused, the day's reconciled intervals are
+/// summed; without any, the other sources' minutes are used.
+#[test_case(json!({"dataPoints": [
+    activity_interval("SEDENTARY", "2026-11-24T23:00:00Z", "2026-11-25T07:00:00Z"),
+    activity_interval("LIGHTLY_ACTIVE", "2026-11-25T07:00:00Z", "2026-11-25T08:30:00Z"),
+    activity_interval("SEDENTARY", "2026-11-25T08:30:00Z", "2026-11-25T12:00:00Z"),
+    activity_interval("VERY_ACTIVE", "2026-11-25T12:00:00Z", "2026-11-25T12:20:00Z"),
+    activity_interval("MODERATELY_ACTIVE", "2026-11-25T12:20:00Z", "2026-11-25T12:45:30Z"),
+]}), [690, 90, 26, 20] ; "summed from the intervals")]
+#[test_case(json!({}), [700, 180, 25, 12] ; "without intervals, from the other sources")]
 #[tokio::test]
-async fn without_activity_levels_the_other_sources_are_used() {
+async fn a_refused_activity_level_rollup_is_read_from_what_else_there_is(
+    levels: Value,
+    minutes: [u64; 4],
+) {
     let (env, server) = Google.standard_setup().await;
     refuse_rollup(&server, "activity-level").await;
     list_mock(
@@ -336,15 +319,20 @@ async fn without_activity_levels_the_other_sources_are_used() {
         "2000",
         &format!("Bearer {OLD_TOKEN}"),
     )
-    .respond_with(json_answer(200, json!({})))
+    .respond_with(json_answer(200, levels))
     .mount(&server)
     .await;
     Day::standard().mount(&server, OLD_TOKEN).await;
     let activity = Google.fetch_json(&env)["activity"].clone();
-    assert_eq!(activity["sedentary_minutes"], 700);
-    assert_eq!(activity["lightly_active_minutes"], 180);
-    assert_eq!(activity["fairly_active_minutes"], 25);
-    assert_eq!(activity["very_active_minutes"], 12);
+    let levels = [
+        "sedentary_minutes",
+        "lightly_active_minutes",
+        "fairly_active_minutes",
+        "very_active_minutes",
+    ];
+    for (level, minutes) in levels.iter().zip(minutes) {
+        assert_eq!(activity[level], minutes, "{level}");
+    }
 }
 
 /// A day whose only sleep is a nap has no sleep in the summary, and says why;

@@ -89,9 +89,15 @@ impl Provider {
     /// A home with valid credentials and the account's zone configured, where any
     /// request to the token endpoint fails the test.
     pub(crate) async fn standard_setup(self) -> (TestEnv, MockServer) {
-        let (env, server) = self.setup(&format!("timezone = \"{}\"", self.zone())).await;
-        env.write_credentials(&self.valid_credentials());
+        let (env, server) = self.zoned_setup(&self.valid_credentials()).await;
         self.forbid_token_requests(&server).await;
+        (env, server)
+    }
+
+    /// A home with the account's zone configured and `credentials` stored.
+    async fn zoned_setup(self, credentials: &str) -> (TestEnv, MockServer) {
+        let (env, server) = self.setup(&format!("timezone = \"{}\"", self.zone())).await;
+        env.write_credentials(credentials);
         (env, server)
     }
 
@@ -229,6 +235,28 @@ impl Provider {
         match self {
             Google => gmock::Day::standard().mount(server, token).await,
             Fitbit => fitbit::Day::standard().mount(server, token).await,
+        }
+    }
+
+    /// Serves the standard day to the stored access token, changed first by `google` or
+    /// `fitbit`, whichever this provider is.
+    async fn mount_day_changed(
+        self,
+        server: &MockServer,
+        google: impl FnOnce(&mut gmock::Day),
+        fitbit: impl FnOnce(&mut fitbit::Day),
+    ) {
+        match self {
+            Google => {
+                let mut day = gmock::Day::standard();
+                google(&mut day);
+                day.mount(server, gmock::OLD_TOKEN).await;
+            }
+            Fitbit => {
+                let mut day = fitbit::Day::standard();
+                fitbit(&mut day);
+                day.mount(server, &fitbit::access_token(0)).await;
+            }
         }
     }
 
@@ -449,20 +477,17 @@ async fn a_cached_zone_is_asked_for_again_in_the_round_of_the_data(
     provider
         .mount_zone_answering(&server, provider.zone(), 1, ROUND)
         .await;
-    match provider {
-        Google => {
-            let mut day = gmock::Day::standard();
-            // one page of basal energy, so that the data is one round
-            day.basal_pages.truncate(1);
-            day.delay = ROUND;
-            day.mount(&server, gmock::OLD_TOKEN).await;
-        }
-        Fitbit => {
-            let mut day = fitbit::Day::standard();
-            day.delay = ROUND;
-            day.mount(&server, &fitbit::access_token(0)).await;
-        }
-    }
+    provider
+        .mount_day_changed(
+            &server,
+            |day| {
+                // one page of basal energy, so that the data is one round
+                day.basal_pages.truncate(1);
+                day.delay = ROUND;
+            },
+            |day| day.delay = ROUND,
+        )
+        .await;
     let started = Instant::now();
     let json = provider.fetch_json(&env);
     let took = started.elapsed();
@@ -584,18 +609,10 @@ async fn a_configured_zone_sends_no_zone_request(provider: Provider, data_reques
 #[tokio::test]
 async fn requests_go_out_concurrently(provider: Provider, delay_ms: u64, bound_ms: u64) {
     let (env, server) = provider.standard_setup().await;
-    match provider {
-        Google => {
-            let mut day = gmock::Day::standard();
-            day.delay = Duration::from_millis(delay_ms);
-            day.mount(&server, gmock::OLD_TOKEN).await;
-        }
-        Fitbit => {
-            let mut day = fitbit::Day::standard();
-            day.delay = Duration::from_millis(delay_ms);
-            day.mount(&server, &fitbit::access_token(0)).await;
-        }
-    }
+    let delay = Duration::from_millis(delay_ms);
+    provider
+        .mount_day_changed(&server, |day| day.delay = delay, |day| day.delay = delay)
+        .await;
     let started = Instant::now();
     assert_eq!(provider.fetch_json(&env), provider.standard_json());
     let elapsed = started.elapsed();
@@ -616,9 +633,8 @@ async fn data_of_scopes_the_user_did_not_grant_is_not_requested(
     skipped: &[&str],
 ) {
     let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
+        .zoned_setup(&provider.credentials_without_body_and_nutrition())
         .await;
-    env.write_credentials(&provider.credentials_without_body_and_nutrition());
     provider.mount_day(&server, &provider.old_token()).await;
     let json = provider.fetch_json(&env);
     for field in null {
@@ -648,20 +664,19 @@ async fn data_of_scopes_the_user_did_not_grant_is_not_requested(
 #[tokio::test]
 async fn a_day_without_sleep_or_device_has_null_for_them(provider: Provider) {
     let (env, server) = provider.standard_setup().await;
-    match provider {
-        Google => {
-            let mut day = gmock::Day::standard();
-            day.sleep = json!({});
-            day.devices = json!({});
-            day.mount(&server, gmock::OLD_TOKEN).await;
-        }
-        Fitbit => {
-            let mut day = fitbit::Day::standard();
-            day.sleep = json!({"sleep": [], "summary": {"totalMinutesAsleep": 0, "totalSleepRecords": 0, "totalTimeInBed": 0}});
-            day.devices = json!([]);
-            day.mount(&server, &fitbit::access_token(0)).await;
-        }
-    }
+    provider
+        .mount_day_changed(
+            &server,
+            |day| {
+                day.sleep = json!({});
+                day.devices = json!({});
+            },
+            |day| {
+                day.sleep = json!({"sleep": [], "summary": {"totalMinutesAsleep": 0, "totalSleepRecords": 0, "totalTimeInBed": 0}});
+                day.devices = json!([]);
+            },
+        )
+        .await;
     let json = provider.fetch_json(&env);
     assert_eq!(json["sleep"], Value::Null);
     assert_eq!(json["device"], Value::Null);
@@ -671,41 +686,27 @@ async fn a_day_without_sleep_or_device_has_null_for_them(provider: Provider) {
 // ---------------------------------------------------------------------------------
 // Tokens
 
-#[test_case(Google)]
-#[test_case(Fitbit)]
+/// (provider, whether the stored access token has expired or is refused with a 401): it
+/// is refreshed exactly once for all the day's concurrent requests, before they are
+/// sent or retried, and the new pair is saved for the next run, which needs no refresh.
+#[test_case(Google, true ; "google: an expired token")]
+#[test_case(Google, false ; "google: a 401")]
+#[test_case(Fitbit, true ; "fitbit: an expired token")]
+#[test_case(Fitbit, false ; "fitbit: a 401")]
 #[tokio::test]
-async fn an_expired_token_is_refreshed_and_saved_before_the_data_calls(provider: Provider) {
-    let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
-        .await;
-    env.write_credentials(&provider.expired_credentials());
-    let refreshes = provider.mount_refresh(&server).await;
-    provider.mount_day(&server, &provider.new_token()).await;
-
-    assert_eq!(provider.fetch_json(&env), provider.standard_json());
-    refreshes.assert_one(provider, &server).await;
-    let saved = env.read_credentials();
-    assert!(
-        saved.contains(&provider.new_token())
-            && saved.contains(&provider.refreshed_refresh_token()),
-        "{saved}"
-    );
-    // the next run uses the saved token: no second refresh
-    assert_eq!(provider.fetch_json(&env), provider.standard_json());
-    refreshes.assert_one(provider, &server).await;
-}
-
-#[test_case(Google)]
-#[test_case(Fitbit)]
-#[tokio::test]
-async fn a_401_triggers_exactly_one_refresh_for_all_concurrent_requests_and_a_retry(
+async fn a_stale_token_is_refreshed_once_and_saved_for_the_next_run(
     provider: Provider,
+    expired: bool,
 ) {
-    let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
-        .await;
-    env.write_credentials(&provider.valid_credentials());
-    provider.reject_old_token(&server, true).await;
+    let credentials = if expired {
+        provider.expired_credentials()
+    } else {
+        provider.valid_credentials()
+    };
+    let (env, server) = provider.zoned_setup(&credentials).await;
+    if !expired {
+        provider.reject_old_token(&server, true).await;
+    }
     let refreshes = provider.mount_refresh(&server).await;
     provider.mount_day(&server, &provider.new_token()).await;
 
@@ -717,6 +718,8 @@ async fn a_401_triggers_exactly_one_refresh_for_all_concurrent_requests_and_a_re
             && saved.contains(&provider.refreshed_refresh_token()),
         "{saved}"
     );
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    refreshes.assert_one(provider, &server).await;
 }
 
 /// (provider, what the error quotes instead of the token, a part of the token)
@@ -732,10 +735,7 @@ async fn a_401_after_the_refresh_is_77_without_quoting_the_token(
     redacted: Option<&str>,
     token: &str,
 ) {
-    let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
-        .await;
-    env.write_credentials(&provider.valid_credentials());
+    let (env, server) = provider.zoned_setup(&provider.valid_credentials()).await;
     provider.reject_old_token(&server, false).await;
     let refreshes = provider.mount_refresh(&server).await;
     let output = provider.fetch(&env);
