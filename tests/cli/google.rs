@@ -198,35 +198,31 @@ pub(crate) fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<b
     }})
 }
 
+/// (the day's sleep sessions, the one taken: its minutes asleep and local start)
+#[test_case(
+    // the nap is longer, but Google marks the night as the main sleep
+    [sleep_session("2026-11-25T12:00:00Z", "2026-11-25T19:00:00Z", "400", Some(false)),
+     sleep_session("2026-11-24T23:00:00Z", "2026-11-25T05:00:00Z", "350", Some(true))],
+    350, "2026-11-25T00:00:00" ; "the one marked as the main sleep"
+)]
+#[test_case(
+    [sleep_session("2026-11-25T13:00:00Z", "2026-11-25T14:00:00Z", "55", None),
+     sleep_session("2026-11-24T22:00:00Z", "2026-11-25T06:00:00Z", "444", None)],
+    444, "2026-11-24T23:00:00" ; "without a mark, the longest"
+)]
 #[tokio::test]
-async fn of_two_sleep_sessions_the_marked_main_sleep_is_taken() {
+async fn of_two_sleep_sessions_one_is_taken(sessions: [Value; 2], asleep: u64, start: &str) {
     let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard();
-    // the nap is longer, but Google marks the night as the main sleep
-    day.sleep = json!({"dataPoints": [
-        sleep_session("2026-11-25T12:00:00Z", "2026-11-25T19:00:00Z", "400", Some(false)),
-        sleep_session("2026-11-24T23:00:00Z", "2026-11-25T05:00:00Z", "350", Some(true)),
-    ]});
+    day.sleep = json!({ "dataPoints": sessions });
     day.mount(&server, OLD_TOKEN).await;
     let sleep = &Google.fetch_json(&env)["sleep"];
-    assert_eq!(sleep["minutes_asleep"], 350);
-    assert_eq!(sleep["start"], "2026-11-25T00:00:00");
+    assert_eq!(sleep["minutes_asleep"], asleep);
+    assert_eq!(sleep["start"], start);
     assert_eq!(
         sleep["stages"],
         json!({"deep": 10, "light": null, "rem": null, "wake": null})
     );
-}
-
-#[tokio::test]
-async fn without_a_main_sleep_mark_the_longest_session_is_taken() {
-    let (env, server) = Google.standard_setup().await;
-    let mut day = Day::standard();
-    day.sleep = json!({"dataPoints": [
-        sleep_session("2026-11-25T13:00:00Z", "2026-11-25T14:00:00Z", "55", None),
-        sleep_session("2026-11-24T22:00:00Z", "2026-11-25T06:00:00Z", "444", None),
-    ]});
-    day.mount(&server, OLD_TOKEN).await;
-    assert_eq!(Google.fetch_json(&env)["sleep"]["minutes_asleep"], 444);
 }
 
 #[tokio::test]
