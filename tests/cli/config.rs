@@ -30,7 +30,7 @@ fn a_config_it_cannot_use_is_78_naming_what_and_where(config: &str, says: &[&str
 }
 
 fn assert_config_is_78_saying(env: &TestEnv, says: &[&str]) {
-    let output = env.cmd().arg("config").output().unwrap();
+    let output = env.output(&["config"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(78), "{stderr}");
     assert!(output.stdout.is_empty());
@@ -181,11 +181,7 @@ async fn a_token_url_on_plain_http_sends_nothing_even_to_the_other_endpoints() {
         server.uri()
     ));
     env.write_credentials(&crate::mocks::google::expired_credentials(1));
-    let output = env
-        .cmd()
-        .args(["fetch", "--date", "2026-11-25"])
-        .output()
-        .unwrap();
+    let output = env.output(&["fetch", "--date", "2026-11-25"]);
     assert_eq!(output.status.code(), Some(78));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -196,7 +192,7 @@ fn a_config_others_can_write_is_78_with_the_chmod_fix() {
     env.write_config("locale = \"en\"\n");
     for mode in [0o664, 0o646] {
         fs::set_permissions(env.config_path(), fs::Permissions::from_mode(mode)).unwrap();
-        let output = env.cmd().arg("config").output().unwrap();
+        let output = env.output(&["config"]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(78), "{mode:o}: {stderr}");
         assert!(
@@ -205,6 +201,6 @@ fn a_config_others_can_write_is_78_with_the_chmod_fix() {
         );
     }
     fs::set_permissions(env.config_path(), fs::Permissions::from_mode(0o644)).unwrap();
-    let output = env.cmd().arg("config").output().unwrap();
+    let output = env.output(&["config"]);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("chmod go-w"));
 }

@@ -99,7 +99,7 @@ async fn the_token_endpoint_answering_410_gone_is_77_and_keeps_the_credentials()
         .expect(1)
         .mount(&server)
         .await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     assert_one_line_error(&output, 77, "Fitbit token endpoint answered 410 Gone");
     for step in SWITCH_STEPS {
         assert!(stderr_of(&output).contains(step), "{step:?}");
@@ -234,11 +234,7 @@ async fn original_setup() -> (TestEnv, MockServer) {
 #[tokio::test]
 async fn legacy_2021_05_23_fetch_gives_the_original_day() {
     let (env, _server) = original_setup().await;
-    let output = env
-        .cmd()
-        .args(["fetch", "--date", "2021-05-23", "--json"])
-        .output()
-        .unwrap();
+    let output = env.output(&["fetch", "--date", "2021-05-23", "--json"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json, original_day_json());
@@ -252,11 +248,7 @@ async fn legacy_2021_05_23_fetch_gives_the_original_day() {
 #[tokio::test]
 async fn legacy_2021_05_23_round_trips_to_the_original_posts() {
     let (env, _server) = original_setup().await;
-    let output = env
-        .cmd()
-        .args(["run", "--dry-run", "--date", "2021-05-23"])
-        .output()
-        .unwrap();
+    let output = env.output(&["run", "--dry-run", "--date", "2021-05-23"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
     let activity = expected_message("activity_ja_2021_05_23");

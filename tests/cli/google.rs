@@ -340,11 +340,7 @@ async fn a_nap_alone_is_not_reported_as_the_night() {
     let mut day = Day::standard();
     day.sleep = fixture("sleep_only_nap.json");
     day.mount(&server, OLD_TOKEN).await;
-    let output = env
-        .cmd()
-        .args(["fetch", "--json", "--date", DAY])
-        .output()
-        .unwrap();
+    let output = env.output(&["fetch", "--json", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["sleep"], Value::Null);

@@ -303,31 +303,23 @@ fn without_a_scheduler_the_commands_are_printed() {
 fn an_existing_config_is_kept_without_force() {
     let env = TestEnv::new();
     env.write_config("locale = \"en\"\n");
-    let output = env
-        .cmd()
-        .args(["init", "--step", "config", "--no-input", "--locale", "ja"])
-        .output()
-        .unwrap();
+    let output = env.output(&["init", "--step", "config", "--no-input", "--locale", "ja"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         fs::read_to_string(env.config_path()).unwrap(),
         "locale = \"en\"\n"
     );
-    let output = env
-        .cmd()
-        .args([
-            "init",
-            "--step",
-            "config",
-            "--no-input",
-            "--locale",
-            "ja",
-            "--sinks",
-            "x,slack",
-            "--force",
-        ])
-        .output()
-        .unwrap();
+    let output = env.output(&[
+        "init",
+        "--step",
+        "config",
+        "--no-input",
+        "--locale",
+        "ja",
+        "--sinks",
+        "x,slack",
+        "--force",
+    ]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let config = fs::read_to_string(env.config_path()).unwrap();
     assert!(

@@ -47,7 +47,7 @@ impl Provider {
     }
 
     /// The `[table]` of its endpoints in the config, with the lines that select it.
-    fn config(self, base: &str, token_url: &str) -> String {
+    pub(crate) fn config(self, base: &str, token_url: &str) -> String {
         match self {
             Google => format!(
                 "[google_health]\napi_base = \"{base}/v4/\"\nauth_url = \"{base}/o/oauth2/v2/auth\"\ntoken_url = \"{token_url}\"\n"
@@ -382,10 +382,7 @@ impl Provider {
     }
 
     pub(crate) fn fetch(self, env: &TestEnv) -> Output {
-        env.cmd()
-            .args(["fetch", "--date", self.day(), "--json"])
-            .output()
-            .unwrap()
+        env.output(&["fetch", "--date", self.day(), "--json"])
     }
 
     pub(crate) fn fetch_json(self, env: &TestEnv) -> Value {
@@ -543,11 +540,7 @@ async fn a_moved_zone_is_cached_and_yesterday_read_again_in_it(
     );
     mount_any_days(provider, &server, &[old, new]).await;
 
-    let output = env
-        .cmd()
-        .args(["fetch", "--date", "yesterday", "--json"])
-        .output()
-        .unwrap();
+    let output = env.output(&["fetch", "--date", "yesterday", "--json"]);
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -564,11 +557,7 @@ async fn a_moved_zone_is_cached_and_yesterday_read_again_in_it(
         (1, 2 * data_requests)
     );
 
-    let again = env
-        .cmd()
-        .args(["fetch", "--date", "yesterday", "--json"])
-        .output()
-        .unwrap();
+    let again = env.output(&["fetch", "--date", "yesterday", "--json"]);
     assert!(again.status.success(), "{}", stderr_of(&again));
     assert!(
         !stderr_of(&again).contains("time zone"),
@@ -756,7 +745,7 @@ async fn refresh_persists_the_new_tokens_privately(provider: Provider) {
     let (env, server) = provider.setup("").await;
     env.write_credentials(&provider.valid_credentials());
     let refreshes = provider.mount_refresh(&server).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("valid until"));
     refreshes.assert_one(provider, &server).await;
@@ -778,7 +767,7 @@ async fn invalid_grant_is_77_and_leaves_the_credentials_alone(provider: Provider
     let stored = provider.expired_credentials();
     env.write_credentials(&stored);
     let (says, never_says) = provider.mount_invalid_grant(&server).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     let auth = format!("run `fitbit-notifier auth {}`", provider.name());
     assert_one_line_error(&output, 77, &auth);
     let stderr = stderr_of(&output);
@@ -806,7 +795,7 @@ fn assert_refresh_fails_harmlessly(
 ) -> Duration {
     let stored = fs::read(env.credentials_path()).unwrap();
     let started = Instant::now();
-    let output = env.cmd().args(["-vv", "refresh"]).output().unwrap();
+    let output = env.output(&["-vv", "refresh"]);
     let verbose_took = started.elapsed();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(75), "{case}: {stderr}");
@@ -822,7 +811,7 @@ fn assert_refresh_fails_harmlessly(
     );
     assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
     let started = Instant::now();
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     let took = started.elapsed();
     assert_one_line_error(&output, 75, phrase);
     assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
@@ -919,7 +908,7 @@ async fn a_refresh_is_resent_after_a_server_error_only_where_its_token_is_not_si
         .respond_with(after)
         .mount(&server)
         .await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     let asked = server.received_requests().await.unwrap().len();
     assert_eq!(asked, requests, "{}", stderr_of(&output));
     if code == 0 {
@@ -978,7 +967,7 @@ async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved(provide
         creds.display()
     ));
     provider.forbid_token_requests(&server).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     assert_eq!(output.status.code(), Some(78), "{}", stderr_of(&output));
     assert!(
         stderr_of(&output).contains("cannot write in"),
@@ -1183,28 +1172,20 @@ async fn a_range_is_its_days_fetched_one_by_one(provider: Provider, count: u32, 
         .collect();
     mount_days(provider, &server, &dates).await;
 
-    let output = env
-        .cmd()
-        .args([
-            "fetch",
-            "--days",
-            &count.to_string(),
-            "--date",
-            provider.day(),
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let output = env.output(&[
+        "fetch",
+        "--days",
+        &count.to_string(),
+        "--date",
+        provider.day(),
+        "--json",
+    ]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let range: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), requests);
     assert_eq!(range.len(), dates.len());
     for (day, date) in range.iter().zip(&dates) {
-        let single = env
-            .cmd()
-            .args(["fetch", "--date", &date.to_string(), "--json"])
-            .output()
-            .unwrap();
+        let single = env.output(&["fetch", "--date", &date.to_string(), "--json"]);
         let single: Value = serde_json::from_slice(&single.stdout).unwrap();
         assert_eq!(day, &single, "{date}");
         assert_eq!(day["date"], json!(date.to_string()));

@@ -13,8 +13,8 @@ use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::harness::{self, closed_port, stderr_of, stdout_of};
-use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
+use crate::harness::{self, Daily, Options, closed_port, stderr_of, stdout_of};
+use crate::mocks::google::{DAY, Day, OLD_TOKEN};
 use crate::mocks::google_days;
 use crate::mocks::sinks::{
     self as sink_mocks, ACCESS_JWT, BLUESKY_DID, BLUESKY_HANDLE, BLUESKY_PASSWORD, CREATE_RECORD,
@@ -22,10 +22,7 @@ use crate::mocks::sinks::{
     SLACK_PATH, STATUS_ID, STATUSES, UPLOAD_BLOB, message_saved, record_created, session_created,
     slack_ok, status_created,
 };
-use crate::mocks::x::{
-    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MEDIA_ID, MockX, POST_ID, created,
-};
-use crate::providers::Provider::Google;
+use crate::mocks::x::{ACCESS_TOKEN_SECRET, MEDIA_ID, MockX, POST_ID, created};
 use crate::run::{activity_en, data_requests, ledger, sleep_en};
 use crate::support::TestEnv;
 
@@ -116,33 +113,30 @@ async fn setup(enabled: &[&str]) -> Setup {
 }
 
 async fn setup_with(enabled: &[&str], timeout: u64, extra_config: &str) -> Setup {
-    let google = MockServer::start().await;
-    let (x, mastodon, bluesky, discord, slack) = tokio::join!(
-        MockX::start(),
+    let (mastodon, bluesky, discord, slack) = tokio::join!(
         MockServer::start(),
         MockServer::start(),
         MockServer::start(),
         MockServer::start()
     );
-    let env = TestEnv::new();
     let enabled: Vec<String> = enabled.iter().map(|name| format!("\"{name}\"")).collect();
-    env.write_config(&format!(
-        "timezone = \"Europe/Berlin\"\n\n[http]\nattempts = 2\ntimeout = {timeout}\n\n\
-         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{g}/token\"\n\n\
-         [x]\napi_base = \"{x}/\"\n\n[bluesky]\nservice = \"{b}\"\n\n[sinks]\nenabled = [{enabled}]\n\n{extra_config}\n",
-        g = google.uri(),
-        x = x.uri(),
-        b = bluesky.uri(),
-        enabled = enabled.join(", ")
-    ));
+    let http = format!("attempts = 2\ntimeout = {timeout}");
+    let tables = format!(
+        "[bluesky]\nservice = \"{}\"\n\n[sinks]\nenabled = [{}]\n\n{extra_config}\n",
+        bluesky.uri(),
+        enabled.join(", ")
+    );
+    let options = Options {
+        http: &http,
+        tables: &tables,
+        ..Options::default()
+    };
+    let Daily { env, google, x } = Daily::start(Day::standard(), options).await;
     env.write_credentials(&format!(
-        "{}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\n\
-         access_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n\n{}",
-        valid_credentials(),
+        "{}\n{}",
+        env.read_credentials(),
         sink_mocks::credentials(&mastodon.uri(), &discord.uri(), &slack.uri())
     ));
-    Google.forbid_token_requests(&google).await;
-    Day::standard().mount(&google, OLD_TOKEN).await;
     x.answer_posts(created(), None).await;
     let s = Setup {
         env,
@@ -207,7 +201,7 @@ async fn requests_to(server: &MockServer, at: &str) -> Vec<Request> {
 }
 
 fn run(s: &Setup, args: &[&str]) -> Output {
-    s.env.cmd().args(args).output().unwrap()
+    s.env.output(args)
 }
 
 fn assert_no_secret(output: &Output) {
@@ -933,7 +927,7 @@ async fn an_enabled_sink_without_credentials_is_78_before_anything_is_fetched() 
 fn config_lists_the_enabled_sinks() {
     let env = TestEnv::new();
     env.write_config("[sinks]\nenabled = [\"mastodon\", \"x\"]\n");
-    let output = env.cmd().arg("config").output().unwrap();
+    let output = env.output(&["config"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(
         stdout_of(&output).contains("sinks             mastodon, x"),
@@ -1367,11 +1361,7 @@ async fn the_chart_command_draws_any_range_and_the_demo_draws_the_sample_week() 
 
     let demo = TestEnv::new();
     let file = demo.home().join("demo.png");
-    let output = demo
-        .cmd()
-        .args(["run", "--demo", "--chart", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let output = demo.output(&["run", "--demo", "--chart", file.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(png_size(&std::fs::read(&file).unwrap()), (1200, 675));
     assert!(stderr_of(&output).contains("alt text: Steps, 7 days to "));

@@ -281,11 +281,7 @@ async fn tweet_sends_again_only_what_cannot_have_been_posted(
     requests: usize,
 ) {
     let (x, env) = x_with_keys(answers, timeout).await;
-    let output = env
-        .cmd()
-        .args(["tweet", "--text", "hello"])
-        .output()
-        .unwrap();
+    let output = env.output(&["tweet", "--text", "hello"]);
     let stderr = harness::stderr_of(&output);
     assert_eq!(output.status.code(), Some(code), "{stderr}");
     let printed = if code == 0 {
