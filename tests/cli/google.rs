@@ -12,7 +12,9 @@ use test_case::test_case;
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::harness::{AuthRun, Issued, assert_one_line_error, browse, form, form_has, stderr_of};
+use crate::harness::{
+    AuthRun, Issued, assert_one_line_error, browse, form, form_has, requests_containing, stderr_of,
+};
 use crate::mocks::google::{
     ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, LIST, NEW_TOKEN, OLD_TOKEN, RECONCILE,
     REFRESH_TOKEN, day_filter, expired_credentials, fixture, fixture_path, list_mock, token_body,
@@ -141,13 +143,7 @@ async fn basal_calories_follow_every_page() {
         Google.fetch_json(&env)["activity"]["calories_bmr_kcal"],
         1560.75
     );
-    let basal_requests = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().contains("basal-energy-burned"))
-        .count();
+    let basal_requests = requests_containing(&server, "basal-energy-burned").await;
     assert_eq!(basal_requests, 3);
 }
 
@@ -404,13 +400,7 @@ async fn a_rate_limit_is_retried_after_retry_after_then_75() {
     .await;
     assert_one_line_error(&output, 75, "rate limit");
     assert!(started.elapsed() >= Duration::from_secs(1));
-    let attempts = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().contains("/steps/"))
-        .count();
+    let attempts = requests_containing(&server, "/steps/").await;
     assert_eq!(attempts, 2, "attempts = 2 in the config");
 }
 

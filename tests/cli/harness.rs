@@ -74,6 +74,24 @@ pub struct Options<'a> {
     pub tokens: Option<&'a SingleUseTokens>,
 }
 
+impl<'a> Options<'a> {
+    /// The default options with `http` as the `[http]` table's keys.
+    pub fn http(http: &'a str) -> Self {
+        Options {
+            http,
+            ..Options::default()
+        }
+    }
+
+    /// The default options with `top` as more top-level keys.
+    pub fn top(top: &'a str) -> Self {
+        Options {
+            top,
+            ..Options::default()
+        }
+    }
+}
+
 impl Default for Options<'_> {
     fn default() -> Self {
         Options {
@@ -174,6 +192,17 @@ pub fn assert_no_secret(output: &Output, secrets: &[&str]) {
             "{secret} was printed:\n{printed}"
         );
     }
+}
+
+/// How many requests `server` received whose path contains `fragment`.
+pub async fn requests_containing(server: &MockServer, fragment: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| request.url.path().contains(fragment))
+        .count()
 }
 
 /// A loopback port nothing listens on.

@@ -11,7 +11,7 @@ use rand::{Rng as _, SeedableRng as _};
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::harness::{Daily, Options};
+use crate::harness::{Daily, Options, requests_containing};
 use crate::mocks::google::{Day, REFRESH_TOKEN, expired_credentials};
 use crate::mocks::{Grant, SingleUseTokens};
 use crate::support::TestEnv;
@@ -135,13 +135,9 @@ fn sigkill_at_any_point_of_a_refresh_leaves_a_readable_file_and_a_live_token() {
 #[tokio::test]
 async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
     // every attempt waits 0.5 s for a 503; 6 attempts with backoff would take 17 s
-    let http = "timeout = 5\nattempts = 6\ndeadline = 2";
     let s = Daily::start(
         Day::standard(),
-        Options {
-            http,
-            ..Options::default()
-        },
+        Options::http("timeout = 5\nattempts = 6\ndeadline = 2"),
     )
     .await;
     Mock::given(path_regex("^/v4/"))
@@ -150,14 +146,7 @@ async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
         .mount(&s.google)
         .await;
     run_until_a_2s_deadline(&s.env, "run against a slow server");
-    let steps_attempts = s
-        .google
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().contains("/steps/"))
-        .count();
+    let steps_attempts = requests_containing(&s.google, "/steps/").await;
     assert!(
         (1..=3).contains(&steps_attempts),
         "{steps_attempts} attempts"
@@ -183,15 +172,7 @@ fn run_until_a_2s_deadline(env: &TestEnv, what: &str) {
 
 #[tokio::test]
 async fn the_deadline_ends_a_wait_for_the_state_lock() {
-    let http = "deadline = 2";
-    let s = Daily::start(
-        Day::standard(),
-        Options {
-            http,
-            ..Options::default()
-        },
-    )
-    .await;
+    let s = Daily::start(Day::standard(), Options::http("deadline = 2")).await;
     // another process posting the day: this one holds its lock for the whole test
     let lock_path = s.env.state_path().with_extension("toml.lock");
     std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();

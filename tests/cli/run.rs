@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::harness::{Daily, Options, expected_message, stderr_of, stdout_of};
+use crate::harness::{Daily, Options, expected_message, requests_containing, stderr_of, stdout_of};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN, REFRESH_TOKEN, valid_credentials};
 use crate::mocks::x::created;
 use crate::mocks::{Grant, SingleUseTokens};
@@ -49,13 +49,7 @@ pub(crate) fn ledger(env: &TestEnv, sink: &str) -> toml::Table {
 }
 
 pub(crate) async fn data_requests(google: &MockServer) -> usize {
-    google
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().contains("/dataTypes/"))
-        .count()
+    requests_containing(google, "/dataTypes/").await
 }
 
 #[tokio::test]
@@ -213,14 +207,7 @@ async fn a_message_over_the_limit_stops_the_run_before_anything_is_posted() {
         "あ".repeat(140)
     );
     let top = format!("[templates]\n{long_sleep}\n");
-    let s = Daily::start(
-        Day::standard(),
-        Options {
-            top: &top,
-            ..Options::default()
-        },
-    )
-    .await;
+    let s = Daily::start(Day::standard(), Options::top(&top)).await;
     s.x.answer_posts(created(), None).await;
     let output = s.run(&["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(1));
@@ -361,15 +348,7 @@ async fn a_date_in_the_future_is_1_with_a_message_and_asks_nothing() {
 
 #[tokio::test]
 async fn a_post_left_unanswered_is_reported_not_resent_and_not_doubled_by_the_rerun() {
-    let http = "attempts = 3\ntimeout = 1";
-    let s = Daily::start(
-        Day::standard(),
-        Options {
-            http,
-            ..Options::default()
-        },
-    )
-    .await;
+    let s = Daily::start(Day::standard(), Options::http("attempts = 3\ntimeout = 1")).await;
     s.x.answer_posts(created().set_delay(Duration::from_secs(3)), None)
         .await;
     let output = s.run(&["run", "--date", DAY]);

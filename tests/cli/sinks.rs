@@ -613,7 +613,16 @@ async fn a_message_too_long_for_one_sink_stops_the_run_before_any_sink_posts() {
     assert!(s.bluesky.received_requests().await.unwrap().is_empty());
 }
 
-/// (sink, its limit plus one): "{{ date }}" renders 10 characters, the rest is padding.
+/// A `[templates]` table whose `message` is the date padded to `length` characters.
+fn padded(message: &str, length: usize) -> String {
+    // "{{ date }}" renders 10 characters
+    format!(
+        "[templates]\n{message} = \"{{{{ date }}}}{}\"\n",
+        "a".repeat(length - 10)
+    )
+}
+
+/// (sink, its limit plus one)
 #[test_case(X, 281 ; "x")]
 #[test_case(Mastodon, 101 ; "mastodon: this instance takes 100")]
 #[test_case(Bluesky, 301 ; "bluesky")]
@@ -624,11 +633,7 @@ async fn each_sink_refuses_a_message_one_over_its_own_limit_before_any_request(
     sink: Sink,
     length: usize,
 ) {
-    let template = format!(
-        "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
-        "a".repeat(length - 10)
-    );
-    let s = setup_with(&[sink.name()], 5, &template).await;
+    let s = setup_with(&[sink.name()], 5, &padded("activity", length)).await;
     Mock::given(method("GET"))
         .and(path("/api/v2/instance"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -656,11 +661,7 @@ async fn each_sink_refuses_a_message_one_over_its_own_limit_before_any_request(
 
 #[tokio::test]
 async fn without_the_instance_limit_mastodon_counts_against_500() {
-    let template = format!(
-        "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
-        "a".repeat(490)
-    );
-    let s = setup_with(&["mastodon"], 5, &template).await;
+    let s = setup_with(&["mastodon"], 5, &padded("activity", 500)).await;
     // no /api/v2/instance on this server: a 404
     let output = run(&s, &["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -837,11 +838,7 @@ async fn dry_run_prints_the_messages_once_and_each_sinks_verdict_and_sends_nothi
 
 #[tokio::test]
 async fn a_dry_run_fails_as_the_run_would_on_a_message_too_long_for_a_sink() {
-    let template = format!(
-        "[templates]\nsleep = \"{{{{ date }}}}{}\"\n",
-        "a".repeat(291)
-    );
-    let s = setup_with(&["x", "discord"], 5, &template).await;
+    let s = setup_with(&["x", "discord"], 5, &padded("sleep", 301)).await;
     let output = run(&s, &["run", "--date", DAY, "--dry-run"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     let stderr = stderr_of(&output);

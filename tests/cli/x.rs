@@ -75,8 +75,9 @@ async fn x_with_keys(
     (x, env)
 }
 
-/// `auth x` with all four values in the environment, as a user would run it.
-fn store_keys(env: &TestEnv) {
+/// `auth x` with all four values in the environment, as a user would run it; returns
+/// what it printed.
+pub(crate) fn store_keys(env: &TestEnv) -> Output {
     let output = env
         .cmd()
         .args(["-vv", "auth", "x"])
@@ -90,6 +91,7 @@ fn store_keys(env: &TestEnv) {
         .get_output()
         .clone();
     assert_no_secret(&output);
+    output
 }
 
 #[test]
