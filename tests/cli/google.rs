@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 use test_case::test_case;
-use wiremock::matchers::{header, method, path, path_regex};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::harness::{
-    AuthRun, Issued, assert_one_line_error, browse, form, form_has, requests_containing, stderr_of,
+    AuthRun, Issued, assert_one_line_error, browse, form, form_has, json_answer,
+    requests_containing, stderr_of,
 };
 use crate::mocks::google::{
     ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, LIST, NEW_TOKEN, OLD_TOKEN, RECONCILE,
@@ -21,7 +22,9 @@ use crate::mocks::google::{
     valid_credentials,
 };
 use crate::mocks::{Fault, FaultKind};
+use crate::providers::Data::{self, Activity, BasalEnergy, Sleep};
 use crate::providers::Provider::Google;
+use crate::providers::fetch_failing;
 use crate::support::TestEnv;
 
 pub(crate) const CODE: &str = "4/0Ab-test_code";
@@ -54,15 +57,6 @@ pub(crate) async fn mount_settings(server: &MockServer, token: &str, times: u64)
         .and(header("authorization", format!("Bearer {token}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(fixture("settings.json")))
         .expect(times)
-        .mount(server)
-        .await;
-}
-
-/// Answers every request for `data_type` with `response`, ahead of the day's mocks.
-async fn mount_failure(server: &MockServer, data_type: &str, response: ResponseTemplate) {
-    Mock::given(path_regex(format!("^/v4/users/me/dataTypes/{data_type}/")))
-        .respond_with(response)
-        .with_priority(1)
         .mount(server)
         .await;
 }
@@ -347,44 +341,29 @@ async fn a_nap_alone_is_not_reported_as_the_night() {
     );
 }
 
-/// Runs `fetch` on the standard day with one data type failing.
-async fn fetch_failing(
-    data_type: &str,
-    response: ResponseTemplate,
-) -> (std::process::Output, MockServer) {
-    let (env, server) = Google.standard_setup().await;
-    mount_failure(&server, data_type, response).await;
-    Day::standard().mount(&server, OLD_TOKEN).await;
-    (Google.fetch(&env), server)
-}
-
-fn json_answer(status: u16, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
-}
-
 fn raw_answer(body: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body, "application/json")
 }
 
 /// Google's own error answers, and success answers that are not what they should be.
-#[test_case("steps", json_answer(400, fixture("account_not_linked.json")), 77, "set up the Google Health app" ; "account not linked: what to do in the Google Health app")]
-#[test_case("sleep", json_answer(503, json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})), 75, "currently unavailable" ; "a server error with Google's message")]
-#[test_case("steps", json_answer(400, fixture("invalid_argument.json")), 1, "Request contains an invalid argument." ; "another client error with Google's message")]
-#[test_case("steps", json_answer(412, fixture("profile_not_ready.json")), 75, "still being prepared" ; "a profile not ready yet: try later")]
-#[test_case("sleep", raw_answer("{\"dataPoints\": ["), 1, "unreadable answer for sleep" ; "cut-off JSON")]
-#[test_case("sleep", raw_answer("<html>\n<body>Service login</body>\n</html>"), 1, "unreadable answer for sleep" ; "HTML")]
-#[test_case("sleep", raw_answer(""), 1, "unreadable answer for sleep" ; "empty")]
-#[test_case("sleep", raw_answer("[1, 2, 3]"), 1, "unreadable answer for sleep" ; "an array")]
-#[test_case("sleep", raw_answer("{\"dataPoints\": \"none\"}"), 1, "unreadable answer for sleep" ; "a list of another type")]
-#[test_case("basal-energy-burned", json_answer(200, json!({"dataPoints": [{"dataSource": {"platform": "FITBIT"}, "basalEnergyBurned": {"kcal": "plenty"}}]})), 1, "unexpected basal calories value" ; "a list value of another type")]
+#[test_case(Activity, json_answer(400, fixture("account_not_linked.json")), 77, "set up the Google Health app" ; "account not linked: what to do in the Google Health app")]
+#[test_case(Sleep, json_answer(503, json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}})), 75, "currently unavailable" ; "a server error with Google's message")]
+#[test_case(Activity, json_answer(400, fixture("invalid_argument.json")), 1, "Request contains an invalid argument." ; "another client error with Google's message")]
+#[test_case(Activity, json_answer(412, fixture("profile_not_ready.json")), 75, "still being prepared" ; "a profile not ready yet: try later")]
+#[test_case(Sleep, raw_answer("{\"dataPoints\": ["), 1, "unreadable answer for sleep" ; "cut-off JSON")]
+#[test_case(Sleep, raw_answer("<html>\n<body>Service login</body>\n</html>"), 1, "unreadable answer for sleep" ; "HTML")]
+#[test_case(Sleep, raw_answer(""), 1, "unreadable answer for sleep" ; "empty")]
+#[test_case(Sleep, raw_answer("[1, 2, 3]"), 1, "unreadable answer for sleep" ; "an array")]
+#[test_case(Sleep, raw_answer("{\"dataPoints\": \"none\"}"), 1, "unreadable answer for sleep" ; "a list of another type")]
+#[test_case(BasalEnergy, json_answer(200, json!({"dataPoints": [{"dataSource": {"platform": "FITBIT"}, "basalEnergyBurned": {"kcal": "plenty"}}]})), 1, "unexpected basal calories value" ; "a list value of another type")]
 #[tokio::test]
 async fn a_data_error_is_one_line_with_its_exit_status(
-    data_type: &str,
+    data: Data,
     response: ResponseTemplate,
     code: i32,
     phrase: &str,
 ) {
-    let (output, _server) = fetch_failing(data_type, response).await;
+    let (output, _server) = fetch_failing(Google, data, response).await;
     assert_one_line_error(&output, code, phrase);
 }
 
@@ -392,7 +371,8 @@ async fn a_data_error_is_one_line_with_its_exit_status(
 async fn a_rate_limit_is_retried_after_retry_after_then_75() {
     let started = Instant::now();
     let (output, server) = fetch_failing(
-        "steps",
+        Google,
+        Activity,
         ResponseTemplate::new(429)
             .insert_header("retry-after", "1")
             .set_body_json(fixture("rate_limited.json")),

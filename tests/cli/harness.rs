@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
-use wiremock::{MockServer, Request};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 use crate::mocks::SingleUseTokens;
 use crate::mocks::google::{Day, OLD_TOKEN, expired_credentials, valid_credentials};
@@ -165,6 +165,11 @@ pub fn expected_message(name: &str) -> &'static str {
 
 // ---------------------------------------------------------------------------------
 // Outputs
+
+/// An answer with status `status` and the JSON `body`.
+pub fn json_answer(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
 
 pub fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

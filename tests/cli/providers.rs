@@ -34,7 +34,10 @@ pub(crate) enum Provider {
 pub(crate) enum Data {
     Sleep,
     Water,
+    /// Google's steps, Fitbit's day of activity.
     Activity,
+    /// Google's basal energy list; Fitbit's day of activity, which carries it.
+    BasalEnergy,
 }
 
 impl Provider {
@@ -370,9 +373,14 @@ impl Provider {
             (Google, Data::Sleep) => "^/v4/users/me/dataTypes/sleep/".to_string(),
             (Google, Data::Water) => "^/v4/users/me/dataTypes/hydration-log/".to_string(),
             (Google, Data::Activity) => "^/v4/users/me/dataTypes/steps/".to_string(),
+            (Google, Data::BasalEnergy) => {
+                "^/v4/users/me/dataTypes/basal-energy-burned/".to_string()
+            }
             (Fitbit, Data::Sleep) => format!("^/1.2/user/-/sleep/date/{day}.json$"),
             (Fitbit, Data::Water) => format!("^/1/user/-/foods/log/water/date/{day}.json$"),
-            (Fitbit, Data::Activity) => format!("^/1/user/-/activities/date/{day}.json$"),
+            (Fitbit, Data::Activity | Data::BasalEnergy) => {
+                format!("^/1/user/-/activities/date/{day}.json$")
+            }
         };
         Mock::given(path_regex(at))
             .respond_with(response)
@@ -1003,7 +1011,7 @@ async fn without_stored_authorization_it_is_77_naming_auth(provider: Provider, c
 // Errors of the data endpoints
 
 /// Runs `fetch` on the standard day with `data` answered `response`.
-async fn fetch_failing(
+pub(crate) async fn fetch_failing(
     provider: Provider,
     data: Data,
     response: ResponseTemplate,

@@ -13,7 +13,7 @@ use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::harness::{self, Daily, Options, closed_port, stderr_of, stdout_of};
+use crate::harness::{self, Daily, Options, closed_port, json_answer, stderr_of, stdout_of};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN};
 use crate::mocks::google_days;
 use crate::mocks::sinks::{
@@ -667,10 +667,6 @@ async fn without_the_instance_limit_mastodon_counts_against_500() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(requests_to(&s.mastodon, "/api/v2/instance").await.len(), 1);
     assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
-}
-
-fn json_answer(status: u16, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
 }
 
 fn text_answer(status: u16, body: &str) -> ResponseTemplate {

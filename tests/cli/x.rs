@@ -11,7 +11,7 @@ use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, Request, ResponseTemplate};
 
-use crate::harness::{self, closed_port};
+use crate::harness::{self, closed_port, json_answer};
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MINTED_TOKEN, MINTED_TOKEN_SECRET,
     MockX, POST_ID, REQUEST_TOKEN, REQUEST_TOKEN_SECRET, created, now, oauth_fields,
@@ -226,23 +226,19 @@ async fn an_over_length_text_is_refused_before_any_request() {
     assert!(x.requests().await.is_empty());
 }
 
-fn refused(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
-}
-
 fn rate_limited_for_hours() -> ResponseTemplate {
-    refused(429, json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}))
+    json_answer(429, json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}))
         .insert_header("x-rate-limit-remaining", "0")
         .insert_header("x-rate-limit-reset", (now() + 3 * 3600).to_string().as_str())
 }
 
 /// `tweet --text`: X's refusals, each neither retried nor waited for.
-#[test_case(refused(401, json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})), 77, "run `fitbit-notifier auth x`" ; "401")]
-#[test_case(refused(403, json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"})), 77, "Read and write" ; "403 permissions")]
-#[test_case(refused(403, json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403})), 1, "already on the account" ; "403 duplicate")]
-#[test_case(refused(402, json!({"title": "Payment Required", "detail": "credits depleted", "type": "https://api.x.com/2/problems/credits-depleted"})), 1, "add credits" ; "402")]
+#[test_case(json_answer(401, json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})), 77, "run `fitbit-notifier auth x`" ; "401")]
+#[test_case(json_answer(403, json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"})), 77, "Read and write" ; "403 permissions")]
+#[test_case(json_answer(403, json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403})), 1, "already on the account" ; "403 duplicate")]
+#[test_case(json_answer(402, json!({"title": "Payment Required", "detail": "credits depleted", "type": "https://api.x.com/2/problems/credits-depleted"})), 1, "add credits" ; "402")]
 #[test_case(rate_limited_for_hours(), 75, "resets at" ; "429 for hours")]
-#[test_case(refused(400, json!({"errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"})), 1, "One or more parameters" ; "400")]
+#[test_case(json_answer(400, json!({"errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"})), 1, "One or more parameters" ; "400")]
 #[tokio::test]
 async fn every_refusal_exits_with_what_to_do(response: ResponseTemplate, code: i32, message: &str) {
     let (x, env) = x_with_keys(vec![(response, None)], 5).await;
