@@ -13,7 +13,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::harness::{
-    AuthRun, Issued, assert_one_line_error, browse, form, form_has, json_answer,
+    AuthRun, Issued, assert_one_line_error, assert_stderr_has, browse, form, form_has, json_answer,
     requests_containing, stderr_of,
 };
 use crate::mocks::google::{
@@ -334,11 +334,7 @@ async fn a_nap_alone_is_not_reported_as_the_night() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["sleep"], Value::Null);
-    assert!(
-        stderr_of(&output).contains("is 1 nap(s), the longest 75 min"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "is 1 nap(s), the longest 75 min");
 }
 
 fn raw_answer(body: &str) -> ResponseTemplate {

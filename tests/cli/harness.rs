@@ -179,6 +179,18 @@ pub fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Asserts that `output`'s stderr contains `needle`.
+pub fn assert_stderr_has(output: &Output, needle: &str) {
+    let stderr = stderr_of(output);
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+}
+
+/// Asserts that `output`'s stdout contains `needle`.
+pub fn assert_stdout_has(output: &Output, needle: &str) {
+    let stdout = stdout_of(output);
+    assert!(stdout.contains(needle), "{needle:?} not in {stdout}");
+}
+
 /// A failure: exit `code`, one line on stderr that contains `needle`, nothing on stdout.
 pub fn assert_one_line_error(output: &Output, code: i32, needle: &str) {
     let stderr = stderr_of(output);

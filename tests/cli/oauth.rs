@@ -10,7 +10,7 @@ use test_case::test_case;
 use wiremock::MockServer;
 
 use crate::google::{self, Client};
-use crate::harness::{AuthRun, Issued, browse, closed_port, stderr_of, stdout_of};
+use crate::harness::{AuthRun, Issued, assert_stdout_has, browse, closed_port, stderr_of};
 use crate::mocks::{fitbit, google as gmock};
 use crate::providers::Provider::{self, Fitbit, Google};
 use crate::support::TestEnv;
@@ -163,11 +163,7 @@ async fn auth_in_the_browser_uses_pkce_stores_the_tokens_privately_and_caches_th
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("warn"), "{stderr}");
-    assert!(
-        stdout_of(&output).contains(zone_line),
-        "{}",
-        stdout_of(&output)
-    );
+    assert_stdout_has(&output, zone_line);
     consent.assert_clean();
     let saved = env.read_credentials();
     assert!(

@@ -16,7 +16,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::google;
 use crate::harness::{
-    assert_one_line_error, directory_without_room_for_new_files, form, stderr_of,
+    assert_one_line_error, assert_stderr_has, directory_without_room_for_new_files, form, stderr_of,
 };
 use crate::mocks::{Fault, FaultKind, fitbit, google as gmock, google_days as gmock_days};
 use crate::support::TestEnv;
@@ -977,11 +977,7 @@ async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved(provide
     provider.forbid_token_requests(&server).await;
     let output = env.output(&["refresh"]);
     assert_eq!(output.status.code(), Some(78), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("cannot write in"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "cannot write in");
     assert_eq!(fs::read_to_string(&creds).unwrap(), written);
 }
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::harness::{Daily, Options, expected_message, requests_containing, stderr_of, stdout_of};
+use crate::harness::{
+    Daily, Options, assert_stderr_has, expected_message, requests_containing, stderr_of, stdout_of,
+};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN, REFRESH_TOKEN, valid_credentials};
 use crate::mocks::x::created;
 use crate::mocks::{Grant, SingleUseTokens};
@@ -94,11 +96,7 @@ async fn a_duplicate_answer_counts_as_posted_for_run_but_fails_an_explicit_tweet
 
     let tweet = s.run(&["tweet", "--date", DAY]);
     assert_eq!(tweet.status.code(), Some(1));
-    assert!(
-        stderr_of(&tweet).contains("duplicate"),
-        "{}",
-        stderr_of(&tweet)
-    );
+    assert_stderr_has(&tweet, "duplicate");
 }
 
 fn synced_at(last_sync: &str) -> Day {
@@ -174,11 +172,7 @@ async fn a_day_without_sleep_posts_the_activity_and_says_why_sleep_was_skipped()
     let output = s.run(&["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(posted_texts(&s.x.posts().await), [activity_en()]);
-    assert!(
-        stderr_of(&output).contains("sleep message for 2026-11-25 skipped"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "sleep message for 2026-11-25 skipped");
 }
 
 #[tokio::test]
@@ -276,11 +270,7 @@ async fn without_x_keys_run_is_78_before_fetching_anything() {
     s.env.write_credentials(&valid_credentials());
     let output = s.run(&["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(78));
-    assert!(
-        stderr_of(&output).contains("auth x"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "auth x");
     assert_eq!(data_requests(&s.google).await, 0);
 }
 

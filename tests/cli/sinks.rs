@@ -13,7 +13,10 @@ use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::harness::{self, Daily, Options, closed_port, json_answer, stderr_of, stdout_of};
+use crate::harness::{
+    self, Daily, Options, assert_stderr_has, assert_stdout_has, closed_port, json_answer,
+    stderr_of, stdout_of,
+};
 use crate::mocks::google::{DAY, Day, OLD_TOKEN};
 use crate::mocks::google_days;
 use crate::mocks::sinks::{
@@ -340,11 +343,7 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
     let fetched = data_requests(&s.google).await;
     let again = run(&s, &["-v", "run", "--date", DAY]);
     assert!(again.status.success(), "{}", stderr_of(&again));
-    assert!(
-        stderr_of(&again).contains("already posted"),
-        "{}",
-        stderr_of(&again)
-    );
+    assert_stderr_has(&again, "already posted");
     assert_eq!(data_requests(&s.google).await, fetched);
     assert_eq!(s.x.posts().await.len(), 2);
     assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
@@ -387,10 +386,9 @@ async fn secrets_are_never_printed_even_in_debug_output() {
     let s = setup(&["x", "mastodon", "bluesky", "discord", "slack"]).await;
     let output = run(&s, &["-vv", "run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("posted the activity message of 2026-11-25 to Bluesky"),
-        "{}",
-        stderr_of(&output)
+    assert_stderr_has(
+        &output,
+        "posted the activity message of 2026-11-25 to Bluesky",
     );
     assert_no_secret(&output);
 }
@@ -439,12 +437,9 @@ async fn a_failure_stops_only_that_sinks_later_messages() {
     .await;
     let output = run(&s, &["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains(
-            "Discord refused the message as invalid (400: Invalid Form Body, code 50035)"
-        ),
-        "{}",
-        stderr_of(&output)
+    assert_stderr_has(
+        &output,
+        "Discord refused the message as invalid (400: Invalid Form Body, code 50035)",
     );
     assert_eq!(
         texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
@@ -493,10 +488,9 @@ async fn mastodon_resends_a_post_with_the_same_idempotency_key_within_a_run_and_
     answer_first(&s.mastodon, STATUSES, ResponseTemplate::new(502), Some(2)).await;
     let output = run(&s, &["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("Mastodon (127.0.0.1) had a server error (502 Bad Gateway)"),
-        "{}",
-        stderr_of(&output)
+    assert_stderr_has(
+        &output,
+        "Mastodon (127.0.0.1) had a server error (502 Bad Gateway)",
     );
     assert!(run(&s, &["run", "--date", DAY]).status.success());
     assert_eq!(
@@ -823,12 +817,9 @@ async fn dry_run_prints_the_messages_once_and_each_sinks_verdict_and_sends_nothi
 
     // with --force every message would go out again
     let forced = run(&s, &["run", "--date", DAY, "--dry-run", "--force"]);
-    assert!(
-        stderr_of(&forced).contains(&format!(
-            "slack: activity: would be posted ({activity} of 40000 characters)"
-        )),
-        "{}",
-        stderr_of(&forced)
+    assert_stderr_has(
+        &forced,
+        &format!("slack: activity: would be posted ({activity} of 40000 characters)"),
     );
 }
 
@@ -922,11 +913,7 @@ fn config_lists_the_enabled_sinks() {
     env.write_config("[sinks]\nenabled = [\"mastodon\", \"x\"]\n");
     let output = env.output(&["config"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(
-        stdout_of(&output).contains("sinks             mastodon, x"),
-        "{}",
-        stdout_of(&output)
-    );
+    assert_stdout_has(&output, "sinks             mastodon, x");
 }
 
 #[tokio::test]
@@ -983,11 +970,7 @@ fn auth_mastodon_stores_nothing_when_the_instance_cannot_be_reached() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("could not connect"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "could not connect");
     assert_eq!(env.read_credentials(), "");
 }
 
@@ -1015,21 +998,14 @@ async fn auth_bluesky_signs_in_before_storing_and_stores_nothing_when_refused() 
     };
     let refused = auth();
     assert_eq!(refused.status.code(), Some(77), "{}", stderr_of(&refused));
-    assert!(
-        stderr_of(&refused).contains("Invalid identifier or password"),
-        "{}",
-        stderr_of(&refused)
-    );
+    assert_stderr_has(&refused, "Invalid identifier or password");
     assert_eq!(env.read_credentials(), "");
 
     let output = auth();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(
-        stdout_of(&output).contains(&format!(
-            "Signed in to Bluesky as @{BLUESKY_HANDLE} ({BLUESKY_DID})"
-        )),
-        "{}",
-        stdout_of(&output)
+    assert_stdout_has(
+        &output,
+        &format!("Signed in to Bluesky as @{BLUESKY_HANDLE} ({BLUESKY_DID})"),
     );
     assert_no_secret(&output);
     let sessions = requests_to(&bluesky, CREATE_SESSION).await;
@@ -1090,11 +1066,7 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr_of(&output).contains("does not start with https://"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "does not start with https://");
     assert_no_secret(&output);
     assert!(
         env.read_credentials().contains(&slack),
@@ -1345,11 +1317,7 @@ async fn the_chart_command_draws_any_range_and_the_demo_draws_the_sample_week() 
     let png = std::fs::read(&file).unwrap();
     assert!(carries_the_chart(&png));
     assert_eq!(png_size(&png), (1200, 675));
-    assert!(
-        stderr_of(&output).contains("alt text: Steps, 10 days to 2026-11-25"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "alt text: Steps, 10 days to 2026-11-25");
     assert_eq!(sink_requests(&s).await, 0, "drawing posts nothing");
 
     let demo = TestEnv::new();
