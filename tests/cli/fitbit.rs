@@ -4,11 +4,11 @@
 //! limits, the shutdown) and the original tool's own day, 2021-05-23. `auth fitbit` is
 //! tested with `auth google` in `oauth.rs`.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
+use test_case::test_case;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -70,15 +70,35 @@ async fn a_uk_units_weight_in_stone_is_converted_exactly() {
     assert_eq!(json["water_ml"], 1500.0);
 }
 
+/// (the command, whether the token endpoint or the API answers 410, what the error
+/// names): the shutdown is 77 with the steps to switch, and the credentials are kept.
+#[test_case(&["refresh"], true, "Fitbit token endpoint answered 410 Gone" ; "the token endpoint")]
+#[test_case(&["fetch", "--date", DAY, "--json"], false, "Fitbit Web API answered 410 Gone" ; "the API")]
 #[tokio::test]
-async fn the_api_answering_410_gone_is_77_with_the_steps_to_switch() {
-    let (env, server) = Fitbit.standard_setup().await;
-    Fitbit
-        .mount_failure(&server, Data::Activity, ResponseTemplate::new(410))
-        .await;
-    Day::standard().mount(&server, &access_token(0)).await;
-    let output = Fitbit.fetch(&env);
-    assert_one_line_error(&output, 77, "Fitbit Web API answered 410 Gone");
+async fn an_answer_of_410_gone_is_77_with_the_steps_to_switch(
+    command: &[&str],
+    at_the_token_endpoint: bool,
+    named: &str,
+) {
+    // the account's zone configured: no request for it
+    let (env, server) = Fitbit.setup("timezone = \"Europe/London\"").await;
+    let stored = valid_credentials();
+    env.write_credentials(&stored);
+    if at_the_token_endpoint {
+        Mock::given(path("/oauth2/token"))
+            .respond_with(ResponseTemplate::new(410))
+            .expect(1)
+            .mount(&server)
+            .await;
+    } else {
+        Fitbit.forbid_token_requests(&server).await;
+        Fitbit
+            .mount_failure(&server, Data::Activity, ResponseTemplate::new(410))
+            .await;
+        Day::standard().mount(&server, &access_token(0)).await;
+    }
+    let output = env.output(command);
+    assert_one_line_error(&output, 77, named);
     let stderr = stderr_of(&output);
     for step in SWITCH_STEPS {
         assert!(stderr.contains(step), "{step:?} not in {stderr}");
@@ -87,23 +107,6 @@ async fn the_api_answering_410_gone_is_77_with_the_steps_to_switch() {
         stderr.contains(&env.config_path().display().to_string()),
         "{stderr}"
     );
-}
-
-#[tokio::test]
-async fn the_token_endpoint_answering_410_gone_is_77_and_keeps_the_credentials() {
-    let (env, server) = Fitbit.setup("").await;
-    let stored = valid_credentials();
-    env.write_credentials(&stored);
-    Mock::given(path("/oauth2/token"))
-        .respond_with(ResponseTemplate::new(410))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let output = env.output(&["refresh"]);
-    assert_one_line_error(&output, 77, "Fitbit token endpoint answered 410 Gone");
-    for step in SWITCH_STEPS {
-        assert!(stderr_of(&output).contains(step), "{step:?}");
-    }
     assert_eq!(env.read_credentials(), stored);
 }
 
@@ -168,15 +171,7 @@ async fn two_concurrent_refreshes_never_spend_the_same_refresh_token() {
     // slow answers, so that the second process asks while the first waits
     tokens.delay = Duration::from_millis(500);
     tokens.mount(&server).await;
-    let spawn = || {
-        env.std_cmd()
-            .arg("refresh")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (first, second) = (spawn(), spawn());
+    let (first, second) = (env.spawn(&["refresh"]), env.spawn(&["refresh"]));
     for child in [first, second] {
         let output = child.wait_with_output().unwrap();
         assert!(output.status.success(), "{}", stderr_of(&output));

@@ -31,6 +31,16 @@ impl TestEnv {
         Command::from_std(self.std_cmd())
     }
 
+    /// Starts the binary with `args`, its stdout and stderr piped to the test.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.std_cmd()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Runs the binary with `args` to its end.
     pub fn output(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().unwrap()

@@ -229,15 +229,7 @@ async fn concurrent_runs_with_an_expired_token_post_each_message_once_and_refres
     let s = Daily::start(Day::standard(), options).await;
     s.x.answer_posts(created(), None).await;
     let children: Vec<_> = (0..5)
-        .map(|_| {
-            s.env
-                .std_cmd()
-                .args(["run", "--date", DAY])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|_| s.env.spawn(&["run", "--date", DAY]))
         .collect();
     for child in children {
         let output = child.wait_with_output().unwrap();
@@ -293,13 +285,7 @@ fn the_demo_needs_no_account_and_shows_the_original_posts() {
 #[test]
 fn a_reader_that_goes_away_ends_the_demo_quietly() {
     let env = TestEnv::new();
-    let mut child = env
-        .std_cmd()
-        .args(["run", "--demo"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = env.spawn(&["run", "--demo"]);
     // `| head -0`: the reader closes its end before anything is written
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
