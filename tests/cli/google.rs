@@ -96,6 +96,14 @@ pub(crate) fn standard_json() -> Value {
 // ---------------------------------------------------------------------------------
 // fetch
 
+/// `fetch --json` of `day`, served to a home with valid credentials and the zone
+/// configured.
+async fn fetch_json_of(day: Day) -> Value {
+    let (env, server) = Google.standard_setup().await;
+    day.mount(&server, OLD_TOKEN).await;
+    Google.fetch_json(&env)
+}
+
 #[tokio::test]
 async fn the_configured_zone_overrides_the_account_zone_for_local_times() {
     let (env, server) = Google.setup("timezone = \"Asia/Tokyo\"").await;
@@ -202,11 +210,9 @@ pub(crate) fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<b
 )]
 #[tokio::test]
 async fn of_two_sleep_sessions_one_is_taken(sessions: [Value; 2], asleep: u64, start: &str) {
-    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard();
     day.sleep = json!({ "dataPoints": sessions });
-    day.mount(&server, OLD_TOKEN).await;
-    let sleep = &Google.fetch_json(&env)["sleep"];
+    let sleep = &fetch_json_of(day).await["sleep"];
     assert_eq!(sleep["minutes_asleep"], asleep);
     assert_eq!(sleep["start"], start);
     assert_eq!(
@@ -217,7 +223,6 @@ async fn of_two_sleep_sessions_one_is_taken(sessions: [Value; 2], asleep: u64, s
 
 #[tokio::test]
 async fn absent_values_are_null_and_true_zeros_are_zero() {
-    let (env, server) = Google.standard_setup().await;
     let mut day = Day::standard()
         .with_rollup("steps", json!({"steps": {"countSum": "0"}}))
         .with_rollup("distance", json!({}))
@@ -231,8 +236,7 @@ async fn absent_values_are_null_and_true_zeros_are_zero() {
         .with_rollup("active-minutes", json!({}));
     day.basal_pages = vec![json!({})];
     day.resting_heart_rate = json!({"dataPoints": []});
-    day.mount(&server, OLD_TOKEN).await;
-    let json = Google.fetch_json(&env);
+    let json = fetch_json_of(day).await;
     let activity = &json["activity"];
     assert_eq!(activity["steps"], 0);
     assert_eq!(activity["calories_out_kcal"], 0.0);
@@ -245,9 +249,8 @@ async fn absent_values_are_null_and_true_zeros_are_zero() {
     assert_eq!(json["weight_kg"], 71.2345);
 }
 
-#[tokio::test]
-async fn ints_are_read_from_strings_and_from_numbers() {
-    let (env, server) = Google.standard_setup().await;
+/// The standard day with its ints as numbers rather than strings.
+fn ints_as_numbers() -> Day {
     let mut day = Day::standard()
         .with_rollup("steps", json!({"steps": {"countSum": 9876}}))
         .with_rollup("distance", json!({"distance": {"millimetersSum": 7123400}}));
@@ -256,9 +259,31 @@ async fn ints_are_read_from_strings_and_from_numbers() {
     let mut sleep = fixture("sleep_main.json");
     sleep["dataPoints"][0]["sleep"]["summary"]["minutesAsleep"] = json!(402);
     day.sleep = sleep;
-    day.mount(&server, OLD_TOKEN).await;
-    let json = Google.fetch_json(&env);
-    assert_eq!(json, standard_json());
+    day
+}
+
+/// The standard day with fields the tool does not know, everywhere.
+fn with_unknown_fields() -> Day {
+    let mut day = Day::standard()
+        .with_rollup(
+            "steps",
+            json!({"steps": {"countSum": "9876", "countAvg": "9876", "newField": {"nested": [1, 2]}}, "dataSource": {"platform": "FITBIT"}}),
+        )
+        .with_rollup(
+            "body-fat",
+            json!({"bodyFat": {"bodyFatPercentageAvg": 22.5, "bodyFatPercentageMin": 21.0}}),
+        );
+    day.devices["pairedDevices"][1]["firmwareVersion"] = json!("118.3");
+    day.devices["nextPageToken"] = json!("");
+    day
+}
+
+/// Ints are read from strings and from numbers; unknown fields are ignored.
+#[test_case(ints_as_numbers() ; "ints as numbers")]
+#[test_case(with_unknown_fields() ; "unknown fields everywhere")]
+#[tokio::test]
+async fn another_form_of_the_standard_day_reads_the_same(day: Day) {
+    assert_eq!(fetch_json_of(day).await, standard_json());
 }
 
 /// Refuses `data_type`'s daily rollup as an invalid argument, ahead of the day's mocks.
@@ -401,24 +426,6 @@ fn an_answer_cut_off_mid_body_is_retried_then_75() {
     env.write_credentials(&valid_credentials());
     let output = Google.fetch(&env);
     assert_one_line_error(&output, 75, "next run will try again");
-}
-
-#[tokio::test]
-async fn unknown_fields_are_ignored_everywhere() {
-    let (env, server) = Google.standard_setup().await;
-    let mut day = Day::standard()
-        .with_rollup(
-            "steps",
-            json!({"steps": {"countSum": "9876", "countAvg": "9876", "newField": {"nested": [1, 2]}}, "dataSource": {"platform": "FITBIT"}}),
-        )
-        .with_rollup(
-            "body-fat",
-            json!({"bodyFat": {"bodyFatPercentageAvg": 22.5, "bodyFatPercentageMin": 21.0}}),
-        );
-    day.devices["pairedDevices"][1]["firmwareVersion"] = json!("118.3");
-    day.devices["nextPageToken"] = json!("");
-    day.mount(&server, OLD_TOKEN).await;
-    assert_eq!(Google.fetch_json(&env), standard_json());
 }
 
 #[tokio::test]
