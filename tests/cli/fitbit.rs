@@ -1,25 +1,21 @@
 //! The legacy Fitbit Web API provider against a loopback mock of Fitbit's OAuth and API
-//! endpoints, with bodies from the API reference: `auth fitbit` in both modes (the test
-//! plays the browser), `refresh` with single-use refresh tokens (the mock refuses a
-//! reused one the way Fitbit does), `fetch` (units, errors, rate limits, the shutdown)
-//! and the original tool's own day, 2021-05-23.
+//! endpoints, with bodies from the API reference: `refresh` with single-use refresh tokens
+//! (the mock refuses a reused one the way Fitbit does), `fetch` (units, errors, rate
+//! limits, the shutdown) and the original tool's own day, 2021-05-23. `auth fitbit` is
+//! tested with `auth google` in `oauth.rs`.
 
-use std::fs;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use predicates::prelude::*;
 use serde_json::{Value, json};
+use test_case::test_case;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::harness::{
-    AuthRun, assert_one_line_error, browse, closed_port, expected_message, stderr_of, stdout_of,
-};
+use crate::harness::{assert_one_line_error, expected_message, stderr_of, stdout_of};
 use crate::mocks::fitbit::{
-    ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, CODE, DAY, Day, TokenEndpoint, access_token, fixture,
-    mount_profile, refresh_token, valid_credentials, with_rate_limit_headers,
+    DAY, Day, TokenEndpoint, access_token, fixture, mount_profile, refresh_token,
+    valid_credentials, with_rate_limit_headers,
 };
 use crate::providers::{Data, Provider::Fitbit};
 use crate::support::TestEnv;
@@ -74,15 +70,35 @@ async fn a_uk_units_weight_in_stone_is_converted_exactly() {
     assert_eq!(json["water_ml"], 1500.0);
 }
 
+/// (the command, whether the token endpoint or the API answers 410, what the error
+/// names): the shutdown is 77 with the steps to switch, and the credentials are kept.
+#[test_case(&["refresh"], true, "Fitbit token endpoint answered 410 Gone" ; "the token endpoint")]
+#[test_case(&["fetch", "--date", DAY, "--json"], false, "Fitbit Web API answered 410 Gone" ; "the API")]
 #[tokio::test]
-async fn the_api_answering_410_gone_is_77_with_the_steps_to_switch() {
-    let (env, server) = Fitbit.standard_setup().await;
-    Fitbit
-        .mount_failure(&server, Data::Activity, ResponseTemplate::new(410))
-        .await;
-    Day::standard().mount(&server, &access_token(0)).await;
-    let output = Fitbit.fetch(&env);
-    assert_one_line_error(&output, 77, "Fitbit Web API answered 410 Gone");
+async fn an_answer_of_410_gone_is_77_with_the_steps_to_switch(
+    command: &[&str],
+    at_the_token_endpoint: bool,
+    named: &str,
+) {
+    // the account's zone configured: no request for it
+    let (env, server) = Fitbit.setup("timezone = \"Europe/London\"").await;
+    let stored = valid_credentials();
+    env.write_credentials(&stored);
+    if at_the_token_endpoint {
+        Mock::given(path("/oauth2/token"))
+            .respond_with(ResponseTemplate::new(410))
+            .expect(1)
+            .mount(&server)
+            .await;
+    } else {
+        Fitbit.forbid_token_requests(&server).await;
+        Fitbit
+            .mount_failure(&server, Data::Activity, ResponseTemplate::new(410))
+            .await;
+        Day::standard().mount(&server, &access_token(0)).await;
+    }
+    let output = env.output(command);
+    assert_one_line_error(&output, 77, named);
     let stderr = stderr_of(&output);
     for step in SWITCH_STEPS {
         assert!(stderr.contains(step), "{step:?} not in {stderr}");
@@ -91,23 +107,6 @@ async fn the_api_answering_410_gone_is_77_with_the_steps_to_switch() {
         stderr.contains(&env.config_path().display().to_string()),
         "{stderr}"
     );
-}
-
-#[tokio::test]
-async fn the_token_endpoint_answering_410_gone_is_77_and_keeps_the_credentials() {
-    let (env, server) = Fitbit.setup("").await;
-    let stored = valid_credentials();
-    env.write_credentials(&stored);
-    Mock::given(path("/oauth2/token"))
-        .respond_with(ResponseTemplate::new(410))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let output = env.cmd().arg("refresh").output().unwrap();
-    assert_one_line_error(&output, 77, "Fitbit token endpoint answered 410 Gone");
-    for step in SWITCH_STEPS {
-        assert!(stderr_of(&output).contains(step), "{step:?}");
-    }
     assert_eq!(env.read_credentials(), stored);
 }
 
@@ -172,15 +171,7 @@ async fn two_concurrent_refreshes_never_spend_the_same_refresh_token() {
     // slow answers, so that the second process asks while the first waits
     tokens.delay = Duration::from_millis(500);
     tokens.mount(&server).await;
-    let spawn = || {
-        env.std_cmd()
-            .arg("refresh")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (first, second) = (spawn(), spawn());
+    let (first, second) = (env.spawn(&["refresh"]), env.spawn(&["refresh"]));
     for child in [first, second] {
         let output = child.wait_with_output().unwrap();
         assert!(output.status.success(), "{}", stderr_of(&output));
@@ -188,149 +179,6 @@ async fn two_concurrent_refreshes_never_spend_the_same_refresh_token() {
     assert_eq!(tokens.presented(), [refresh_token(0), refresh_token(1)]);
     tokens.assert_clean();
     assert!(env.read_credentials().contains(&refresh_token(2)));
-}
-
-// ---------------------------------------------------------------------------------
-// auth fitbit
-
-/// A loopback address nothing listens on, with a callback path, as registered for the app.
-fn free_redirect_uri() -> String {
-    format!("http://127.0.0.1:{}/callback", closed_port())
-}
-
-fn auth_fitbit(env: &TestEnv, args: &[&str]) -> AuthRun {
-    AuthRun::start(
-        env,
-        &[&["auth", "fitbit"], args].concat(),
-        &[
-            ("FITBIT_CLIENT_ID", CLIENT_ID),
-            ("FITBIT_CLIENT_SECRET", CLIENT_SECRET),
-        ],
-    )
-}
-
-#[tokio::test]
-async fn auth_in_the_browser_uses_pkce_and_basic_auth_at_the_registered_redirect() {
-    let (env, server) = Fitbit.setup("").await;
-    let tokens = TokenEndpoint::new(0);
-    tokens.mount(&server).await;
-    mount_profile(&server, &access_token(1), "Asia/Tokyo", 1).await;
-    let redirect_uri = free_redirect_uri();
-    let run = auth_fitbit(&env, &["--redirect-uri", &redirect_uri]);
-
-    assert_eq!(run.url.path(), "/oauth2/authorize");
-    assert_eq!(run.param("client_id"), CLIENT_ID);
-    assert_eq!(run.param("response_type"), "code");
-    assert_eq!(run.param("scope"), ALL_SCOPES.join(" "));
-    assert_eq!(run.param("code_challenge_method"), "S256");
-    assert_eq!(run.param("redirect_uri"), redirect_uri);
-    run.issue(&tokens.issued);
-
-    // only the registered path is the callback
-    let root = redirect_uri.trim_end_matches("callback");
-    assert_eq!(browse(root).0, 404);
-    let (status, page) = browse(&run.redirect(&[("code", CODE), ("state", &run.param("state"))]));
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("authorized for Fitbit"), "{page}");
-
-    let output = run.finish();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(stdout_of(&output).contains("Fitbit account time zone: Asia/Tokyo"));
-    tokens.assert_clean();
-    let saved = env.read_credentials();
-    assert!(saved.starts_with("[fitbit]"), "{saved}");
-    for expected in [
-        access_token(1),
-        refresh_token(1),
-        CLIENT_ID.to_string(),
-        CLIENT_SECRET.to_string(),
-        "\"nutrition\"".to_string(),
-    ] {
-        assert!(saved.contains(&expected), "{expected} not in {saved}");
-    }
-    let state = fs::read_to_string(env.state_path()).unwrap();
-    assert!(state.contains("Asia/Tokyo"), "{state}");
-    assert!(
-        !stderr_of(&output).contains("warn:"),
-        "{}",
-        stderr_of(&output)
-    );
-}
-
-#[tokio::test]
-async fn auth_without_a_browser_reads_the_pasted_address_and_warns_about_unticked_scopes() {
-    let (env, server) = Fitbit.setup("").await;
-    let mut tokens = TokenEndpoint::new(0);
-    tokens.granted = "activity sleep profile".into();
-    tokens.mount(&server).await;
-    mount_profile(&server, &access_token(1), "Asia/Tokyo", 1).await;
-    let mut run = auth_fitbit(&env, &["--no-browser"]);
-    // Fitbit needs the registered URI exactly, so the default is a fixed one
-    assert_eq!(run.param("redirect_uri"), "http://127.0.0.1:8080/");
-    run.issue(&tokens.issued);
-    let pasted = run.redirect(&[("code", CODE), ("state", &run.param("state"))]);
-    run.paste(&format!("{pasted}#_=_"));
-    let output = run.finish();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    tokens.assert_clean();
-    assert!(env.read_credentials().contains(&refresh_token(1)));
-    assert!(!env.home().join("opened-url").exists());
-    let stderr = stderr_of(&output);
-    for (scope, missing) in [
-        ("heartrate", "resting heart rate"),
-        ("nutrition", "water"),
-        ("weight", "weight and body fat"),
-        ("settings", "the device's name, battery and last sync"),
-    ] {
-        assert!(
-            stderr.contains(&format!(
-                "the \"{scope}\" permission was not granted, so {missing} will be missing"
-            )),
-            "{scope}: {stderr}"
-        );
-    }
-    assert!(!stderr.contains("\"activity\""), "{stderr}");
-}
-
-#[test]
-fn auth_needs_the_client_id_and_secret() {
-    let env = TestEnv::new();
-    // no environment and no terminal to prompt on
-    env.cmd()
-        .args(["auth", "fitbit", "--no-browser"])
-        .write_stdin("")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains(
-            "set FITBIT_CLIENT_ID and FITBIT_CLIENT_SECRET",
-        ));
-    env.cmd()
-        .args(["auth", "fitbit"])
-        .env("FITBIT_CLIENT_ID", CLIENT_ID)
-        .write_stdin("")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains("FITBIT_CLIENT_SECRET"));
-}
-
-#[test]
-fn auth_refuses_a_redirect_uri_it_cannot_listen_on() {
-    let env = TestEnv::new();
-    env.cmd()
-        .args([
-            "auth",
-            "fitbit",
-            "--redirect-uri",
-            "https://example.com/callback",
-        ])
-        .env("FITBIT_CLIENT_ID", CLIENT_ID)
-        .env("FITBIT_CLIENT_SECRET", CLIENT_SECRET)
-        .write_stdin("")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains(
-            "is not an http://127.0.0.1:<port>/ address",
-        ));
 }
 
 // ---------------------------------------------------------------------------------
@@ -381,11 +229,7 @@ async fn original_setup() -> (TestEnv, MockServer) {
 #[tokio::test]
 async fn legacy_2021_05_23_fetch_gives_the_original_day() {
     let (env, _server) = original_setup().await;
-    let output = env
-        .cmd()
-        .args(["fetch", "--date", "2021-05-23", "--json"])
-        .output()
-        .unwrap();
+    let output = env.output(&["fetch", "--date", "2021-05-23", "--json"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json, original_day_json());
@@ -399,11 +243,7 @@ async fn legacy_2021_05_23_fetch_gives_the_original_day() {
 #[tokio::test]
 async fn legacy_2021_05_23_round_trips_to_the_original_posts() {
     let (env, _server) = original_setup().await;
-    let output = env
-        .cmd()
-        .args(["run", "--dry-run", "--date", "2021-05-23"])
-        .output()
-        .unwrap();
+    let output = env.output(&["run", "--dry-run", "--date", "2021-05-23"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
     let activity = expected_message("activity_ja_2021_05_23");

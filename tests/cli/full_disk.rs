@@ -14,10 +14,10 @@ use std::time::Duration;
 use test_case::test_case;
 
 use crate::harness::stderr_of;
+use crate::harness::{Daily, Options};
 use crate::mocks::SingleUseTokens;
 use crate::mocks::google::{Day, REFRESH_TOKEN};
 use crate::mocks::x::created;
-use crate::run::setup_custom;
 use crate::support::TestEnv;
 
 /// The name of the injected failure's flag file.
@@ -90,16 +90,17 @@ impl Drop for SmallDisk {
 #[tokio::test]
 async fn a_full_disk_stops_the_run_before_anything_it_could_not_save(expired: bool, key: &str) {
     let tokens = SingleUseTokens::start(REFRESH_TOKEN, "ya29.single-use", Duration::from_millis(1));
-    let s = setup_custom(
-        Day::standard(),
-        &format!(
-            "{key} = \"../../small/{}.toml\"",
-            key.trim_end_matches("_file")
-        ),
-        "",
-        expired.then_some(&tokens),
-    )
-    .await;
+    let top = format!(
+        "{key} = \"../../small/{}.toml\"",
+        key.trim_end_matches("_file")
+    );
+    let options = Options {
+        top: &top,
+        http: "",
+        tables: "",
+        tokens: expired.then_some(&tokens),
+    };
+    let s = Daily::start(Day::standard(), options).await;
     s.x.answer_posts(created(), None).await;
     let disk = SmallDisk::new(&s.env);
     let credentials = if expired {

@@ -17,14 +17,33 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
-use wiremock::Request;
+use wiremock::{MockServer, Request, ResponseTemplate};
 
+use crate::mocks::SingleUseTokens;
+use crate::mocks::google::{Day, OLD_TOKEN, expired_credentials, valid_credentials};
+use crate::mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX};
+use crate::providers::Provider::Google;
 use crate::support::TestEnv;
 
 impl TestEnv {
     /// The binary, isolated from the real home and environment.
     pub fn cmd(&self) -> Command {
         Command::from_std(self.std_cmd())
+    }
+
+    /// Starts the binary with `args`, its stdout and stderr piped to the test.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.std_cmd()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Runs the binary with `args` to its end.
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
     }
 
     pub fn read_credentials(&self) -> String {
@@ -38,6 +57,96 @@ impl TestEnv {
             .permissions()
             .mode()
             & 0o777
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The daily job's home
+
+/// A home for the daily job, as every test of `run` builds it: Google Health and X at
+/// their mocks and both authorized, the config's zone Europe/Berlin, one day served.
+pub struct Daily {
+    pub env: TestEnv,
+    pub google: MockServer,
+    pub x: MockX,
+}
+
+/// What a [`Daily`] home's config holds besides the endpoints, and how Google answers.
+pub struct Options<'a> {
+    /// More top-level keys.
+    pub top: &'a str,
+    /// The `[http]` table's keys.
+    pub http: &'a str,
+    /// More tables, after the endpoints'.
+    pub tables: &'a str,
+    /// When given, the stored access token has expired and refreshes go to `tokens`,
+    /// whose access token the day is then served to.
+    pub tokens: Option<&'a SingleUseTokens>,
+}
+
+impl<'a> Options<'a> {
+    /// The default options with `http` as the `[http]` table's keys.
+    pub fn http(http: &'a str) -> Self {
+        Options {
+            http,
+            ..Options::default()
+        }
+    }
+
+    /// The default options with `top` as more top-level keys.
+    pub fn top(top: &'a str) -> Self {
+        Options {
+            top,
+            ..Options::default()
+        }
+    }
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            top: "",
+            http: "attempts = 2\ntimeout = 5",
+            tables: "",
+            tokens: None,
+        }
+    }
+}
+
+impl Daily {
+    /// The home, with `day` served by Google and any request to Google's own token
+    /// endpoint failing the test.
+    pub async fn start(day: Day, options: Options<'_>) -> Self {
+        let (google, x) = tokio::join!(MockServer::start(), MockX::start());
+        let env = TestEnv::new();
+        let g = google.uri();
+        let token_url = options
+            .tokens
+            .map_or_else(|| format!("{g}/token"), |t| t.token_url());
+        env.write_config(&format!(
+            "timezone = \"Europe/Berlin\"\n{}\n[http]\n{}\n\n{}\n[x]\napi_base = \"{}/\"\n\n{}",
+            options.top,
+            options.http,
+            Google.config(&g, &token_url),
+            x.uri(),
+            options.tables
+        ));
+        let (google_credentials, access_token) = match options.tokens {
+            Some(tokens) => (expired_credentials(1), tokens.access_token()),
+            None => (valid_credentials(), OLD_TOKEN),
+        };
+        env.write_credentials(&format!(
+            "{google_credentials}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\n\
+             access_token = \"{ACCESS_TOKEN}\"\naccess_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n"
+        ));
+        Google.forbid_token_requests(&google).await;
+        day.mount(&google, access_token).await;
+        Daily { env, google, x }
+    }
+
+    /// Runs the binary in the home with `args` to its end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.env.output(args)
     }
 }
 
@@ -67,12 +176,29 @@ pub fn expected_message(name: &str) -> &'static str {
 // ---------------------------------------------------------------------------------
 // Outputs
 
+/// An answer with status `status` and the JSON `body`.
+pub fn json_answer(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
 pub fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 pub fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Asserts that `output`'s stderr contains `needle`.
+pub fn assert_stderr_has(output: &Output, needle: &str) {
+    let stderr = stderr_of(output);
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+}
+
+/// Asserts that `output`'s stdout contains `needle`.
+pub fn assert_stdout_has(output: &Output, needle: &str) {
+    let stdout = stdout_of(output);
+    assert!(stdout.contains(needle), "{needle:?} not in {stdout}");
 }
 
 /// A failure: exit `code`, one line on stderr that contains `needle`, nothing on stdout.
@@ -93,6 +219,17 @@ pub fn assert_no_secret(output: &Output, secrets: &[&str]) {
             "{secret} was printed:\n{printed}"
         );
     }
+}
+
+/// How many requests `server` received whose path contains `fragment`.
+pub async fn requests_containing(server: &MockServer, fragment: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| request.url.path().contains(fragment))
+        .count()
 }
 
 /// A loopback port nothing listens on.

@@ -303,31 +303,23 @@ fn without_a_scheduler_the_commands_are_printed() {
 fn an_existing_config_is_kept_without_force() {
     let env = TestEnv::new();
     env.write_config("locale = \"en\"\n");
-    let output = env
-        .cmd()
-        .args(["init", "--step", "config", "--no-input", "--locale", "ja"])
-        .output()
-        .unwrap();
+    let output = env.output(&["init", "--step", "config", "--no-input", "--locale", "ja"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         fs::read_to_string(env.config_path()).unwrap(),
         "locale = \"en\"\n"
     );
-    let output = env
-        .cmd()
-        .args([
-            "init",
-            "--step",
-            "config",
-            "--no-input",
-            "--locale",
-            "ja",
-            "--sinks",
-            "x,slack",
-            "--force",
-        ])
-        .output()
-        .unwrap();
+    let output = env.output(&[
+        "init",
+        "--step",
+        "config",
+        "--no-input",
+        "--locale",
+        "ja",
+        "--sinks",
+        "x,slack",
+        "--force",
+    ]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let config = fs::read_to_string(env.config_path()).unwrap();
     assert!(
@@ -351,27 +343,13 @@ async fn each_failure_after_consent_names_its_fix(
     fix: &str,
 ) {
     let server = MockServer::start().await;
-    let env = TestEnv::new();
-    env.write_config(&mock_config(&server));
     let issued = Arc::new(Mutex::new(Issued::default()));
     mount_code_exchange(&server, issued.clone(), &ALL_SCOPES.join(" ")).await;
     Mock::given(path_regex("^/v4/users/me/"))
         .respond_with(ResponseTemplate::new(status).set_body_json(body))
         .mount(&server)
         .await;
-    let file = fixture_path("client_secret_desktop.json")
-        .display()
-        .to_string();
-    let run = auth_google_init(&env, &file);
-    run.issue(&issued);
-    let (answer, _) = tokio::task::spawn_blocking({
-        let back = run.redirect(&[("state", &run.param("state")), ("code", CODE)]);
-        move || browse(&back)
-    })
-    .await
-    .unwrap();
-    assert_eq!(answer, 200);
-    let output = run.finish();
+    let output = google_step(&server, Some(&issued), &[("code", CODE)]).await;
     let err = stderr_of(&output);
     assert_eq!(output.status.code(), Some(code), "{err}");
     assert!(err.contains(fix), "{err}");
@@ -381,17 +359,7 @@ async fn each_failure_after_consent_names_its_fix(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_consent_points_at_the_test_users() {
     let server = MockServer::start().await;
-    let env = TestEnv::new();
-    env.write_config(&mock_config(&server));
-    let file = fixture_path("client_secret_desktop.json")
-        .display()
-        .to_string();
-    let run = auth_google_init(&env, &file);
-    let back = run.redirect(&[("state", &run.param("state")), ("error", "access_denied")]);
-    tokio::task::spawn_blocking(move || browse(&back))
-        .await
-        .unwrap();
-    let output = run.finish();
+    let output = google_step(&server, None, &[("error", "access_denied")]).await;
     let err = stderr_of(&output);
     assert!(!output.status.success());
     assert!(
@@ -400,17 +368,39 @@ async fn a_refused_consent_points_at_the_test_users() {
     );
 }
 
-fn auth_google_init(env: &TestEnv, file: &str) -> crate::harness::AuthRun {
-    crate::harness::AuthRun::start(
-        env,
+/// Runs `init --step google` in a home whose config points at `server`, comes back
+/// from the consent with `answer` (and the run's state), and returns what it printed.
+/// With `issued`, the token endpoint is told what the consent address promised.
+async fn google_step(
+    server: &MockServer,
+    issued: Option<&Arc<Mutex<Issued>>>,
+    answer: &[(&str, &str)],
+) -> std::process::Output {
+    let env = TestEnv::new();
+    env.write_config(&mock_config(server));
+    let file = fixture_path("client_secret_desktop.json");
+    let run = crate::harness::AuthRun::start(
+        &env,
         &[
             "init",
             "--step",
             "google",
             "--no-input",
             "--client-secret-file",
-            file,
+            file.to_str().unwrap(),
         ],
         &[],
-    )
+    );
+    if let Some(issued) = issued {
+        run.issue(issued);
+    }
+    let state = run.param("state");
+    let back = run.redirect(&[&[("state", state.as_str())], answer].concat());
+    let (status, _) = tokio::task::spawn_blocking(move || browse(&back))
+        .await
+        .unwrap();
+    if issued.is_some() {
+        assert_eq!(status, 200);
+    }
+    run.finish()
 }

@@ -23,6 +23,7 @@ mod https;
 mod init;
 mod monitoring;
 mod notify;
+mod oauth;
 mod one_sink;
 mod providers;
 mod pty;

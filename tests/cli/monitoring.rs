@@ -87,11 +87,7 @@ async fn a_month_of_runs_posts_each_week_once_and_the_alert_once_each_way() {
         .collect();
     google_days::mount_with_sleep(&google, OLD_TOKEN, &[], nights).await;
     let run = |day: NaiveDate| {
-        let output = env
-            .cmd()
-            .args(["run", "--date", &day.to_string()])
-            .output()
-            .unwrap();
+        let output = env.output(&["run", "--date", &day.to_string()]);
         assert!(output.status.success(), "{day}: {}", stderr_of(&output));
     };
     let missed = [date("2026-11-09"), date("2026-11-10"), date("2026-11-11")];
@@ -100,11 +96,7 @@ async fn a_month_of_runs_posts_each_week_once_and_the_alert_once_each_way() {
             continue;
         }
         if day == date("2026-11-13") {
-            let dry = env
-                .cmd()
-                .args(["run", "--dry-run", "--date", "2026-11-13"])
-                .output()
-                .unwrap();
+            let dry = env.output(&["run", "--dry-run", "--date", "2026-11-13"]);
             let stderr = stderr_of(&dry);
             assert!(
                 stderr.contains(
@@ -173,11 +165,7 @@ async fn a_weekly_run_with_three_alerts_is_one_round_of_requests() {
     );
     let (env, google, _discord) = setup(&three).await;
     google_days::mount(&google, OLD_TOKEN, &[]).await;
-    let output = env
-        .cmd()
-        .args(["run", "--date", "2026-11-22"])
-        .output()
-        .unwrap();
+    let output = env.output(&["run", "--date", "2026-11-22"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     // 28 days: total calories and active minutes in two pieces each (14-day cap), and
     // the one page the answer asks for after the first 25 nights (the API's sleep page cap)

@@ -55,7 +55,7 @@ async fn reauthorization_is_told_once_and_its_resolution_once() {
         .await;
 
     for _ in 0..2 {
-        let output = env.cmd().args(["run", "--date", DAY]).output().unwrap();
+        let output = env.output(&["run", "--date", DAY]);
         assert_eq!(output.status.code(), Some(77), "{}", stderr_of(&output));
     }
     let sent = notifications(&server).await;
@@ -69,7 +69,7 @@ async fn reauthorization_is_told_once_and_its_resolution_once() {
     env.write_credentials(&format!("{}\n{hooks}", valid_credentials()));
     Day::standard().mount(&server, OLD_TOKEN).await;
     for _ in 0..2 {
-        let output = env.cmd().args(["run", "--date", DAY]).output().unwrap();
+        let output = env.output(&["run", "--date", DAY]);
         assert!(output.status.success(), "{}", stderr_of(&output));
     }
     let sent = notifications(&server).await;

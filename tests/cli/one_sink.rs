@@ -49,11 +49,7 @@ async fn posted_to(server: &MockServer) -> (usize, usize) {
 #[tokio::test(flavor = "multi_thread")]
 async fn tweet_sink_posts_the_text_to_that_sink_only() {
     let (env, server) = setup().await;
-    let output = env
-        .cmd()
-        .args(["tweet", "--text", "hello", "--sink", "slack"])
-        .output()
-        .unwrap();
+    let output = env.output(&["tweet", "--text", "hello", "--sink", "slack"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(stdout_of(&output).contains("Posted to Slack"));
     assert_eq!(posted_to(&server).await, (1, 0));
@@ -63,11 +59,7 @@ async fn tweet_sink_posts_the_text_to_that_sink_only() {
 async fn run_sink_posts_the_day_to_that_sink_only() {
     let (env, server) = setup().await;
     Day::standard().mount(&server, OLD_TOKEN).await;
-    let output = env
-        .cmd()
-        .args(["run", "--date", DAY, "--sink", "slack"])
-        .output()
-        .unwrap();
+    let output = env.output(&["run", "--date", DAY, "--sink", "slack"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(posted_to(&server).await, (2, 0));
 }
@@ -75,11 +67,7 @@ async fn run_sink_posts_the_day_to_that_sink_only() {
 #[test]
 fn an_unknown_sink_is_a_usage_error() {
     let env = TestEnv::new();
-    let output = env
-        .cmd()
-        .args(["tweet", "--text", "hi", "--sink", "myspace"])
-        .output()
-        .unwrap();
+    let output = env.output(&["tweet", "--text", "hi", "--sink", "myspace"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("not a sink"));
 }

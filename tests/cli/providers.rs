@@ -16,7 +16,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::google;
 use crate::harness::{
-    assert_one_line_error, directory_without_room_for_new_files, form, stderr_of,
+    assert_one_line_error, assert_stderr_has, directory_without_room_for_new_files, form, stderr_of,
 };
 use crate::mocks::{Fault, FaultKind, fitbit, google as gmock, google_days as gmock_days};
 use crate::support::TestEnv;
@@ -34,12 +34,15 @@ pub(crate) enum Provider {
 pub(crate) enum Data {
     Sleep,
     Water,
+    /// Google's steps, Fitbit's day of activity.
     Activity,
+    /// Google's basal energy list; Fitbit's day of activity, which carries it.
+    BasalEnergy,
 }
 
 impl Provider {
     /// As in `auth <name>`.
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Google => "google",
             Fitbit => "fitbit",
@@ -47,7 +50,7 @@ impl Provider {
     }
 
     /// The `[table]` of its endpoints in the config, with the lines that select it.
-    fn config(self, base: &str, token_url: &str) -> String {
+    pub(crate) fn config(self, base: &str, token_url: &str) -> String {
         match self {
             Google => format!(
                 "[google_health]\napi_base = \"{base}/v4/\"\nauth_url = \"{base}/o/oauth2/v2/auth\"\ntoken_url = \"{token_url}\"\n"
@@ -89,9 +92,15 @@ impl Provider {
     /// A home with valid credentials and the account's zone configured, where any
     /// request to the token endpoint fails the test.
     pub(crate) async fn standard_setup(self) -> (TestEnv, MockServer) {
-        let (env, server) = self.setup(&format!("timezone = \"{}\"", self.zone())).await;
-        env.write_credentials(&self.valid_credentials());
+        let (env, server) = self.zoned_setup(&self.valid_credentials()).await;
         self.forbid_token_requests(&server).await;
+        (env, server)
+    }
+
+    /// A home with the account's zone configured and `credentials` stored.
+    async fn zoned_setup(self, credentials: &str) -> (TestEnv, MockServer) {
+        let (env, server) = self.setup(&format!("timezone = \"{}\"", self.zone())).await;
+        env.write_credentials(credentials);
         (env, server)
     }
 
@@ -144,7 +153,7 @@ impl Provider {
         }
     }
 
-    fn new_token(self) -> String {
+    pub(crate) fn new_token(self) -> String {
         match self {
             Google => gmock::NEW_TOKEN.into(),
             Fitbit => fitbit::access_token(1),
@@ -160,7 +169,7 @@ impl Provider {
         }
     }
 
-    fn refreshed_refresh_token(self) -> String {
+    pub(crate) fn refreshed_refresh_token(self) -> String {
         match self {
             Google => gmock::REFRESH_TOKEN.into(),
             Fitbit => fitbit::refresh_token(1),
@@ -218,7 +227,7 @@ impl Provider {
     }
 
     /// The account's zone, which the mock's profile or settings answer.
-    fn zone(self) -> &'static str {
+    pub(crate) fn zone(self) -> &'static str {
         match self {
             Google => "Europe/Berlin",
             Fitbit => "Europe/London",
@@ -229,6 +238,28 @@ impl Provider {
         match self {
             Google => gmock::Day::standard().mount(server, token).await,
             Fitbit => fitbit::Day::standard().mount(server, token).await,
+        }
+    }
+
+    /// Serves the standard day to the stored access token, changed first by `google` or
+    /// `fitbit`, whichever this provider is.
+    async fn mount_day_changed(
+        self,
+        server: &MockServer,
+        google: impl FnOnce(&mut gmock::Day),
+        fitbit: impl FnOnce(&mut fitbit::Day),
+    ) {
+        match self {
+            Google => {
+                let mut day = gmock::Day::standard();
+                google(&mut day);
+                day.mount(server, gmock::OLD_TOKEN).await;
+            }
+            Fitbit => {
+                let mut day = fitbit::Day::standard();
+                fitbit(&mut day);
+                day.mount(server, &fitbit::access_token(0)).await;
+            }
         }
     }
 
@@ -342,9 +373,14 @@ impl Provider {
             (Google, Data::Sleep) => "^/v4/users/me/dataTypes/sleep/".to_string(),
             (Google, Data::Water) => "^/v4/users/me/dataTypes/hydration-log/".to_string(),
             (Google, Data::Activity) => "^/v4/users/me/dataTypes/steps/".to_string(),
+            (Google, Data::BasalEnergy) => {
+                "^/v4/users/me/dataTypes/basal-energy-burned/".to_string()
+            }
             (Fitbit, Data::Sleep) => format!("^/1.2/user/-/sleep/date/{day}.json$"),
             (Fitbit, Data::Water) => format!("^/1/user/-/foods/log/water/date/{day}.json$"),
-            (Fitbit, Data::Activity) => format!("^/1/user/-/activities/date/{day}.json$"),
+            (Fitbit, Data::Activity | Data::BasalEnergy) => {
+                format!("^/1/user/-/activities/date/{day}.json$")
+            }
         };
         Mock::given(path_regex(at))
             .respond_with(response)
@@ -354,10 +390,7 @@ impl Provider {
     }
 
     pub(crate) fn fetch(self, env: &TestEnv) -> Output {
-        env.cmd()
-            .args(["fetch", "--date", self.day(), "--json"])
-            .output()
-            .unwrap()
+        env.output(&["fetch", "--date", self.day(), "--json"])
     }
 
     pub(crate) fn fetch_json(self, env: &TestEnv) -> Value {
@@ -449,20 +482,17 @@ async fn a_cached_zone_is_asked_for_again_in_the_round_of_the_data(
     provider
         .mount_zone_answering(&server, provider.zone(), 1, ROUND)
         .await;
-    match provider {
-        Google => {
-            let mut day = gmock::Day::standard();
-            // one page of basal energy, so that the data is one round
-            day.basal_pages.truncate(1);
-            day.delay = ROUND;
-            day.mount(&server, gmock::OLD_TOKEN).await;
-        }
-        Fitbit => {
-            let mut day = fitbit::Day::standard();
-            day.delay = ROUND;
-            day.mount(&server, &fitbit::access_token(0)).await;
-        }
-    }
+    provider
+        .mount_day_changed(
+            &server,
+            |day| {
+                // one page of basal energy, so that the data is one round
+                day.basal_pages.truncate(1);
+                day.delay = ROUND;
+            },
+            |day| day.delay = ROUND,
+        )
+        .await;
     let started = Instant::now();
     let json = provider.fetch_json(&env);
     let took = started.elapsed();
@@ -518,11 +548,7 @@ async fn a_moved_zone_is_cached_and_yesterday_read_again_in_it(
     );
     mount_any_days(provider, &server, &[old, new]).await;
 
-    let output = env
-        .cmd()
-        .args(["fetch", "--date", "yesterday", "--json"])
-        .output()
-        .unwrap();
+    let output = env.output(&["fetch", "--date", "yesterday", "--json"]);
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -539,11 +565,7 @@ async fn a_moved_zone_is_cached_and_yesterday_read_again_in_it(
         (1, 2 * data_requests)
     );
 
-    let again = env
-        .cmd()
-        .args(["fetch", "--date", "yesterday", "--json"])
-        .output()
-        .unwrap();
+    let again = env.output(&["fetch", "--date", "yesterday", "--json"]);
     assert!(again.status.success(), "{}", stderr_of(&again));
     assert!(
         !stderr_of(&again).contains("time zone"),
@@ -584,18 +606,10 @@ async fn a_configured_zone_sends_no_zone_request(provider: Provider, data_reques
 #[tokio::test]
 async fn requests_go_out_concurrently(provider: Provider, delay_ms: u64, bound_ms: u64) {
     let (env, server) = provider.standard_setup().await;
-    match provider {
-        Google => {
-            let mut day = gmock::Day::standard();
-            day.delay = Duration::from_millis(delay_ms);
-            day.mount(&server, gmock::OLD_TOKEN).await;
-        }
-        Fitbit => {
-            let mut day = fitbit::Day::standard();
-            day.delay = Duration::from_millis(delay_ms);
-            day.mount(&server, &fitbit::access_token(0)).await;
-        }
-    }
+    let delay = Duration::from_millis(delay_ms);
+    provider
+        .mount_day_changed(&server, |day| day.delay = delay, |day| day.delay = delay)
+        .await;
     let started = Instant::now();
     assert_eq!(provider.fetch_json(&env), provider.standard_json());
     let elapsed = started.elapsed();
@@ -616,9 +630,8 @@ async fn data_of_scopes_the_user_did_not_grant_is_not_requested(
     skipped: &[&str],
 ) {
     let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
+        .zoned_setup(&provider.credentials_without_body_and_nutrition())
         .await;
-    env.write_credentials(&provider.credentials_without_body_and_nutrition());
     provider.mount_day(&server, &provider.old_token()).await;
     let json = provider.fetch_json(&env);
     for field in null {
@@ -648,20 +661,19 @@ async fn data_of_scopes_the_user_did_not_grant_is_not_requested(
 #[tokio::test]
 async fn a_day_without_sleep_or_device_has_null_for_them(provider: Provider) {
     let (env, server) = provider.standard_setup().await;
-    match provider {
-        Google => {
-            let mut day = gmock::Day::standard();
-            day.sleep = json!({});
-            day.devices = json!({});
-            day.mount(&server, gmock::OLD_TOKEN).await;
-        }
-        Fitbit => {
-            let mut day = fitbit::Day::standard();
-            day.sleep = json!({"sleep": [], "summary": {"totalMinutesAsleep": 0, "totalSleepRecords": 0, "totalTimeInBed": 0}});
-            day.devices = json!([]);
-            day.mount(&server, &fitbit::access_token(0)).await;
-        }
-    }
+    provider
+        .mount_day_changed(
+            &server,
+            |day| {
+                day.sleep = json!({});
+                day.devices = json!({});
+            },
+            |day| {
+                day.sleep = json!({"sleep": [], "summary": {"totalMinutesAsleep": 0, "totalSleepRecords": 0, "totalTimeInBed": 0}});
+                day.devices = json!([]);
+            },
+        )
+        .await;
     let json = provider.fetch_json(&env);
     assert_eq!(json["sleep"], Value::Null);
     assert_eq!(json["device"], Value::Null);
@@ -671,41 +683,27 @@ async fn a_day_without_sleep_or_device_has_null_for_them(provider: Provider) {
 // ---------------------------------------------------------------------------------
 // Tokens
 
-#[test_case(Google)]
-#[test_case(Fitbit)]
+/// (provider, whether the stored access token has expired or is refused with a 401): it
+/// is refreshed exactly once for all the day's concurrent requests, before they are
+/// sent or retried, and the new pair is saved for the next run, which needs no refresh.
+#[test_case(Google, true ; "google: an expired token")]
+#[test_case(Google, false ; "google: a 401")]
+#[test_case(Fitbit, true ; "fitbit: an expired token")]
+#[test_case(Fitbit, false ; "fitbit: a 401")]
 #[tokio::test]
-async fn an_expired_token_is_refreshed_and_saved_before_the_data_calls(provider: Provider) {
-    let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
-        .await;
-    env.write_credentials(&provider.expired_credentials());
-    let refreshes = provider.mount_refresh(&server).await;
-    provider.mount_day(&server, &provider.new_token()).await;
-
-    assert_eq!(provider.fetch_json(&env), provider.standard_json());
-    refreshes.assert_one(provider, &server).await;
-    let saved = env.read_credentials();
-    assert!(
-        saved.contains(&provider.new_token())
-            && saved.contains(&provider.refreshed_refresh_token()),
-        "{saved}"
-    );
-    // the next run uses the saved token: no second refresh
-    assert_eq!(provider.fetch_json(&env), provider.standard_json());
-    refreshes.assert_one(provider, &server).await;
-}
-
-#[test_case(Google)]
-#[test_case(Fitbit)]
-#[tokio::test]
-async fn a_401_triggers_exactly_one_refresh_for_all_concurrent_requests_and_a_retry(
+async fn a_stale_token_is_refreshed_once_and_saved_for_the_next_run(
     provider: Provider,
+    expired: bool,
 ) {
-    let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
-        .await;
-    env.write_credentials(&provider.valid_credentials());
-    provider.reject_old_token(&server, true).await;
+    let credentials = if expired {
+        provider.expired_credentials()
+    } else {
+        provider.valid_credentials()
+    };
+    let (env, server) = provider.zoned_setup(&credentials).await;
+    if !expired {
+        provider.reject_old_token(&server, true).await;
+    }
     let refreshes = provider.mount_refresh(&server).await;
     provider.mount_day(&server, &provider.new_token()).await;
 
@@ -717,6 +715,8 @@ async fn a_401_triggers_exactly_one_refresh_for_all_concurrent_requests_and_a_re
             && saved.contains(&provider.refreshed_refresh_token()),
         "{saved}"
     );
+    assert_eq!(provider.fetch_json(&env), provider.standard_json());
+    refreshes.assert_one(provider, &server).await;
 }
 
 /// (provider, what the error quotes instead of the token, a part of the token)
@@ -732,10 +732,7 @@ async fn a_401_after_the_refresh_is_77_without_quoting_the_token(
     redacted: Option<&str>,
     token: &str,
 ) {
-    let (env, server) = provider
-        .setup(&format!("timezone = \"{}\"", provider.zone()))
-        .await;
-    env.write_credentials(&provider.valid_credentials());
+    let (env, server) = provider.zoned_setup(&provider.valid_credentials()).await;
     provider.reject_old_token(&server, false).await;
     let refreshes = provider.mount_refresh(&server).await;
     let output = provider.fetch(&env);
@@ -756,7 +753,7 @@ async fn refresh_persists_the_new_tokens_privately(provider: Provider) {
     let (env, server) = provider.setup("").await;
     env.write_credentials(&provider.valid_credentials());
     let refreshes = provider.mount_refresh(&server).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("valid until"));
     refreshes.assert_one(provider, &server).await;
@@ -778,7 +775,7 @@ async fn invalid_grant_is_77_and_leaves_the_credentials_alone(provider: Provider
     let stored = provider.expired_credentials();
     env.write_credentials(&stored);
     let (says, never_says) = provider.mount_invalid_grant(&server).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     let auth = format!("run `fitbit-notifier auth {}`", provider.name());
     assert_one_line_error(&output, 77, &auth);
     let stderr = stderr_of(&output);
@@ -806,7 +803,7 @@ fn assert_refresh_fails_harmlessly(
 ) -> Duration {
     let stored = fs::read(env.credentials_path()).unwrap();
     let started = Instant::now();
-    let output = env.cmd().args(["-vv", "refresh"]).output().unwrap();
+    let output = env.output(&["-vv", "refresh"]);
     let verbose_took = started.elapsed();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(75), "{case}: {stderr}");
@@ -822,7 +819,7 @@ fn assert_refresh_fails_harmlessly(
     );
     assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
     let started = Instant::now();
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     let took = started.elapsed();
     assert_one_line_error(&output, 75, phrase);
     assert_eq!(fs::read(env.credentials_path()).unwrap(), stored, "{case}");
@@ -919,7 +916,7 @@ async fn a_refresh_is_resent_after_a_server_error_only_where_its_token_is_not_si
         .respond_with(after)
         .mount(&server)
         .await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     let asked = server.received_requests().await.unwrap().len();
     assert_eq!(asked, requests, "{}", stderr_of(&output));
     if code == 0 {
@@ -978,13 +975,9 @@ async fn refresh_is_not_attempted_when_the_new_tokens_could_not_be_saved(provide
         creds.display()
     ));
     provider.forbid_token_requests(&server).await;
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     assert_eq!(output.status.code(), Some(78), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("cannot write in"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "cannot write in");
     assert_eq!(fs::read_to_string(&creds).unwrap(), written);
 }
 
@@ -1014,7 +1007,7 @@ async fn without_stored_authorization_it_is_77_naming_auth(provider: Provider, c
 // Errors of the data endpoints
 
 /// Runs `fetch` on the standard day with `data` answered `response`.
-async fn fetch_failing(
+pub(crate) async fn fetch_failing(
     provider: Provider,
     data: Data,
     response: ResponseTemplate,
@@ -1183,28 +1176,20 @@ async fn a_range_is_its_days_fetched_one_by_one(provider: Provider, count: u32, 
         .collect();
     mount_days(provider, &server, &dates).await;
 
-    let output = env
-        .cmd()
-        .args([
-            "fetch",
-            "--days",
-            &count.to_string(),
-            "--date",
-            provider.day(),
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let output = env.output(&[
+        "fetch",
+        "--days",
+        &count.to_string(),
+        "--date",
+        provider.day(),
+        "--json",
+    ]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let range: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), requests);
     assert_eq!(range.len(), dates.len());
     for (day, date) in range.iter().zip(&dates) {
-        let single = env
-            .cmd()
-            .args(["fetch", "--date", &date.to_string(), "--json"])
-            .output()
-            .unwrap();
+        let single = env.output(&["fetch", "--date", &date.to_string(), "--json"]);
         let single: Value = serde_json::from_slice(&single.stdout).unwrap();
         assert_eq!(day, &single, "{date}");
         assert_eq!(day["date"], json!(date.to_string()));

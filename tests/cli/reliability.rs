@@ -11,9 +11,9 @@ use rand::{Rng as _, SeedableRng as _};
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, ResponseTemplate};
 
+use crate::harness::{Daily, Options, requests_containing};
 use crate::mocks::google::{Day, REFRESH_TOKEN, expired_credentials};
 use crate::mocks::{Grant, SingleUseTokens};
-use crate::run::setup_custom;
 use crate::support::TestEnv;
 
 const KILLS: u32 = 200;
@@ -123,7 +123,7 @@ fn sigkill_at_any_point_of_a_refresh_leaves_a_readable_file_and_a_live_token() {
         "the kills did not spread over the whole refresh: {landed:?}, {abandoned} abandoned"
     );
     // the token left in the file is the one the endpoint accepts
-    let output = env.cmd().arg("refresh").output().unwrap();
+    let output = env.output(&["refresh"]);
     assert!(
         output.status.success(),
         "{}",
@@ -135,11 +135,9 @@ fn sigkill_at_any_point_of_a_refresh_leaves_a_readable_file_and_a_live_token() {
 #[tokio::test]
 async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
     // every attempt waits 0.5 s for a 503; 6 attempts with backoff would take 17 s
-    let s = setup_custom(
+    let s = Daily::start(
         Day::standard(),
-        "",
-        "timeout = 5\nattempts = 6\ndeadline = 2",
-        None,
+        Options::http("timeout = 5\nattempts = 6\ndeadline = 2"),
     )
     .await;
     Mock::given(path_regex("^/v4/"))
@@ -148,14 +146,7 @@ async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
         .mount(&s.google)
         .await;
     run_until_a_2s_deadline(&s.env, "run against a slow server");
-    let steps_attempts = s
-        .google
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().contains("/steps/"))
-        .count();
+    let steps_attempts = requests_containing(&s.google, "/steps/").await;
     assert!(
         (1..=3).contains(&steps_attempts),
         "{steps_attempts} attempts"
@@ -167,11 +158,7 @@ async fn the_deadline_stops_a_run_whose_server_keeps_answering_slowly() {
 /// before the 30 s any wait inside it could take.
 fn run_until_a_2s_deadline(env: &TestEnv, what: &str) {
     let started = Instant::now();
-    let output = env
-        .cmd()
-        .args(["run", "--date", "2026-11-25"])
-        .output()
-        .unwrap();
+    let output = env.output(&["run", "--date", "2026-11-25"]);
     let took = started.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{what} gave up after {took:?}");
@@ -185,7 +172,7 @@ fn run_until_a_2s_deadline(env: &TestEnv, what: &str) {
 
 #[tokio::test]
 async fn the_deadline_ends_a_wait_for_the_state_lock() {
-    let s = setup_custom(Day::standard(), "", "deadline = 2", None).await;
+    let s = Daily::start(Day::standard(), Options::http("deadline = 2")).await;
     // another process posting the day: this one holds its lock for the whole test
     let lock_path = s.env.state_path().with_extension("toml.lock");
     std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();

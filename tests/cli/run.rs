@@ -1,21 +1,17 @@
 //! The daily job end to end: `run` and `tweet --date` against a mock Google Health API
 //! and a signature-checking mock X: messages, the ledger, the freshness gate, dry runs.
 
-use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::harness::{expected_message, stderr_of, stdout_of};
-use crate::mocks::google::{
-    DAY, Day, OLD_TOKEN, REFRESH_TOKEN, expired_credentials, valid_credentials,
+use crate::harness::{
+    Daily, Options, assert_stderr_has, expected_message, requests_containing, stderr_of, stdout_of,
 };
-use crate::mocks::x::{
-    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, POST_ID, created,
-};
+use crate::mocks::google::{DAY, Day, OLD_TOKEN, REFRESH_TOKEN, valid_credentials};
+use crate::mocks::x::created;
 use crate::mocks::{Grant, SingleUseTokens};
-use crate::providers::Provider::Google;
 use crate::support::TestEnv;
 
 /// The standard day's posts (tests/fixtures/expected_messages.toml).
@@ -27,56 +23,9 @@ pub(crate) fn sleep_en() -> &'static str {
     expected_message("sleep_en")
 }
 
-pub(crate) struct Setup {
-    pub(crate) env: TestEnv,
-    pub(crate) google: MockServer,
-    pub(crate) x: MockX,
-}
-
-/// A home with Google and X credentials, the config pointing at both mocks, and the
-/// standard day (synced after its end) served by Google.
-async fn setup(day: Day) -> Setup {
-    setup_with(day, "").await
-}
-
-async fn setup_with(day: Day, extra_config: &str) -> Setup {
-    setup_custom(day, extra_config, "attempts = 2\ntimeout = 5", None).await
-}
-
-/// A home like `setup`'s with `top` and `http` as the config's top-level lines and
-/// `[http]` table. With `tokens`, the stored access token has expired and refreshes go
-/// to `tokens`, whose access token the day is then served to.
-pub(crate) async fn setup_custom(
-    day: Day,
-    top: &str,
-    http: &str,
-    tokens: Option<&SingleUseTokens>,
-) -> Setup {
-    let google = MockServer::start().await;
-    let x = MockX::start().await;
-    let env = TestEnv::new();
-    let token_url = tokens.map_or_else(|| format!("{}/token", google.uri()), |t| t.token_url());
-    env.write_config(&format!(
-        "timezone = \"Europe/Berlin\"\n{top}\n[http]\n{http}\n\n\
-         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{token_url}\"\n\n\
-         [x]\napi_base = \"{x}/\"\n",
-        g = google.uri(),
-        x = x.uri()
-    ));
-    let (google_credentials, access_token) = match tokens {
-        Some(tokens) => (expired_credentials(1), tokens.access_token()),
-        None => (valid_credentials(), OLD_TOKEN),
-    };
-    env.write_credentials(&format!(
-        "{google_credentials}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\naccess_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n"
-    ));
-    Google.forbid_token_requests(&google).await;
-    day.mount(&google, access_token).await;
-    Setup { env, google, x }
-}
-
-fn run(setup: &Setup, args: &[&str]) -> Output {
-    setup.env.cmd().args(args).output().unwrap()
+/// A home for the daily job with the default options and `day` served.
+async fn setup(day: Day) -> Daily {
+    Daily::start(day, Options::default()).await
 }
 
 fn posted_texts(posts: &[Request]) -> Vec<String> {
@@ -102,58 +51,7 @@ pub(crate) fn ledger(env: &TestEnv, sink: &str) -> toml::Table {
 }
 
 pub(crate) async fn data_requests(google: &MockServer) -> usize {
-    google
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().contains("/dataTypes/"))
-        .count()
-}
-
-#[tokio::test]
-async fn dry_run_prints_the_messages_exactly_and_posts_and_records_nothing() {
-    let s = setup(Day::standard()).await;
-    let output = run(&s, &["run", "--date", DAY, "--dry-run"]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(
-        stdout_of(&output),
-        format!("{}\n---\n{}\n", activity_en(), sleep_en())
-    );
-    assert!(s.x.posts().await.is_empty());
-    assert!(ledger(&s.env, "x").is_empty());
-}
-
-#[tokio::test]
-async fn run_posts_both_messages_in_order_and_a_rerun_posts_and_fetches_nothing() {
-    let s = setup(Day::standard()).await;
-    s.x.answer_posts(created(), None).await;
-    let output = run(&s, &["run", "--date", DAY]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(stdout_of(&output), "", "a successful run is silent");
-    assert_eq!(stderr_of(&output), "", "a successful run is silent");
-    assert_eq!(
-        posted_texts(&s.x.posts().await),
-        [activity_en(), sleep_en()]
-    );
-    let ledger = ledger(&s.env, "x");
-    assert_eq!(ledger["activity"]["id"].as_str(), Some(POST_ID));
-    assert_eq!(ledger["sleep"]["id"].as_str(), Some(POST_ID));
-
-    let fetched = data_requests(&s.google).await;
-    let again = run(&s, &["-v", "run", "--date", DAY]);
-    assert!(again.status.success(), "{}", stderr_of(&again));
-    assert!(
-        stderr_of(&again).contains("already posted"),
-        "{}",
-        stderr_of(&again)
-    );
-    assert_eq!(s.x.posts().await.len(), 2, "nothing posted twice");
-    assert_eq!(
-        data_requests(&s.google).await,
-        fetched,
-        "nothing fetched again"
-    );
+    requests_containing(google, "/dataTypes/").await
 }
 
 #[tokio::test]
@@ -161,7 +59,7 @@ async fn after_a_partial_failure_a_rerun_posts_only_the_missing_message() {
     let s = setup(Day::standard()).await;
     s.x.answer_posts(created(), Some(1)).await;
     s.x.answer_posts(ResponseTemplate::new(503), None).await;
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
     assert_eq!(
         stderr_of(&output).lines().count(),
@@ -174,7 +72,7 @@ async fn after_a_partial_failure_a_rerun_posts_only_the_missing_message() {
     assert!(!ledger_after_failure.contains_key("sleep"));
 
     s.x.answer_posts(created(), Some(1)).await;
-    let rerun = run(&s, &["run", "--date", DAY]);
+    let rerun = s.run(&["run", "--date", DAY]);
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     let texts = posted_texts(&s.x.posts().await);
     assert_eq!(texts.iter().filter(|t| *t == activity_en()).count(), 1);
@@ -190,32 +88,15 @@ async fn a_duplicate_answer_counts_as_posted_for_run_but_fails_an_explicit_tweet
     }));
     let s = setup(Day::standard()).await;
     s.x.answer_posts(duplicate, None).await;
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let ledger = ledger(&s.env, "x");
     assert!(ledger.contains_key("activity") && ledger.contains_key("sleep"));
     assert!(ledger["activity"].get("id").is_none());
 
-    let tweet = run(&s, &["tweet", "--date", DAY]);
+    let tweet = s.run(&["tweet", "--date", DAY]);
     assert_eq!(tweet.status.code(), Some(1));
-    assert!(
-        stderr_of(&tweet).contains("duplicate"),
-        "{}",
-        stderr_of(&tweet)
-    );
-}
-
-#[tokio::test]
-async fn tweet_date_posts_the_day_even_when_the_ledger_has_it() {
-    let s = setup(Day::standard()).await;
-    s.x.answer_posts(created(), None).await;
-    assert!(run(&s, &["run", "--date", DAY]).status.success());
-    let output = run(&s, &["tweet", "--date", DAY]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(
-        posted_texts(&s.x.posts().await),
-        [activity_en(), sleep_en(), activity_en(), sleep_en()]
-    );
+    assert_stderr_has(&tweet, "duplicate");
 }
 
 fn synced_at(last_sync: &str) -> Day {
@@ -229,7 +110,7 @@ async fn a_day_the_tracker_has_not_synced_past_is_75_and_posts_nothing_unless_fo
     // 23:30 in Berlin on the day itself
     let s = setup(synced_at("2026-11-25T22:30:00Z")).await;
     s.x.answer_posts(created(), None).await;
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(75));
     let stderr = stderr_of(&output);
     assert!(
@@ -238,7 +119,7 @@ async fn a_day_the_tracker_has_not_synced_past_is_75_and_posts_nothing_unless_fo
     );
     assert!(s.x.posts().await.is_empty());
 
-    let forced = run(&s, &["run", "--date", DAY, "--force"]);
+    let forced = s.run(&["run", "--date", DAY, "--force"]);
     assert!(forced.status.success(), "{}", stderr_of(&forced));
     assert_eq!(s.x.posts().await.len(), 2);
 }
@@ -262,7 +143,7 @@ async fn a_moved_zone_puts_the_sync_gate_at_the_new_midnight() {
     crate::google::mount_settings(&s.google, OLD_TOKEN, 1).await;
     s.x.answer_posts(created(), None).await;
 
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(75), "{stderr}");
     assert!(
@@ -283,28 +164,15 @@ async fn a_moved_zone_puts_the_sync_gate_at_the_new_midnight() {
 }
 
 #[tokio::test]
-async fn force_posts_again_what_the_ledger_has() {
-    let s = setup(Day::standard()).await;
-    s.x.answer_posts(created(), None).await;
-    assert!(run(&s, &["run", "--date", DAY]).status.success());
-    assert!(run(&s, &["run", "--date", DAY, "--force"]).status.success());
-    assert_eq!(s.x.posts().await.len(), 4);
-}
-
-#[tokio::test]
 async fn a_day_without_sleep_posts_the_activity_and_says_why_sleep_was_skipped() {
     let mut day = Day::standard();
     day.sleep = json!({});
     let s = setup(day).await;
     s.x.answer_posts(created(), None).await;
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(posted_texts(&s.x.posts().await), [activity_en()]);
-    assert!(
-        stderr_of(&output).contains("sleep message for 2026-11-25 skipped"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "sleep message for 2026-11-25 skipped");
 }
 
 #[tokio::test]
@@ -312,7 +180,7 @@ async fn an_impossible_value_is_posted_as_not_recorded_with_a_warning() {
     let day = Day::standard().with_rollup("steps", json!({"steps": {"countSum": "-5"}}));
     let s = setup(day).await;
     s.x.answer_posts(created(), None).await;
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         stderr_of(&output),
@@ -332,9 +200,10 @@ async fn a_message_over_the_limit_stops_the_run_before_anything_is_posted() {
         "sleep = \"\"\"\n{{{{ date }}}} {}\n\"\"\"",
         "あ".repeat(140)
     );
-    let s = setup_with(Day::standard(), &format!("[templates]\n{long_sleep}\n")).await;
+    let top = format!("[templates]\n{long_sleep}\n");
+    let s = Daily::start(Day::standard(), Options::top(&top)).await;
     s.x.answer_posts(created(), None).await;
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr_of(&output);
     assert!(
@@ -353,24 +222,14 @@ async fn concurrent_runs_with_an_expired_token_post_each_message_once_and_refres
     // one invalid_grant
     let tokens =
         SingleUseTokens::start(REFRESH_TOKEN, "ya29.single-use", Duration::from_millis(50));
-    let s = setup_custom(
-        Day::standard(),
-        "",
-        "attempts = 2\ntimeout = 5",
-        Some(&tokens),
-    )
-    .await;
+    let options = Options {
+        tokens: Some(&tokens),
+        ..Options::default()
+    };
+    let s = Daily::start(Day::standard(), options).await;
     s.x.answer_posts(created(), None).await;
     let children: Vec<_> = (0..5)
-        .map(|_| {
-            s.env
-                .std_cmd()
-                .args(["run", "--date", DAY])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|_| s.env.spawn(&["run", "--date", DAY]))
         .collect();
     for child in children {
         let output = child.wait_with_output().unwrap();
@@ -401,13 +260,9 @@ async fn concurrent_runs_with_an_expired_token_post_each_message_once_and_refres
 async fn without_x_keys_run_is_78_before_fetching_anything() {
     let s = setup(Day::standard()).await;
     s.env.write_credentials(&valid_credentials());
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(78));
-    assert!(
-        stderr_of(&output).contains("auth x"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "auth x");
     assert_eq!(data_requests(&s.google).await, 0);
 }
 
@@ -415,7 +270,7 @@ async fn without_x_keys_run_is_78_before_fetching_anything() {
 fn the_demo_needs_no_account_and_shows_the_original_posts() {
     let env = TestEnv::new();
     env.write_config("locale = \"ja\"\n");
-    let output = env.cmd().args(["run", "--demo"]).output().unwrap();
+    let output = env.output(&["run", "--demo"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(
         stdout_of(&output),
@@ -430,13 +285,7 @@ fn the_demo_needs_no_account_and_shows_the_original_posts() {
 #[test]
 fn a_reader_that_goes_away_ends_the_demo_quietly() {
     let env = TestEnv::new();
-    let mut child = env
-        .std_cmd()
-        .args(["run", "--demo"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = env.spawn(&["run", "--demo"]);
     // `| head -0`: the reader closes its end before anything is written
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
@@ -461,7 +310,7 @@ fn a_date_that_is_not_a_date_is_a_usage_error() {
 async fn a_date_in_the_future_is_1_with_a_message_and_asks_nothing() {
     let s = setup(Day::standard()).await;
     for command in ["run", "fetch"] {
-        let output = run(&s, &[command, "--date", "2099-01-01"]);
+        let output = s.run(&[command, "--date", "2099-01-01"]);
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(1), "{command}: {stderr}");
         assert!(
@@ -475,10 +324,10 @@ async fn a_date_in_the_future_is_1_with_a_message_and_asks_nothing() {
 
 #[tokio::test]
 async fn a_post_left_unanswered_is_reported_not_resent_and_not_doubled_by_the_rerun() {
-    let s = setup_custom(Day::standard(), "", "attempts = 3\ntimeout = 1", None).await;
+    let s = Daily::start(Day::standard(), Options::http("attempts = 3\ntimeout = 1")).await;
     s.x.answer_posts(created().set_delay(Duration::from_secs(3)), None)
         .await;
-    let output = run(&s, &["run", "--date", DAY]);
+    let output = s.run(&["run", "--date", DAY]);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(75), "{stderr}");
     assert!(stderr.contains("may have been published"), "{stderr}");
@@ -498,7 +347,7 @@ async fn a_post_left_unanswered_is_reported_not_resent_and_not_doubled_by_the_re
     )
     .await;
     s.x.answer_posts(created(), Some(1)).await;
-    let rerun = run(&s, &["run", "--date", DAY]);
+    let rerun = s.run(&["run", "--date", DAY]);
     assert!(rerun.status.success(), "{}", stderr_of(&rerun));
     assert_eq!(
         posted_texts(&s.x.posts().await),

@@ -3,21 +3,21 @@
 //! token, secret and key value it handled.
 
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::google::{
-    CODE, auth_google, invalid_grant, mount_code_exchange, mount_refresh, mount_settings, redirect,
+    CODE, Client, auth_google, invalid_grant, mount_consent, mount_refresh, redirect,
 };
-use crate::harness::{Issued, form, form_has};
+use crate::harness::{form, form_has};
 use crate::mocks::google::{
-    ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, NEW_TOKEN, REFRESH_TOKEN, token_body,
+    ALL_SCOPES, CLIENT_SECRET, DAY, Day, NEW_TOKEN, REFRESH_TOKEN, token_body,
 };
 use crate::mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
 use crate::support::TestEnv;
+use crate::x::store_keys;
 
 const ROTATED_REFRESH_TOKEN: &str = "1//rotated-refresh-token";
 const WRONG_TOKEN_SECRET: &str = "wrong-access-token-secret-Hq4v";
@@ -65,32 +65,13 @@ async fn no_command_prints_a_token_secret_or_key() {
     ));
     let mut ran = Vec::new();
 
-    let output = env
-        .cmd()
-        .args(["-vv", "auth", "x"])
-        .env("X_API_KEY", API_KEY)
-        .env("X_API_SECRET", API_SECRET)
-        .env("X_ACCESS_TOKEN", ACCESS_TOKEN)
-        .env("X_ACCESS_TOKEN_SECRET", ACCESS_TOKEN_SECRET)
-        .output()
-        .unwrap();
-    assert!(output.status.success());
     ran.push(Ran {
         what: "auth x",
-        output,
+        output: store_keys(&env),
     });
 
-    let issued = Arc::new(Mutex::new(Issued::default()));
-    mount_code_exchange(&google, issued.clone(), &ALL_SCOPES.join(" ")).await;
-    mount_settings(&google, NEW_TOKEN, 1).await;
-    let mut auth = auth_google(
-        &env,
-        &["--no-browser", "-vv"],
-        &[
-            ("GOOGLE_CLIENT_ID", CLIENT_ID),
-            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
-        ],
-    );
+    let issued = mount_consent(&google, &ALL_SCOPES).await;
+    let mut auth = auth_google(&env, Client::Environment, &["--no-browser", "-vv"], &[]);
     auth.issue(&issued);
     let pasted = redirect(&auth, &auth.param("state"));
     auth.paste(&pasted);

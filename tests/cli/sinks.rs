@@ -13,8 +13,11 @@ use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::harness::{self, closed_port, stderr_of, stdout_of};
-use crate::mocks::google::{DAY, Day, OLD_TOKEN, valid_credentials};
+use crate::harness::{
+    self, Daily, Options, assert_stderr_has, assert_stdout_has, closed_port, json_answer,
+    stderr_of, stdout_of,
+};
+use crate::mocks::google::{DAY, Day, OLD_TOKEN};
 use crate::mocks::google_days;
 use crate::mocks::sinks::{
     self as sink_mocks, ACCESS_JWT, BLUESKY_DID, BLUESKY_HANDLE, BLUESKY_PASSWORD, CREATE_RECORD,
@@ -22,10 +25,7 @@ use crate::mocks::sinks::{
     SLACK_PATH, STATUS_ID, STATUSES, UPLOAD_BLOB, message_saved, record_created, session_created,
     slack_ok, status_created,
 };
-use crate::mocks::x::{
-    ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MEDIA_ID, MockX, POST_ID, created,
-};
-use crate::providers::Provider::Google;
+use crate::mocks::x::{ACCESS_TOKEN_SECRET, MEDIA_ID, MockX, POST_ID, created};
 use crate::run::{activity_en, data_requests, ledger, sleep_en};
 use crate::support::TestEnv;
 
@@ -116,33 +116,30 @@ async fn setup(enabled: &[&str]) -> Setup {
 }
 
 async fn setup_with(enabled: &[&str], timeout: u64, extra_config: &str) -> Setup {
-    let google = MockServer::start().await;
-    let (x, mastodon, bluesky, discord, slack) = tokio::join!(
-        MockX::start(),
+    let (mastodon, bluesky, discord, slack) = tokio::join!(
         MockServer::start(),
         MockServer::start(),
         MockServer::start(),
         MockServer::start()
     );
-    let env = TestEnv::new();
     let enabled: Vec<String> = enabled.iter().map(|name| format!("\"{name}\"")).collect();
-    env.write_config(&format!(
-        "timezone = \"Europe/Berlin\"\n\n[http]\nattempts = 2\ntimeout = {timeout}\n\n\
-         [google_health]\napi_base = \"{g}/v4/\"\nauth_url = \"{g}/auth\"\ntoken_url = \"{g}/token\"\n\n\
-         [x]\napi_base = \"{x}/\"\n\n[bluesky]\nservice = \"{b}\"\n\n[sinks]\nenabled = [{enabled}]\n\n{extra_config}\n",
-        g = google.uri(),
-        x = x.uri(),
-        b = bluesky.uri(),
-        enabled = enabled.join(", ")
-    ));
+    let http = format!("attempts = 2\ntimeout = {timeout}");
+    let tables = format!(
+        "[bluesky]\nservice = \"{}\"\n\n[sinks]\nenabled = [{}]\n\n{extra_config}\n",
+        bluesky.uri(),
+        enabled.join(", ")
+    );
+    let options = Options {
+        http: &http,
+        tables: &tables,
+        ..Options::default()
+    };
+    let Daily { env, google, x } = Daily::start(Day::standard(), options).await;
     env.write_credentials(&format!(
-        "{}\n[x]\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\naccess_token = \"{ACCESS_TOKEN}\"\n\
-         access_token_secret = \"{ACCESS_TOKEN_SECRET}\"\n\n{}",
-        valid_credentials(),
+        "{}\n{}",
+        env.read_credentials(),
         sink_mocks::credentials(&mastodon.uri(), &discord.uri(), &slack.uri())
     ));
-    Google.forbid_token_requests(&google).await;
-    Day::standard().mount(&google, OLD_TOKEN).await;
     x.answer_posts(created(), None).await;
     let s = Setup {
         env,
@@ -207,7 +204,7 @@ async fn requests_to(server: &MockServer, at: &str) -> Vec<Request> {
 }
 
 fn run(s: &Setup, args: &[&str]) -> Output {
-    s.env.cmd().args(args).output().unwrap()
+    s.env.output(args)
 }
 
 fn assert_no_secret(output: &Output) {
@@ -344,8 +341,9 @@ async fn run_posts_each_message_to_every_sink_in_the_shape_it_expects() {
 
     // everything is posted everywhere: a re-run neither fetches nor posts
     let fetched = data_requests(&s.google).await;
-    let again = run(&s, &["run", "--date", DAY]);
+    let again = run(&s, &["-v", "run", "--date", DAY]);
     assert!(again.status.success(), "{}", stderr_of(&again));
+    assert_stderr_has(&again, "already posted");
     assert_eq!(data_requests(&s.google).await, fetched);
     assert_eq!(s.x.posts().await.len(), 2);
     assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
@@ -388,10 +386,9 @@ async fn secrets_are_never_printed_even_in_debug_output() {
     let s = setup(&["x", "mastodon", "bluesky", "discord", "slack"]).await;
     let output = run(&s, &["-vv", "run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("posted the activity message of 2026-11-25 to Bluesky"),
-        "{}",
-        stderr_of(&output)
+    assert_stderr_has(
+        &output,
+        "posted the activity message of 2026-11-25 to Bluesky",
     );
     assert_no_secret(&output);
 }
@@ -440,12 +437,9 @@ async fn a_failure_stops_only_that_sinks_later_messages() {
     .await;
     let output = run(&s, &["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains(
-            "Discord refused the message as invalid (400: Invalid Form Body, code 50035)"
-        ),
-        "{}",
-        stderr_of(&output)
+    assert_stderr_has(
+        &output,
+        "Discord refused the message as invalid (400: Invalid Form Body, code 50035)",
     );
     assert_eq!(
         texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
@@ -494,10 +488,9 @@ async fn mastodon_resends_a_post_with_the_same_idempotency_key_within_a_run_and_
     answer_first(&s.mastodon, STATUSES, ResponseTemplate::new(502), Some(2)).await;
     let output = run(&s, &["run", "--date", DAY]);
     assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("Mastodon (127.0.0.1) had a server error (502 Bad Gateway)"),
-        "{}",
-        stderr_of(&output)
+    assert_stderr_has(
+        &output,
+        "Mastodon (127.0.0.1) had a server error (502 Bad Gateway)",
     );
     assert!(run(&s, &["run", "--date", DAY]).status.success());
     assert_eq!(
@@ -614,7 +607,16 @@ async fn a_message_too_long_for_one_sink_stops_the_run_before_any_sink_posts() {
     assert!(s.bluesky.received_requests().await.unwrap().is_empty());
 }
 
-/// (sink, its limit plus one): "{{ date }}" renders 10 characters, the rest is padding.
+/// A `[templates]` table whose `message` is the date padded to `length` characters.
+fn padded(message: &str, length: usize) -> String {
+    // "{{ date }}" renders 10 characters
+    format!(
+        "[templates]\n{message} = \"{{{{ date }}}}{}\"\n",
+        "a".repeat(length - 10)
+    )
+}
+
+/// (sink, its limit plus one)
 #[test_case(X, 281 ; "x")]
 #[test_case(Mastodon, 101 ; "mastodon: this instance takes 100")]
 #[test_case(Bluesky, 301 ; "bluesky")]
@@ -625,11 +627,7 @@ async fn each_sink_refuses_a_message_one_over_its_own_limit_before_any_request(
     sink: Sink,
     length: usize,
 ) {
-    let template = format!(
-        "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
-        "a".repeat(length - 10)
-    );
-    let s = setup_with(&[sink.name()], 5, &template).await;
+    let s = setup_with(&[sink.name()], 5, &padded("activity", length)).await;
     Mock::given(method("GET"))
         .and(path("/api/v2/instance"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -657,20 +655,12 @@ async fn each_sink_refuses_a_message_one_over_its_own_limit_before_any_request(
 
 #[tokio::test]
 async fn without_the_instance_limit_mastodon_counts_against_500() {
-    let template = format!(
-        "[templates]\nactivity = \"{{{{ date }}}}{}\"\n",
-        "a".repeat(490)
-    );
-    let s = setup_with(&["mastodon"], 5, &template).await;
+    let s = setup_with(&["mastodon"], 5, &padded("activity", 500)).await;
     // no /api/v2/instance on this server: a 404
     let output = run(&s, &["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(requests_to(&s.mastodon, "/api/v2/instance").await.len(), 1);
     assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
-}
-
-fn json_answer(status: u16, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
 }
 
 fn text_answer(status: u16, body: &str) -> ResponseTemplate {
@@ -827,22 +817,15 @@ async fn dry_run_prints_the_messages_once_and_each_sinks_verdict_and_sends_nothi
 
     // with --force every message would go out again
     let forced = run(&s, &["run", "--date", DAY, "--dry-run", "--force"]);
-    assert!(
-        stderr_of(&forced).contains(&format!(
-            "slack: activity: would be posted ({activity} of 40000 characters)"
-        )),
-        "{}",
-        stderr_of(&forced)
+    assert_stderr_has(
+        &forced,
+        &format!("slack: activity: would be posted ({activity} of 40000 characters)"),
     );
 }
 
 #[tokio::test]
 async fn a_dry_run_fails_as_the_run_would_on_a_message_too_long_for_a_sink() {
-    let template = format!(
-        "[templates]\nsleep = \"{{{{ date }}}}{}\"\n",
-        "a".repeat(291)
-    );
-    let s = setup_with(&["x", "discord"], 5, &template).await;
+    let s = setup_with(&["x", "discord"], 5, &padded("sleep", 301)).await;
     let output = run(&s, &["run", "--date", DAY, "--dry-run"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     let stderr = stderr_of(&output);
@@ -880,16 +863,21 @@ async fn a_link_gets_a_bluesky_facet_indexed_in_bytes() {
     assert!(body(&records[1])["record"].get("facets").is_none());
 }
 
+/// `tweet --date` and `run --force` post the day to every enabled sink whatever the
+/// ledger says.
+#[test_case(&["tweet", "--date", DAY] ; "tweet --date")]
+#[test_case(&["run", "--date", DAY, "--force"] ; "run --force")]
 #[tokio::test]
-async fn tweet_date_posts_to_every_enabled_sink_whatever_the_ledger_says() {
+async fn a_second_post_of_the_day_goes_to_every_enabled_sink_when_asked_for(again: &[&str]) {
     let s = setup(&["x", "slack"]).await;
     assert!(run(&s, &["run", "--date", DAY]).status.success());
-    let output = run(&s, &["tweet", "--date", DAY]);
+    let output = run(&s, again);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(s.x.posts().await.len(), 4);
+    let twice = [activity_en(), sleep_en(), activity_en(), sleep_en()];
+    assert_eq!(texts(&s.x.posts().await, "text"), twice);
     assert_eq!(
         texts(&requests_to(&s.slack, SLACK_PATH).await, "text"),
-        [activity_en(), sleep_en(), activity_en(), sleep_en()]
+        twice
     );
 }
 
@@ -917,35 +905,15 @@ async fn an_enabled_sink_without_credentials_is_78_before_anything_is_fetched() 
     assert!(s.x.posts().await.is_empty());
 }
 
+/// The `config` report names the enabled sinks (an unknown or a repeated one is a row
+/// of the table of configs it cannot use, in `config.rs`).
 #[test]
-fn config_names_an_unknown_or_repeated_sink_and_lists_the_enabled_ones() {
+fn config_lists_the_enabled_sinks() {
     let env = TestEnv::new();
-    env.write_config("[sinks]\nenabled = [\"x\", \"myspace\"]\n");
-    let output = env.cmd().arg("config").output().unwrap();
-    assert_eq!(output.status.code(), Some(78));
-    assert!(
-        stderr_of(&output).contains("myspace"),
-        "{}",
-        stderr_of(&output)
-    );
-
-    env.write_config("[sinks]\nenabled = [\"slack\", \"slack\"]\n");
-    let output = env.cmd().arg("config").output().unwrap();
-    assert_eq!(output.status.code(), Some(78));
-    assert!(
-        stderr_of(&output).contains("[sinks] enabled names \"slack\" twice"),
-        "{}",
-        stderr_of(&output)
-    );
-
     env.write_config("[sinks]\nenabled = [\"mastodon\", \"x\"]\n");
-    let output = env.cmd().arg("config").output().unwrap();
+    let output = env.output(&["config"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(
-        stdout_of(&output).contains("sinks             mastodon, x"),
-        "{}",
-        stdout_of(&output)
-    );
+    assert_stdout_has(&output, "sinks             mastodon, x");
 }
 
 #[tokio::test]
@@ -1002,11 +970,7 @@ fn auth_mastodon_stores_nothing_when_the_instance_cannot_be_reached() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(75), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("could not connect"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "could not connect");
     assert_eq!(env.read_credentials(), "");
 }
 
@@ -1034,21 +998,14 @@ async fn auth_bluesky_signs_in_before_storing_and_stores_nothing_when_refused() 
     };
     let refused = auth();
     assert_eq!(refused.status.code(), Some(77), "{}", stderr_of(&refused));
-    assert!(
-        stderr_of(&refused).contains("Invalid identifier or password"),
-        "{}",
-        stderr_of(&refused)
-    );
+    assert_stderr_has(&refused, "Invalid identifier or password");
     assert_eq!(env.read_credentials(), "");
 
     let output = auth();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(
-        stdout_of(&output).contains(&format!(
-            "Signed in to Bluesky as @{BLUESKY_HANDLE} ({BLUESKY_DID})"
-        )),
-        "{}",
-        stdout_of(&output)
+    assert_stdout_has(
+        &output,
+        &format!("Signed in to Bluesky as @{BLUESKY_HANDLE} ({BLUESKY_DID})"),
     );
     assert_no_secret(&output);
     let sessions = requests_to(&bluesky, CREATE_SESSION).await;
@@ -1109,11 +1066,7 @@ fn auth_discord_and_slack_store_the_webhook_url_without_printing_it() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr_of(&output).contains("does not start with https://"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "does not start with https://");
     assert_no_secret(&output);
     assert!(
         env.read_credentials().contains(&slack),
@@ -1364,20 +1317,12 @@ async fn the_chart_command_draws_any_range_and_the_demo_draws_the_sample_week() 
     let png = std::fs::read(&file).unwrap();
     assert!(carries_the_chart(&png));
     assert_eq!(png_size(&png), (1200, 675));
-    assert!(
-        stderr_of(&output).contains("alt text: Steps, 10 days to 2026-11-25"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_stderr_has(&output, "alt text: Steps, 10 days to 2026-11-25");
     assert_eq!(sink_requests(&s).await, 0, "drawing posts nothing");
 
     let demo = TestEnv::new();
     let file = demo.home().join("demo.png");
-    let output = demo
-        .cmd()
-        .args(["run", "--demo", "--chart", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let output = demo.output(&["run", "--demo", "--chart", file.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(png_size(&std::fs::read(&file).unwrap()), (1200, 675));
     assert!(stderr_of(&output).contains("alt text: Steps, 7 days to "));

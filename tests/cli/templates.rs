@@ -1,6 +1,8 @@
-//! Message templates: `config` checks them before any run.
+//! Message templates: `config` checks them before any run (a syntax error is a row of
+//! the table of configs it cannot use, in `config.rs`).
 
 use predicates::prelude::*;
+use test_case::test_case;
 
 use crate::support::TestEnv;
 
@@ -15,40 +17,8 @@ fn an_unknown_placeholder_is_78_naming_the_template_and_the_placeholder() {
     );
 }
 
-#[test]
-fn a_syntax_error_is_78_naming_the_template_and_its_line() {
-    let env = TestEnv::new();
-    env.write_config(
-        "[templates]\nactivity = \"\"\"\nSteps: {{ steps }}\nWater: {{ water }\n\"\"\"\n",
-    );
-    env.cmd()
-        .arg("config")
-        .assert()
-        .code(78)
-        .stderr(predicate::str::contains(
-            "templates.activity line 2: syntax error",
-        ));
-}
-
-#[test]
-fn good_templates_pass_and_are_reported() {
-    let env = TestEnv::new();
-    env.write_config(
-        "locale = \"ja\"\n[templates]\nactivity = \"\"\"\n本日の歩数: {{ steps }}\n\
-         {% if water %}\n水分: {{ water }}\n{% endif %}\n\"\"\"\n",
-    );
-    env.cmd()
-        .arg("config")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(
-            "messages          locale ja; activity: your template, sleep: built-in",
-        ));
-}
-
-#[test]
-fn the_commented_template_examples_in_config_example_toml_are_valid() {
-    let env = TestEnv::new();
+/// The templates of `config.example.toml`'s `[templates]` table, uncommented.
+fn the_examples() -> String {
     let example = include_str!("../../config.example.toml");
     let (_, templates) = example
         .split_once("\n[templates]\n")
@@ -60,14 +30,24 @@ fn the_commented_template_examples_in_config_example_toml_are_valid() {
                 .map_or(line, |l| l.strip_prefix(' ').unwrap_or(l))
         })
         .collect();
-    env.write_config(&format!("[templates]\n{}\n", uncommented.join("\n")));
+    format!("[templates]\n{}\n", uncommented.join("\n"))
+}
+
+/// (the config, how `config` reports its messages): good templates pass.
+#[test_case(
+    "locale = \"ja\"\n[templates]\nactivity = \"\"\"\n本日の歩数: {{ steps }}\n{% if water %}\n水分: {{ water }}\n{% endif %}\n\"\"\"\n",
+    "messages          locale ja; activity: your template, sleep: built-in"
+    ; "one template of the user's"
+)]
+#[test_case(&the_examples(), "activity: your template, sleep: your template" ; "the commented examples in config.example.toml")]
+fn good_templates_pass_and_are_reported(config: &str, reported: &str) {
+    let env = TestEnv::new();
+    env.write_config(config);
     env.cmd()
         .arg("config")
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "activity: your template, sleep: your template",
-        ));
+        .stdout(predicate::str::contains(reported));
 }
 
 /// Nested loops that would run for hours: `config` and `run --demo` report the template

@@ -1,6 +1,7 @@
 //! Posting to X: `auth x` and `tweet` against a loopback mock of X that recomputes the
 //! OAuth 1.0a signature of every request it receives and answers 401 to a wrong one.
 
+use std::collections::BTreeSet;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use test_case::test_case;
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, Request, ResponseTemplate};
 
-use crate::harness::{self, closed_port};
+use crate::harness::{self, closed_port, json_answer};
 use crate::mocks::x::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MINTED_TOKEN, MINTED_TOKEN_SECRET,
     MockX, POST_ID, REQUEST_TOKEN, REQUEST_TOKEN_SECRET, created, now, oauth_fields,
@@ -59,8 +60,24 @@ fn assert_no_secret(output: &Output) {
     harness::assert_no_secret(output, &SECRETS);
 }
 
-/// `auth x` with all four values in the environment, as a user would run it.
-fn store_keys(env: &TestEnv) {
+/// A mock X answering posts with `answers` in turn (each `times` times when given), and
+/// a home whose config points at it, `timeout` seconds a request, with the keys stored.
+async fn x_with_keys(
+    answers: Vec<(ResponseTemplate, Option<u64>)>,
+    timeout: u64,
+) -> (MockX, TestEnv) {
+    let x = MockX::start().await;
+    for (answer, times) in answers {
+        x.answer_posts(answer, times).await;
+    }
+    let env = x.env(timeout);
+    store_keys(&env);
+    (x, env)
+}
+
+/// `auth x` with all four values in the environment, as a user would run it; returns
+/// what it printed.
+pub(crate) fn store_keys(env: &TestEnv) -> Output {
     let output = env
         .cmd()
         .args(["-vv", "auth", "x"])
@@ -74,6 +91,7 @@ fn store_keys(env: &TestEnv) {
         .get_output()
         .clone();
     assert_no_secret(&output);
+    output
 }
 
 #[test]
@@ -121,10 +139,7 @@ fn auth_x_refuses_a_missing_value_and_stores_nothing() {
 
 #[tokio::test]
 async fn tweet_posts_once_with_a_signature_x_accepts() {
-    let x = MockX::start().await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(created(), None)], 5).await;
     let text = "2026-11-25: 歩数 8,532歩 / 睡眠 7時間12分";
     let output = env
         .cmd()
@@ -150,10 +165,7 @@ async fn tweet_posts_once_with_a_signature_x_accepts() {
 
 #[tokio::test]
 async fn tweet_reads_the_text_from_standard_input() {
-    let x = MockX::start().await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(created(), None)], 5).await;
     env.cmd()
         .args(["tweet", "--text", "-"])
         .write_stdin("Steps: 8,532\nSleep: 7h 12m\n")
@@ -200,10 +212,7 @@ async fn dry_run_shows_the_weighted_length_and_sends_nothing() {
 
 #[tokio::test]
 async fn an_over_length_text_is_refused_before_any_request() {
-    let x = MockX::start().await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(created(), None)], 5).await;
     env.cmd()
         .args(["tweet", "--text", &"あ".repeat(141)])
         .assert()
@@ -217,29 +226,22 @@ async fn an_over_length_text_is_refused_before_any_request() {
     assert!(x.requests().await.is_empty());
 }
 
-fn refused(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
-}
-
 fn rate_limited_for_hours() -> ResponseTemplate {
-    refused(429, json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}))
+    json_answer(429, json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}))
         .insert_header("x-rate-limit-remaining", "0")
         .insert_header("x-rate-limit-reset", (now() + 3 * 3600).to_string().as_str())
 }
 
 /// `tweet --text`: X's refusals, each neither retried nor waited for.
-#[test_case(refused(401, json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})), 77, "run `fitbit-notifier auth x`" ; "401")]
-#[test_case(refused(403, json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"})), 77, "Read and write" ; "403 permissions")]
-#[test_case(refused(403, json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403})), 1, "already on the account" ; "403 duplicate")]
-#[test_case(refused(402, json!({"title": "Payment Required", "detail": "credits depleted", "type": "https://api.x.com/2/problems/credits-depleted"})), 1, "add credits" ; "402")]
+#[test_case(json_answer(401, json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"})), 77, "run `fitbit-notifier auth x`" ; "401")]
+#[test_case(json_answer(403, json!({"title": "Forbidden", "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "type": "https://api.twitter.com/2/problems/oauth1-permissions"})), 77, "Read and write" ; "403 permissions")]
+#[test_case(json_answer(403, json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403})), 1, "already on the account" ; "403 duplicate")]
+#[test_case(json_answer(402, json!({"title": "Payment Required", "detail": "credits depleted", "type": "https://api.x.com/2/problems/credits-depleted"})), 1, "add credits" ; "402")]
 #[test_case(rate_limited_for_hours(), 75, "resets at" ; "429 for hours")]
-#[test_case(refused(400, json!({"errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"})), 1, "One or more parameters" ; "400")]
+#[test_case(json_answer(400, json!({"errors": [{"parameters": {}, "message": "Requests with bodies must have content-type of application/json."}], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request"})), 1, "One or more parameters" ; "400")]
 #[tokio::test]
 async fn every_refusal_exits_with_what_to_do(response: ResponseTemplate, code: i32, message: &str) {
-    let x = MockX::start().await;
-    x.answer_posts(response, None).await;
-    let env = x.env(5);
-    store_keys(&env);
+    let (x, env) = x_with_keys(vec![(response, None)], 5).await;
     let started = Instant::now();
     let output = env
         .cmd()
@@ -255,77 +257,44 @@ async fn every_refusal_exits_with_what_to_do(response: ResponseTemplate, code: i
     assert!(started.elapsed() < Duration::from_secs(3), "{message}");
 }
 
-#[tokio::test]
-async fn server_errors_are_retried_then_exit_75() {
-    let x = MockX::start().await;
-    x.answer_posts(ResponseTemplate::new(503), None).await;
-    let env = x.env(5);
-    store_keys(&env);
-    env.cmd()
-        .args(["tweet", "--text", "hello"])
-        .assert()
-        .code(75)
-        .stderr(predicate::str::contains("server error (503"));
-    assert_eq!(x.posts().await.len(), 3);
+fn resets_in_a_second() -> ResponseTemplate {
+    ResponseTemplate::new(429)
+        .insert_header("x-rate-limit-remaining", "0")
+        .insert_header("x-rate-limit-reset", (now() + 1).to_string().as_str())
 }
 
+/// (X's answers in turn, the request timeout, the exit status, what it prints, the posts
+/// X received): `tweet --text` sends again only what cannot have been posted, each
+/// time with a fresh nonce.
+#[test_case(vec![(ResponseTemplate::new(503), None)], 5, 75, "server error (503", 3 ; "server errors are retried, then 75")]
+#[test_case(vec![(ResponseTemplate::new(503), Some(1)), (created(), None)], 5, 0, POST_ID, 2 ; "a 503 then a 201 posts once")]
+#[test_case(vec![(resets_in_a_second(), Some(1)), (created(), None)], 5, 0, POST_ID, 2 ; "a 429 that resets soon is waited for")]
+#[test_case(vec![(created().set_delay(Duration::from_secs(4)), None)], 1, 75, "may have been published", 1 ; "a post left unanswered is not sent again")]
 #[tokio::test]
-async fn a_503_then_201_posts_once() {
-    let x = MockX::start().await;
-    x.answer_posts(ResponseTemplate::new(503), Some(1)).await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
-    env.cmd()
-        .args(["tweet", "--text", "hello"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(POST_ID));
+async fn tweet_sends_again_only_what_cannot_have_been_posted(
+    answers: Vec<(ResponseTemplate, Option<u64>)>,
+    timeout: u64,
+    code: i32,
+    says: &str,
+    requests: usize,
+) {
+    let (x, env) = x_with_keys(answers, timeout).await;
+    let output = env.output(&["tweet", "--text", "hello"]);
+    let stderr = harness::stderr_of(&output);
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    let printed = if code == 0 {
+        harness::stdout_of(&output)
+    } else {
+        stderr
+    };
+    assert!(printed.contains(says), "{says:?} not in {printed}");
     let posts = x.posts().await;
-    assert_eq!(posts.len(), 2);
-    let nonce = |request: &Request| oauth_fields(request).unwrap()["oauth_nonce"].clone();
-    assert_ne!(
-        nonce(&posts[0]),
-        nonce(&posts[1]),
-        "a retry reused the nonce"
-    );
-}
-
-#[tokio::test]
-async fn a_429_that_resets_soon_is_waited_for() {
-    let x = MockX::start().await;
-    let soon = (now() + 1).to_string();
-    x.answer_posts(
-        ResponseTemplate::new(429)
-            .insert_header("x-rate-limit-remaining", "0")
-            .insert_header("x-rate-limit-reset", soon.as_str()),
-        Some(1),
-    )
-    .await;
-    x.answer_posts(created(), None).await;
-    let env = x.env(5);
-    store_keys(&env);
-    env.cmd()
-        .args(["tweet", "--text", "hello"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(POST_ID));
-    assert_eq!(x.posts().await.len(), 2);
-}
-
-#[tokio::test]
-async fn a_post_left_unanswered_is_not_sent_again() {
-    let x = MockX::start().await;
-    x.answer_posts(created().set_delay(Duration::from_secs(4)), None)
-        .await;
-    let env = x.env(1);
-    store_keys(&env);
-    env.cmd()
-        .args(["tweet", "--text", "hello"])
-        .assert()
-        .code(75)
-        .stderr(predicate::str::contains("may have been published"));
-    assert_eq!(x.posts().await.len(), 1);
+    assert_eq!(posts.len(), requests);
+    let nonces: BTreeSet<String> = posts
+        .iter()
+        .map(|request| oauth_fields(request).unwrap()["oauth_nonce"].clone())
+        .collect();
+    assert_eq!(nonces.len(), requests, "a retry reused the nonce");
 }
 
 #[test]

@@ -239,17 +239,27 @@ impl Day {
                 .mount(server)
                 .await;
         }
-        Mock::given(method("GET"))
-            .and(path("/v4/users/me/pairedDevices"))
-            .and(header("authorization", auth.as_str()))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(self.devices)
-                    .set_delay(self.delay),
-            )
-            .mount(server)
-            .await;
+        mount_devices(server, &auth, self.devices, self.delay).await;
     }
+}
+
+/// The paired devices `devices`, answered to `authorization` after `delay`.
+pub async fn mount_devices(
+    server: &MockServer,
+    authorization: &str,
+    devices: Value,
+    delay: Duration,
+) {
+    Mock::given(method("GET"))
+        .and(path("/v4/users/me/pairedDevices"))
+        .and(header("authorization", authorization))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(devices)
+                .set_delay(delay),
+        )
+        .mount(server)
+        .await;
 }
 
 /// A page of `:reconcile`, whose items name themselves by `dataPointName` (discovery

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use chrono::{Datelike, Days, NaiveDate};
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path, path_regex};
+use wiremock::matchers::{header, method, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::google::{Day, fixture};
+use super::google::{Day, fixture, mount_devices};
 
 fn civil(date: NaiveDate) -> Value {
     json!({"date": {"year": date.year(), "month": date.month(), "day": date.day()}})
@@ -148,16 +148,7 @@ async fn serve(
         })
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v4/users/me/pairedDevices"))
-        .and(header("authorization", auth.as_str()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(fixture("paired_devices.json"))
-                .set_delay(latency),
-        )
-        .mount(server)
-        .await;
+    mount_devices(server, &auth, fixture("paired_devices.json"), latency).await;
 }
 
 /// The days one `dailyRollUp` may span (discovery document).
