@@ -142,6 +142,11 @@ impl TlsFront {
                         let Ok(mut mock) = tokio::net::TcpStream::connect(backend).await else {
                             return;
                         };
+                        // an HTTP/2 request is a HEADERS and a DATA frame written apart:
+                        // with Nagle on this extra hop the second waits for the mock's
+                        // delayed ACK (40 ms), a wait no real path has
+                        let _ = tls.get_ref().0.set_nodelay(true);
+                        let _ = mock.set_nodelay(true);
                         let _ = tokio::io::copy_bidirectional(&mut tls, &mut mock).await;
                     });
                 }
