@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
@@ -238,6 +239,9 @@ pub struct MastodonSink<'a> {
     http: &'a reqwest::Client,
     config: &'a Config,
     credentials: MastodonCredentials,
+    /// The instance's limits, asked for once and kept for the length check and the
+    /// upload alike.
+    limits: OnceCell<Limits>,
 }
 
 impl<'a> MastodonSink<'a> {
@@ -250,7 +254,18 @@ impl<'a> MastodonSink<'a> {
             http,
             config,
             credentials,
+            limits: OnceCell::new(),
         }
+    }
+
+    /// The instance's limits (else Mastodon's defaults), asked for on the first call
+    /// only: a run asks for them alongside the data and finds them here when it
+    /// measures and when it uploads.
+    pub async fn limits(&self) -> Limits {
+        *self
+            .limits
+            .get_or_init(|| limits_or_default(self.http, self.config, &self.credentials.instance))
+            .await
     }
 
     /// Uploads the image first, when there is one: an upload whose post then fails is not
@@ -298,8 +313,7 @@ impl MastodonSink<'_> {
     /// warning: the text goes alone); an error when the post would fail as well.
     async fn upload(&self, post: &Outgoing<'_>, image: &Image) -> Result<Option<String>> {
         let instance = &self.credentials.instance;
-        let limits = limits_or_default(self.http, self.config, instance).await;
-        if let Some(why) = limits.media.refusal(image) {
+        if let Some(why) = self.limits().await.media.refusal(image) {
             without_image(TITLE, post, &why);
             return Ok(None);
         }

@@ -162,23 +162,34 @@ impl Rule {
     }
 }
 
-/// The rule of `kind`. Mastodon's limit is the instance's own, asked for when the
-/// instance is known (else Mastodon's default), so this may make one request.
+/// The rule of `kind` for a sink that may lack credentials (a dry run). Mastodon's limit
+/// is the instance's own, asked for when the instance is known (else Mastodon's
+/// default), so this may make one request.
 pub async fn rule(
     kind: SinkKind,
     http: &reqwest::Client,
     config: &Config,
     credentials: &Credentials,
 ) -> Rule {
-    match kind {
-        SinkKind::X => Rule::X,
-        SinkKind::Mastodon => Rule::Mastodon(match &credentials.mastodon {
-            Some(mastodon) => mastodon::limits_or_default(http, config, &mastodon.instance).await,
-            None => mastodon::Limits::default(),
-        }),
-        SinkKind::Bluesky => Rule::Bluesky,
-        SinkKind::Discord => Rule::Discord,
-        SinkKind::Slack => Rule::Slack,
+    let limits = match (kind, &credentials.mastodon) {
+        (SinkKind::Mastodon, Some(mastodon)) => {
+            mastodon::limits_or_default(http, config, &mastodon.instance).await
+        }
+        _ => mastodon::Limits::default(),
+    };
+    Rule::of(kind, limits)
+}
+
+impl Rule {
+    /// The rule of `kind`, with `limits` for Mastodon (the others have fixed rules).
+    fn of(kind: SinkKind, limits: mastodon::Limits) -> Rule {
+        match kind {
+            SinkKind::X => Rule::X,
+            SinkKind::Mastodon => Rule::Mastodon(limits),
+            SinkKind::Bluesky => Rule::Bluesky,
+            SinkKind::Discord => Rule::Discord,
+            SinkKind::Slack => Rule::Slack,
+        }
     }
 }
 
@@ -248,6 +259,16 @@ impl<'a> Sink<'a> {
         })
     }
 
+    /// This sink's rule. Mastodon asks its instance on the first call only and keeps
+    /// the limits for its uploads, so a run asks once, alongside the data.
+    pub async fn rule(&self) -> Rule {
+        let limits = match self {
+            Sink::Mastodon(sink) => sink.limits().await,
+            _ => mastodon::Limits::default(),
+        };
+        Rule::of(self.kind(), limits)
+    }
+
     pub fn kind(&self) -> SinkKind {
         match self {
             Sink::X(_) => SinkKind::X,
@@ -277,7 +298,7 @@ pub async fn post_text(ctx: &Context, kind: SinkKind, text: &str) -> Result<Outc
     let credentials = credentials::store(&ctx.paths).load()?;
     let sink = Sink::with_credentials(kind, &ctx.client, &ctx.config, &credentials)
         .ok_or_else(|| not_authorized(kind, &ctx.paths))?;
-    rule(kind, &ctx.client, &ctx.config, &credentials)
+    sink.rule()
         .await
         .measure(text)
         .map_err(|why| Error::other(format!("the text is too long for {}: {why}", kind.title())))?;
