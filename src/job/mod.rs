@@ -1,9 +1,9 @@
 //! The daily job, the one place the pipeline is composed: resolve the date in the
 //! account's zone (checked in the data round, see `zone`), fetch the day from the
 //! provider, gate on the tracker's sync, render its messages, check their length for
-//! every sink, post what each sink has not had yet, and record each post in the ledger
-//! as soon as it is made. `run`, `tweet --date` and
-//! `fetch` call it.
+//! every sink (by rules readied in the data round too: Mastodon's instance limits are a
+//! request), post what each sink has not had yet, and record each post in the ledger
+//! as soon as it is made. `run`, `tweet --date` and `fetch` call it.
 //!
 //! On the `[weekly]` day the run also posts the week's message, and every `[[alerts]]`
 //! rule is stepped through the days since its last run (`monitor`); all of it comes from
@@ -31,11 +31,9 @@ use crate::day::{DayRange, DaySummary, MessageKind};
 use crate::error::{self, Error, Kind};
 use crate::providers::{self, Provider};
 use crate::render::{Rendered, Renderer};
-use crate::sinks::SinkKind;
-use crate::sinks::{self, Image, Outcome, Outgoing, Sink};
+use crate::sinks::{self, Image, Outcome, Outgoing, Sink, SinkKind};
 use crate::store::Locked;
-use crate::store::credentials::Credentials;
-use crate::store::ledger::{self, Entry};
+use crate::store::ledger::{self, Entry, Ledger};
 use crate::store::state::{self, State};
 use monitor::Plan;
 use zone::{Zone, Zoned};
@@ -48,7 +46,9 @@ mod zone;
 pub use fetch::{fetch_day, fetch_days};
 use fetch::{last_day, remember_held, remember_unheld};
 pub use preview::{chart_days, show_demo};
-use preview::{no_chart, print_posts, report_sinks, warn_if_incomplete, write_image};
+use preview::{
+    enabled_rules, no_chart, print_posts, report_sinks, warn_if_incomplete, write_image,
+};
 
 /// Days of ledger kept: long enough for any re-run or catch-up after downtime.
 const LEDGER_DAYS: u64 = 60;
@@ -101,9 +101,10 @@ pub fn post_day(
             let alerts = state.alerts;
             let range =
                 |date| DayRange::ending(date, Plan::new(&env.config, &alerts, date).days_needed());
-            let Zoned { date, days } = zone
-                .read(&provider, date, Utc::now(), range, &remember)
-                .await?;
+            let (Zoned { date, days }, rules) = tokio::try_join!(
+                zone.read(&provider, date, Utc::now(), range, &remember),
+                enabled_rules(&env, &credentials)
+            )?;
             let plan = Plan::new(&env.config, &alerts, date);
             let day = last_day(&days)?;
             warn_if_incomplete(day);
@@ -123,7 +124,7 @@ pub fn post_day(
                 }
             }
 
-            report_sinks(&env, &credentials, &posts, mode).await
+            report_sinks(&env, &rules, &posts, mode)
         });
     }
     // so is a sink without credentials, before anything is fetched
@@ -138,7 +139,6 @@ pub fn post_day(
         let job = Job {
             env: &env,
             renderer: &renderer,
-            credentials: &credentials,
             sinks: &sinks,
             locked: &locked,
             mode,
@@ -150,7 +150,6 @@ pub fn post_day(
 struct Job<'a> {
     env: &'a Context,
     renderer: &'a Renderer,
-    credentials: &'a Credentials,
     sinks: &'a [Sink<'a>],
     locked: &'a Locked<'a, State>,
     mode: Mode,
@@ -236,7 +235,10 @@ impl Job<'_> {
                 Plan::new(&self.env.config, &alerts, date).days_needed(),
             )
         };
-        let Zoned { date, days } = zone.read(provider, date, now, range, &remember).await?;
+        let (Zoned { date, days }, ()) = tokio::try_join!(
+            zone.read(provider, date, now, range, &remember),
+            self.prepare_rules(guessed, &plan),
+        )?;
         let plan = Plan::new(&self.env.config, &alerts, date);
         let day = last_day(&days)?;
         if self.mode == Mode::Scheduled {
@@ -258,18 +260,39 @@ impl Job<'_> {
         Ok(())
     }
 
-    /// Whether a scheduled run for `date` has nothing left to do: every sink has the
-    /// day's messages (and on the weekly day the week's), and no alert has a day to step.
+    /// Whether a scheduled run for `date` has nothing left to do: every sink has
+    /// everything (see `has_everything`).
     fn everything_posted(&self, date: NaiveDate, plan: &Plan) -> Result<bool> {
         let ledger = self.locked.read()?.posted;
+        Ok(self
+            .sinks
+            .iter()
+            .all(|sink| self.has_everything(&ledger, sink, date, plan)))
+    }
+
+    /// Whether a scheduled run for `date` has nothing left for `sink`: it has the day's
+    /// messages (and on the weekly day the week's), and no alert has a day to step.
+    fn has_everything(&self, ledger: &Ledger, sink: &Sink, date: NaiveDate, plan: &Plan) -> bool {
         let week = plan.week.then_some(MessageKind::Week);
-        Ok(!plan.alerts_pending()
-            && self.sinks.iter().all(|sink| {
-                MessageKind::ALL
-                    .iter()
-                    .chain(week.iter())
-                    .all(|kind| ledger.is_posted(date, sink.kind().name(), kind.name()))
-            }))
+        self.mode == Mode::Scheduled
+            && !plan.alerts_pending()
+            && MessageKind::ALL
+                .iter()
+                .chain(week.iter())
+                .all(|kind| ledger.is_posted(date, sink.kind().name(), kind.name()))
+    }
+
+    /// Readies the length rule of every sink that may post (Mastodon's is a request to
+    /// its instance, kept for the run), to be awaited alongside the data: it needs
+    /// nothing the data gives, and measuring the messages then waits for no round.
+    async fn prepare_rules(&self, date: NaiveDate, plan: &Plan<'_>) -> Result<()> {
+        let ledger = self.locked.read()?.posted;
+        let may_post = self
+            .sinks
+            .iter()
+            .filter(|sink| !self.has_everything(&ledger, sink, date, plan));
+        join_all(may_post.map(Sink::rule)).await;
+        Ok(())
     }
 
     /// What each sink is to get: every message for it, or in a scheduled run the ones
@@ -307,8 +330,7 @@ impl Job<'_> {
     async fn check_lengths(&self, deliveries: &[Delivery<'_>]) -> Result<(), Error> {
         for delivery in deliveries {
             let kind = delivery.sink.kind();
-            let rule =
-                sinks::rule(kind, &self.env.client, &self.env.config, self.credentials).await;
+            let rule = delivery.sink.rule().await;
             for post in &delivery.posts {
                 rule.measure(&post.text)
                     .map_err(|why| too_long(post, kind, &why))?;

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
+use futures_util::future::join_all;
 
 use crate::context::Context;
 use crate::day::dates::DateArg;
@@ -15,8 +16,7 @@ use crate::output::outln;
 use crate::providers;
 use crate::render::chart::WeekChart;
 use crate::render::{Rendered, Renderer};
-use crate::sinks::SinkKind;
-use crate::sinks::{self, Image};
+use crate::sinks::{self, Image, Rule, SinkKind};
 use crate::store::credentials::Credentials;
 use crate::store::state;
 
@@ -117,20 +117,32 @@ pub(super) fn print_texts(texts: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// The rule of every enabled sink, in `[sinks] enabled` order, for the dry run to
+/// await alongside the data: Mastodon's may be a request to its instance.
+pub(super) async fn enabled_rules(
+    env: &Context,
+    credentials: &Credentials,
+) -> Result<Vec<(SinkKind, Rule)>> {
+    let enabled = &env.config.sinks.enabled;
+    let rules = enabled
+        .iter()
+        .map(|&kind| sinks::rule(kind, &env.client, &env.config, credentials));
+    Ok(enabled.iter().copied().zip(join_all(rules).await).collect())
+}
+
 /// The dry run's verdict per sink and message, one line each on stderr (the messages
 /// themselves are on stdout): already posted, or would be posted at this length, or
 /// too long. A message that is too long for an enabled sink fails the dry run as it
-/// would fail the run.
-pub(super) async fn report_sinks(
+/// would fail the run. `rules` are the enabled sinks' in order.
+pub(super) fn report_sinks(
     env: &Context,
-    credentials: &Credentials,
+    rules: &[(SinkKind, Rule)],
     posts: &[Post],
     mode: Mode,
 ) -> Result<()> {
     let ledger = state::store(&env.paths).load()?.posted;
     let mut refused = None;
-    for &kind in &env.config.sinks.enabled {
-        let rule = sinks::rule(kind, &env.client, &env.config, credentials).await;
+    for &(kind, rule) in rules {
         for post in posts.iter().filter(|post| post.is_for(kind)) {
             let verdict =
                 if mode == Mode::Scheduled && ledger.is_posted(post.date, kind.name(), &post.key) {

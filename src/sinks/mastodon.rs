@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
@@ -247,6 +248,9 @@ pub struct MastodonSink<'a> {
     http: &'a reqwest::Client,
     config: &'a Config,
     credentials: MastodonCredentials,
+    /// The instance's limits, asked for once and kept for the length check and the
+    /// upload alike.
+    limits: OnceCell<Limits>,
 }
 
 impl<'a> Service<'a> for MastodonSink<'a> {
@@ -265,6 +269,7 @@ impl<'a> Service<'a> for MastodonSink<'a> {
             http,
             config,
             credentials,
+            limits: OnceCell::new(),
         }
     }
 
@@ -278,6 +283,11 @@ impl<'a> Service<'a> for MastodonSink<'a> {
             Some(mastodon) => limits_or_default(http, config, &mastodon.instance).await,
             None => Limits::default(),
         }
+    }
+
+    /// The limits asked for alongside the data and kept for the upload.
+    async fn own_rule(&self) -> Limits {
+        self.limits().await
     }
 
     fn measure(limits: &Limits, text: &str) -> Result<String, String> {
@@ -364,13 +374,22 @@ impl<'a> Service<'a> for MastodonSink<'a> {
 }
 
 impl MastodonSink<'_> {
+    /// The instance's limits (else Mastodon's defaults), asked for on the first call
+    /// only: a run asks for them alongside the data and finds them here when it
+    /// measures and when it uploads.
+    pub async fn limits(&self) -> Limits {
+        *self
+            .limits
+            .get_or_init(|| limits_or_default(self.http, self.config, &self.credentials.instance))
+            .await
+    }
+
     /// The id of the uploaded image, once the instance has processed it. `Ok(None)` when
     /// the instance refuses it or does not finish processing it in time (said with a
     /// warning: the text goes alone); an error when the post would fail as well.
     async fn upload(&self, post: &Outgoing<'_>, image: &Image) -> Result<Option<String>> {
         let instance = &self.credentials.instance;
-        let limits = limits_or_default(self.http, self.config, instance).await;
-        if let Some(why) = limits.media.refusal(image) {
+        if let Some(why) = self.limits().await.media.refusal(image) {
             without_image(TITLE, post, &why);
             return Ok(None);
         }

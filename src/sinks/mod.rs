@@ -123,8 +123,9 @@ macro_rules! sinks {
             }
         }
 
-        /// The rule of `kind`. Mastodon's limit is the instance's own, asked for when the
-        /// instance is known (else Mastodon's default), so this may make one request.
+        /// The rule of `kind` for a sink that may lack credentials (a dry run). Mastodon's
+        /// limit is the instance's own, asked for when the instance is known (else
+        /// Mastodon's default), so this may make one request.
         pub async fn rule(
             kind: SinkKind,
             http: &reqwest::Client,
@@ -171,6 +172,14 @@ macro_rules! sinks {
             pub fn kind(&self) -> SinkKind {
                 match self {
                     $(Sink::$variant(_) => SinkKind::$variant),+
+                }
+            }
+
+            /// This sink's rule. Mastodon asks its instance on the first call only and
+            /// keeps the limits for its uploads, so a run asks once, alongside the data.
+            pub async fn rule(&self) -> Rule {
+                match self {
+                    $(Sink::$variant(sink) => Rule::$variant(sink.own_rule().await)),+
                 }
             }
 
@@ -224,6 +233,11 @@ pub(crate) trait Service<'a>: Sized {
         _config: &Config,
         _credentials: Option<&Self::Credentials>,
     ) -> Self::Rule {
+        Self::Rule::default()
+    }
+
+    /// The rule of this sink, with its credentials (Mastodon's asked for once, then kept).
+    async fn own_rule(&self) -> Self::Rule {
         Self::Rule::default()
     }
 
@@ -510,7 +524,7 @@ pub async fn post_text(ctx: &Context, kind: SinkKind, text: &str) -> Result<Outc
     let credentials = load_credentials(&ctx.paths)?;
     let sink = Sink::with_credentials(kind, &ctx.client, &ctx.config, &credentials)?
         .ok_or_else(|| not_authorized(kind, &ctx.paths))?;
-    rule(kind, &ctx.client, &ctx.config, &credentials)
+    sink.rule()
         .await
         .measure(text)
         .map_err(|why| Error::other(format!("the text is too long for {}: {why}", kind.title())))?;

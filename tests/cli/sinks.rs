@@ -4,14 +4,15 @@
 //! runs, and secrets that are never printed.
 
 use std::process::Output;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use test_case::test_case;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 use crate::harness::{
     self, Daily, Options, assert_stderr_has, assert_stdout_has, closed_port, json_answer,
@@ -26,6 +27,7 @@ use crate::mocks::sinks::{
     slack_ok, status_created,
 };
 use crate::mocks::x::{ACCESS_TOKEN_SECRET, MEDIA_ID, MockX, POST_ID, created};
+use crate::providers::Provider::Google;
 use crate::run::{activity_en, data_requests, ledger, sleep_en};
 use crate::support::TestEnv;
 
@@ -419,6 +421,11 @@ async fn when_x_fails_and_mastodon_succeeds_the_rerun_posts_only_to_x() {
         2,
         "nothing posted to Mastodon again"
     );
+    assert_eq!(
+        requests_to(&s.mastodon, "/api/v2/instance").await.len(),
+        1,
+        "nor its instance asked again"
+    );
     let x = ledger(&s.env, "x");
     assert!(x.contains_key("activity") && x.contains_key("sleep"));
 }
@@ -660,6 +667,119 @@ async fn without_the_instance_limit_mastodon_counts_against_500() {
     let output = run(&s, &["run", "--date", DAY]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(requests_to(&s.mastodon, "/api/v2/instance").await.len(), 1);
+    assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
+}
+
+/// An instance's `GET /api/v2/instance`, taking images of `mime` only.
+fn instance_answer(mime: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "domain": "mastodon.example",
+        "configuration": {
+            "statuses": {"max_characters": 500, "characters_reserved_per_url": 23},
+            "media_attachments": {"supported_mime_types": [mime], "description_limit": 1500}
+        }
+    }))
+}
+
+/// Mastodon's instance limits serve both the length check and the chart's upload: asked
+/// for once a run, and only when Mastodon is enabled. An instance that takes no PNG
+/// keeps the chart back, so the upload goes by the same answer.
+#[test_case(&["mastodon"], "", "image/png", 1, 0 ; "mastodon, an ordinary day")]
+#[test_case(&["mastodon"], WEEKLY, "image/png", 1, 1 ; "mastodon, the weekly day with its chart")]
+#[test_case(&["mastodon"], WEEKLY, "image/jpeg", 1, 0 ; "mastodon, the weekly day on an instance without png")]
+#[test_case(&["x", "mastodon", "bluesky", "discord", "slack"], WEEKLY, "image/png", 1, 1 ; "five sinks, the weekly day")]
+#[test_case(&["x", "bluesky", "discord", "slack"], WEEKLY, "image/png", 0, 0 ; "every sink but mastodon")]
+#[tokio::test]
+async fn the_instance_is_asked_once_a_run_and_only_with_mastodon_enabled(
+    enabled: &[&str],
+    config: &str,
+    mime: &str,
+    asked: u64,
+    uploads: usize,
+) {
+    let s = setup_with(enabled, 5, config).await;
+    accept_uploads(&s).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .respond_with(instance_answer(mime))
+        .expect(asked)
+        .mount(&s.mastodon)
+        .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    s.mastodon.verify().await;
+    assert_eq!(
+        requests_to(&s.mastodon, "/api/v2/media").await.len(),
+        uploads
+    );
+    let weekly = !config.is_empty();
+    if enabled.contains(&"mastodon") {
+        let week = ledger(&s.env, "mastodon").contains_key("week");
+        assert_eq!(week, weekly, "{}", stderr_of(&output));
+    }
+}
+
+/// Notes when the first request it is asked about arrived, and matches it or not as
+/// `matches` says: on its own it only watches; before a path it notes that path's.
+#[derive(Clone)]
+struct NotesArrival {
+    at: Arc<OnceLock<Instant>>,
+    matches: bool,
+}
+
+impl NotesArrival {
+    fn new(matches: bool) -> Self {
+        NotesArrival {
+            at: Arc::default(),
+            matches,
+        }
+    }
+
+    fn at(&self) -> Instant {
+        *self.at.get().expect("no request arrived")
+    }
+}
+
+impl Match for NotesArrival {
+    fn matches(&self, _: &Request) -> bool {
+        self.at.get_or_init(Instant::now);
+        self.matches
+    }
+}
+
+/// The instance needs nothing the data gives, so it is asked in the same round: its
+/// request arrives while the data, answered a second after it is asked, is still
+/// unanswered (asking after the data round could not arrive before that second is up).
+#[tokio::test]
+async fn the_instance_is_asked_while_the_data_is_still_on_its_way() {
+    const DATA_DELAY: Duration = Duration::from_secs(1);
+    let s = setup(&["mastodon"]).await;
+    s.google.reset().await;
+    Google.forbid_token_requests(&s.google).await;
+    let mut day = Day::standard();
+    day.delay = DATA_DELAY;
+    day.mount(&s.google, OLD_TOKEN).await;
+    let first_data = NotesArrival::new(false);
+    Mock::given(first_data.clone())
+        .respond_with(ResponseTemplate::new(500))
+        .with_priority(1)
+        .mount(&s.google)
+        .await;
+    let instance = NotesArrival::new(true);
+    Mock::given(method("GET"))
+        .and(path("/api/v2/instance"))
+        .and(instance.clone())
+        .respond_with(instance_answer("image/png"))
+        .expect(1)
+        .mount(&s.mastodon)
+        .await;
+    let output = run(&s, &["run", "--date", DAY]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let after_data = instance.at().saturating_duration_since(first_data.at());
+    assert!(
+        after_data < DATA_DELAY,
+        "the instance was asked {after_data:?} after the data"
+    );
     assert_eq!(requests_to(&s.mastodon, STATUSES).await.len(), 2);
 }
 
