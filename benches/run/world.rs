@@ -40,6 +40,15 @@ struct Case {
     rounds: u32,
 }
 
+/// The most sleep sessions the API gives in one page (its documented cap).
+const SLEEP_PAGE: u32 = 25;
+
+/// The data of `days` days: one concurrent round, and one more for each further page of
+/// sleep, the only list whose pages a range can fill (the mock pages as the API does).
+fn data_rounds(days: u32) -> u32 {
+    days.div_ceil(SLEEP_PAGE)
+}
+
 fn cases() -> Vec<Case> {
     let mut cases: Vec<Case> = Vec::from([1, 7, 28].map(|days| {
         Case {
@@ -56,8 +65,7 @@ fn cases() -> Vec<Case> {
             .to_vec(),
             enabled: &["x"],
             config: "",
-            // one concurrent round; the mock answers every list in one page
-            rounds: 1,
+            rounds: data_rounds(days),
         }
     }));
     cases.push(Case {
@@ -65,9 +73,10 @@ fn cases() -> Vec<Case> {
         args: ["run", "--date", DAY].map(String::from).to_vec(),
         enabled: &["x"],
         config: WEEKLY_AND_ALERTS,
-        // data; then on X one after the other: the day's two posts, the chart's upload
-        // and its alt text, the week's post, the three alerts
-        rounds: 1 + 2 + 3 + 3,
+        // data (28 days for the longest alert); then on X one after the other: the
+        // day's two posts, the chart's upload and its alt text, the week's post, the
+        // three alerts
+        rounds: data_rounds(28) + 2 + 3 + 3,
     });
     cases.push(Case {
         name: "five sinks".into(),
@@ -76,7 +85,7 @@ fn cases() -> Vec<Case> {
         config: "",
         // data; then the sinks at once, the longest being Bluesky's session and its two
         // posts (Mastodon's instance limits need nothing before them)
-        rounds: 1 + 3,
+        rounds: data_rounds(1) + 3,
     });
     cases.push(Case {
         name: "five sinks, weekly + 3 alerts".into(),
@@ -86,7 +95,7 @@ fn cases() -> Vec<Case> {
         // data; then the longest sink, X or Bluesky: two day posts, two requests before
         // the week's post (X: upload and alt text; Bluesky: its session and the blob),
         // the week's post, three alerts
-        rounds: 1 + 2 + 2 + 1 + 3,
+        rounds: data_rounds(28) + 2 + 2 + 1 + 3,
     });
     cases
 }
