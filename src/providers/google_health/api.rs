@@ -383,24 +383,28 @@ impl GoogleHealth {
     }
 
     /// A list call's points for the civil days of `range`, selected by `field` of the
-    /// data type and grouped by the day `by` names.
-    pub(super) async fn list_days<T: DeserializeOwned>(
+    /// data type, grouped by the day `by` names and made into that day's value by
+    /// `each_day` (no value: the day is left out). Nothing without the data type's scope.
+    pub(super) async fn list_days<T: DeserializeOwned, V>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
         (field, by): (&str, By),
-        range: DayRange,
-        page_size: u32,
+        (range, page_size): (DayRange, u32),
         (tz, listing): (Tz, Listing),
-    ) -> Result<Option<BTreeMap<NaiveDate, Vec<T>>>> {
+        each_day: impl Fn(NaiveDate, Vec<T>) -> Option<V>,
+    ) -> Result<BTreeMap<NaiveDate, V>> {
         if !is_granted(creds, data.scope) {
-            return Ok(None);
+            return Ok(BTreeMap::new());
         }
         let filter = range_filter(&format!("{}.{field}", data.filter), range);
         let values = self
             .list_all(creds, data, &filter, page_size, (by, tz), listing)
             .await?;
-        Ok(Some(by_day(values, range)))
+        Ok(by_day(values, range)
+            .into_iter()
+            .filter_map(|(day, points)| each_day(day, points).map(|value| (day, value)))
+            .collect())
     }
 }
 

@@ -171,21 +171,15 @@ impl GoogleHealth {
         range: DayRange,
         tz: Tz,
     ) -> Result<Daily<f64>> {
-        let days = self
-            .list_days(
-                creds,
-                &BASAL_ENERGY,
-                ("interval.civil_start_time", By::Start),
-                range,
-                minute_page_size(range),
-                (tz, Listing::Reconciled),
-            )
-            .await?;
-        Ok(days
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(day, points)| total_kcal(points).map(|kcal| (day, kcal)))
-            .collect())
+        self.list_days(
+            creds,
+            &BASAL_ENERGY,
+            ("interval.civil_start_time", By::Start),
+            (range, minute_page_size(range)),
+            (tz, Listing::Reconciled),
+            |_, points| total_kcal(points),
+        )
+        .await
     }
 
     /// The activity-level rollup, which the discovery document offers and the docs'
@@ -205,21 +199,15 @@ impl GoogleHealth {
         log::info!(
             "Google offers no daily rollup of activity levels ({why}); summing the days' intervals"
         );
-        let days = self
-            .list_days(
-                creds,
-                &ACTIVITY_LEVEL_INTERVALS,
-                ("interval.civil_start_time", By::Start),
-                range,
-                minute_page_size(range),
-                (tz, Listing::Reconciled),
-            )
-            .await?;
-        Ok(days
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(day, points)| level_durations(points).map(|levels| (day, levels)))
-            .collect())
+        self.list_days(
+            creds,
+            &ACTIVITY_LEVEL_INTERVALS,
+            ("interval.civil_start_time", By::Start),
+            (range, minute_page_size(range)),
+            (tz, Listing::Reconciled),
+            |_, points| level_durations(points),
+        )
+        .await
     }
 
     async fn sleep(
@@ -228,25 +216,19 @@ impl GoogleHealth {
         range: DayRange,
         tz: Tz,
     ) -> Result<Daily<Sleep>> {
-        let days = self
-            .list_days(
-                creds,
-                &SLEEP_SESSIONS,
-                ("interval.civil_end_time", By::End),
-                range,
-                SLEEP_PAGE_SIZE,
-                (tz, Listing::Raw),
-            )
-            .await?;
-        Ok(days
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(day, sessions)| {
+        self.list_days(
+            creds,
+            &SLEEP_SESSIONS,
+            ("interval.civil_end_time", By::End),
+            (range, SLEEP_PAGE_SIZE),
+            (tz, Listing::Raw),
+            |day, sessions| {
                 main_sleep(sessions)
                     .into_night(day)
-                    .map(|s| (day, s.into_summary(tz)))
-            })
-            .collect())
+                    .map(|night| night.into_summary(tz))
+            },
+        )
+        .await
     }
 
     async fn resting_heart_rate(
@@ -255,21 +237,15 @@ impl GoogleHealth {
         range: DayRange,
         tz: Tz,
     ) -> Result<Daily<i64>> {
-        let days = self
-            .list_days(
-                creds,
-                &RESTING_HEART_RATE,
-                ("date", By::Date),
-                range,
-                DAILY_PAGE_SIZE,
-                (tz, Listing::Raw),
-            )
-            .await?;
-        Ok(days
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(day, points)| first_bpm(points).map(|bpm| (day, bpm)))
-            .collect())
+        self.list_days(
+            creds,
+            &RESTING_HEART_RATE,
+            ("date", By::Date),
+            (range, DAILY_PAGE_SIZE),
+            (tz, Listing::Raw),
+            |_, points| first_bpm(points),
+        )
+        .await
     }
 
     async fn device(&self, creds: &OAuthCredentials, tz: Tz) -> Result<Option<Device>> {
