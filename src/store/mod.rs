@@ -332,15 +332,10 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
     pub fn lock(&self) -> Result<Locked<'_, T>> {
         let file = self.open_lock_file()?;
         let deadline = Instant::now() + LOCK_WAIT;
-        loop {
-            if self.try_take(&file)? {
-                return Ok(self.held(file));
-            }
-            if Instant::now() >= deadline {
-                return Err(self.held_too_long());
-            }
+        while !self.take_before(&file, deadline)? {
             std::thread::sleep(LOCK_POLL);
         }
+        Ok(self.held(file))
     }
 
     /// Takes the exclusive lock like [`TomlStore::lock`], but waits with the async timer,
@@ -348,15 +343,22 @@ impl<T: Serialize + DeserializeOwned + Default> TomlStore<T> {
     pub async fn lock_async(&self) -> Result<Locked<'_, T>> {
         let file = self.open_lock_file()?;
         let deadline = Instant::now() + LOCK_WAIT;
-        loop {
-            if self.try_take(&file)? {
-                return Ok(self.held(file));
-            }
-            if Instant::now() >= deadline {
-                return Err(self.held_too_long());
-            }
+        while !self.take_before(&file, deadline)? {
             tokio::time::sleep(LOCK_POLL).await;
         }
+        Ok(self.held(file))
+    }
+
+    /// One try at the lock on `file`: `true` when it is ours, `false` to wait
+    /// [`LOCK_POLL`] and try again, an error once `deadline` has passed.
+    fn take_before(&self, file: &File, deadline: Instant) -> Result<bool> {
+        if self.try_take(file)? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Err(self.held_too_long());
+        }
+        Ok(false)
     }
 
     fn open_lock_file(&self) -> Result<File> {
