@@ -225,7 +225,7 @@ impl Job<'_> {
         // is found by the first run whose day in the cached zone is not yet posted, at
         // the latest a day later, and nothing is posted meanwhile.
         let plan = Plan::new(&self.env.config, &alerts, guessed);
-        if self.mode == Mode::Scheduled && self.everything_posted(guessed, &plan)? {
+        if self.everything_posted(&state.posted, guessed, &plan) {
             log::info!("the messages of {guessed} are already posted; nothing to do");
             return Ok(());
         }
@@ -237,7 +237,7 @@ impl Job<'_> {
         };
         let (Zoned { date, days }, ()) = tokio::try_join!(
             zone.read(provider, date, now, range, &remember),
-            self.prepare_rules(guessed, &plan),
+            self.prepare_rules(&state.posted, guessed, &plan),
         )?;
         let plan = Plan::new(&self.env.config, &alerts, date);
         let day = last_day(&days)?;
@@ -262,12 +262,10 @@ impl Job<'_> {
 
     /// Whether a scheduled run for `date` has nothing left to do: every sink has
     /// everything (see `has_everything`).
-    fn everything_posted(&self, date: NaiveDate, plan: &Plan) -> Result<bool> {
-        let ledger = self.locked.read()?.posted;
-        Ok(self
-            .sinks
+    fn everything_posted(&self, ledger: &Ledger, date: NaiveDate, plan: &Plan) -> bool {
+        self.sinks
             .iter()
-            .all(|sink| self.has_everything(&ledger, sink, date, plan)))
+            .all(|sink| self.has_everything(ledger, sink, date, plan))
     }
 
     /// Whether a scheduled run for `date` has nothing left for `sink`: it has the day's
@@ -285,12 +283,11 @@ impl Job<'_> {
     /// Readies the length rule of every sink that may post (Mastodon's is a request to
     /// its instance, kept for the run), to be awaited alongside the data: it needs
     /// nothing the data gives, and measuring the messages then waits for no round.
-    async fn prepare_rules(&self, date: NaiveDate, plan: &Plan<'_>) -> Result<()> {
-        let ledger = self.locked.read()?.posted;
+    async fn prepare_rules(&self, ledger: &Ledger, date: NaiveDate, plan: &Plan<'_>) -> Result<()> {
         let may_post = self
             .sinks
             .iter()
-            .filter(|sink| !self.has_everything(&ledger, sink, date, plan));
+            .filter(|sink| !self.has_everything(ledger, sink, date, plan));
         join_all(may_post.map(Sink::rule)).await;
         Ok(())
     }
