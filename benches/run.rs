@@ -524,7 +524,6 @@ async fn measure(mocks: &Mocks, env: &TestEnv, scenario: &Scenario, settings: &S
     let rounds = scenario.rounds(settings.pages);
     let bound = settings.latency * rounds.total();
     let walls = Spread::of(samples.iter().map(|s| s.wall).collect());
-    let ratio = walls.median.as_secs_f64() / bound.as_secs_f64();
     let requests = samples[0].requests;
     let requests = if samples.iter().all(|s| s.requests == requests) {
         requests_text(requests, rounds)
@@ -532,16 +531,30 @@ async fn measure(mocks: &Mocks, env: &TestEnv, scenario: &Scenario, settings: &S
         "varies between runs".to_string()
     };
     let peak = samples.iter().map(|s| s.peak_rss_kib).max().unwrap();
+    result_row(scenario.name, rounds.total(), bound, &walls, requests, peak)
+}
+
+/// One scenario's line of a table: its bound, its times and their median against the
+/// bound (returned), its requests and its peak RSS.
+fn result_row(
+    name: &str,
+    rounds: u32,
+    bound: Duration,
+    walls: &Spread,
+    requests: String,
+    peak_rss_kib: u64,
+) -> f64 {
+    let ratio = walls.median.as_secs_f64() / bound.as_secs_f64();
     row(&[
-        scenario.name.to_string(),
-        rounds.total().to_string(),
+        name.to_string(),
+        rounds.to_string(),
         ms(bound),
         ms(walls.median),
         ms(walls.min),
         ms(walls.max),
         format!("{ratio:.2}"),
         requests,
-        format!("{:.1}", peak as f64 / 1024.0),
+        format!("{:.1}", peak_rss_kib as f64 / 1024.0),
     ]);
     ratio
 }

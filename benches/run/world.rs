@@ -19,7 +19,7 @@ use super::mocks::sinks::{
 };
 use super::mocks::x::{ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, MockX, created};
 use super::support::TestEnv;
-use super::{Settings, Spread, header, ms, row, timed};
+use super::{Settings, Spread, header, result_row, timed};
 
 /// DAY (2026-11-25) is a Wednesday: the weekly post's day. Three alerts, each of which
 /// the mock's numbers set off (6.6 to 6.75 hours of sleep, 9,000 steps and more, a resting
@@ -267,8 +267,6 @@ pub async fn measure(settings: &Settings) -> f64 {
         }
         let bound = settings.latency * case.rounds;
         let walls = Spread::of(samples.iter().map(|s| s.0).collect());
-        let ratio = walls.median.as_secs_f64() / bound.as_secs_f64();
-        worst = worst.max(ratio);
         let kinds = samples[0].2;
         let requests = if samples.iter().all(|s| s.2 == kinds) {
             kinds.text()
@@ -276,17 +274,8 @@ pub async fn measure(settings: &Settings) -> f64 {
             "varies between runs".to_string()
         };
         let peak = samples.iter().map(|s| s.1).max().unwrap();
-        row(&[
-            case.name,
-            case.rounds.to_string(),
-            ms(bound),
-            ms(walls.median),
-            ms(walls.min),
-            ms(walls.max),
-            format!("{ratio:.2}"),
-            requests,
-            format!("{:.1}", peak as f64 / 1024.0),
-        ]);
+        let ratio = result_row(&case.name, case.rounds, bound, &walls, requests, peak);
+        worst = worst.max(ratio);
     }
     println!(
         "\nsetup = Mastodon's instance limits and Bluesky's session; bound = {} ms x rounds",
