@@ -21,6 +21,7 @@
 pub mod mocks {
     pub mod google;
     pub mod google_days;
+    pub mod partial;
     pub mod sinks;
     pub mod tls;
     pub mod x;

@@ -18,9 +18,10 @@ use crate::harness::{
 };
 use crate::mocks::google::{
     ALL_SCOPES, CLIENT_ID, CLIENT_SECRET, DAY, Day, LIST, NEW_TOKEN, OLD_TOKEN, RECONCILE,
-    REFRESH_TOKEN, day_filter, expired_credentials, fixture, fixture_path, list_mock, token_body,
-    valid_credentials,
+    REFRESH_TOKEN, basal_minutes, day_filter, expired_credentials, fixture, fixture_path,
+    list_mock, token_body, valid_credentials,
 };
+use crate::mocks::partial::cut;
 use crate::mocks::{Fault, FaultKind};
 use crate::providers::Data::{self, Activity, BasalEnergy, Sleep};
 use crate::providers::Provider::Google;
@@ -180,6 +181,42 @@ async fn basal_calories_are_merged_across_sources() {
         Google.fetch_json(&env)["activity"]["calories_bmr_kcal"],
         1560.75
     );
+}
+
+/// A day of minutes is 1,440 points, most of each its data source and times that
+/// nothing reads: the list asks for a partial response (`fields`) of the value and what
+/// places it in its day, and what Google sends for that adds up to the same day.
+#[tokio::test]
+async fn a_day_of_minutes_is_asked_only_for_what_is_read() {
+    let (env, server) = Google.standard_setup().await;
+    let mut day = Day::standard();
+    day.basal_pages = basal_minutes(1.084, 1);
+    day.mount(&server, OLD_TOKEN).await;
+    let bmr = Google.fetch_json(&env)["activity"]["calories_bmr_kcal"]
+        .as_f64()
+        .unwrap();
+    assert!((bmr - 1440.0 * 1.084).abs() < 1e-6, "{bmr}");
+
+    let requests = server.received_requests().await.unwrap();
+    let basal = requests
+        .iter()
+        .find(|r| r.url.path().contains("basal-energy-burned"))
+        .unwrap();
+    let (_, fields) = basal
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "fields")
+        .unwrap();
+    assert_eq!(
+        fields,
+        "dataPoints(basalEnergyBurned(interval/civilStartTime/date,interval/startTime,kcal)),nextPageToken"
+    );
+    let whole = &basal_minutes(1.084, 1)[0];
+    let (whole, sent) = (
+        whole.to_string().len(),
+        cut(whole, &fields).to_string().len(),
+    );
+    assert!(sent * 4 < whole, "{sent} of {whole} bytes");
 }
 
 pub(crate) fn sleep_session(start: &str, end: &str, asleep: &str, main: Option<bool>) -> Value {

@@ -6,6 +6,7 @@
 pub mod fitbit;
 pub mod google;
 pub mod google_days;
+pub mod partial;
 pub mod sinks;
 pub mod tls;
 pub mod x;
@@ -250,4 +251,45 @@ fn still_connected(stream: &TcpStream) -> bool {
     };
     stream.set_nonblocking(false).unwrap();
     connected
+}
+
+/// The example of Google's performance guides: the "Demo" API's resource, the
+/// request `fields=kind,items(title,characteristics/length)` and its answer.
+#[test]
+fn partial_response_answers_the_guides_example_as_the_guide_shows() {
+    let full = json!({
+        "kind": "demo",
+        "items": [
+            {"title": "First title", "comment": "First comment.",
+             "characteristics": {"length": "short", "accuracy": "high", "followers": ["Jo", "Will"]},
+             "status": "active"},
+            {"title": "Second title", "comment": "Second comment.",
+             "characteristics": {"length": "long", "accuracy": "medium", "followers": []},
+             "status": "pending"}
+        ]
+    });
+    let partial = partial::cut(&full, "kind,items(title,characteristics/length)");
+    assert_eq!(
+        partial,
+        json!({
+            "kind": "demo",
+            "items": [
+                {"title": "First title", "characteristics": {"length": "short"}},
+                {"title": "Second title", "characteristics": {"length": "long"}}
+            ]
+        })
+    );
+}
+
+#[test]
+fn partial_response_merges_paths_into_one_field_and_keeps_a_whole_field_whole() {
+    let full = json!({"a": {"b": 1, "c": 2, "d": 3}, "e": 4});
+    assert_eq!(
+        partial::cut(&full, "a/b,a/c"),
+        json!({"a": {"b": 1, "c": 2}})
+    );
+    assert_eq!(
+        partial::cut(&full, "a,a/b"),
+        json!({"a": {"b": 1, "c": 2, "d": 3}})
+    );
 }

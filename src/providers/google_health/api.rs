@@ -21,7 +21,7 @@ use super::dated::{By, CivilDateTime, Dated, by_day, day_of};
 use super::errors::{api_error, error_message, is_invalid_argument};
 use super::wire::{
     ActiveMinutesRollup, ActivityLevelPoint, ActivityLevelRollup, BodyFatRollup, DistanceRollup,
-    HydrationRollup, KcalPoint, KcalRollup, ListPage, RestingHeartRatePoint, RollupPage,
+    HydrationRollup, KcalPoint, KcalRollup, ListPage, Listed, RestingHeartRatePoint, RollupPage,
     SedentaryRollup, SleepPoint, StepsRollup, WeightRollup,
 };
 use super::{API, GoogleHealth};
@@ -337,7 +337,7 @@ impl GoogleHealth {
     }
 
     /// Every point of a list call, following `nextPageToken` to the end.
-    async fn list_all<T: DeserializeOwned>(
+    async fn list_all<T: Listed>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
@@ -362,6 +362,9 @@ impl GoogleHealth {
                 if let Some(token) = &page_token {
                     query.append_pair("pageToken", token);
                 }
+                if let Some(reads) = T::READS {
+                    query.append_pair("fields", &partial_response(data.key, reads, by));
+                }
             }
             let reply = self
                 .send(&creds.access_token, || self.http.get(url.clone()))
@@ -385,7 +388,7 @@ impl GoogleHealth {
     /// A list call's points for the civil days of `range`, selected by `field` of the
     /// data type, grouped by the day `by` names and made into that day's value by
     /// `each_day` (no value: the day is left out). Nothing without the data type's scope.
-    pub(super) async fn list_days<T: DeserializeOwned, V>(
+    pub(super) async fn list_days<T: Listed, V>(
         &self,
         creds: &OAuthCredentials,
         data: &DataType<T>,
@@ -435,6 +438,15 @@ fn range_filter(field: &str, range: DayRange) -> String {
     format!("{field} >= \"{first}\" AND {field} < \"{next}\"")
 }
 
+/// The `fields` of a list page that hold what is read of each point: `reads` of the
+/// value under `key` and what places it in its day (`by`), and the next page's token.
+fn partial_response(key: &str, reads: &str, by: By) -> String {
+    let mut paths: Vec<&str> = reads.split(',').chain(by.reads().iter().copied()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    format!("dataPoints({key}({})),nextPageToken", paths.join(","))
+}
+
 /// The values of a `dailyRollUp` answer under the data type's key, each with the day
 /// its window starts on; a window without the key has no data and is left out.
 pub(super) fn rollup_values<T: DeserializeOwned>(
@@ -458,7 +470,7 @@ pub(super) fn rollup_values<T: DeserializeOwned>(
 
 /// The values of one page of a list answer, each with the day `by` names, and the
 /// token of the next page.
-pub(super) fn page_values<T: DeserializeOwned>(
+pub(super) fn page_values<T: Listed>(
     reply: &Reply,
     data: &DataType<T>,
     by: By,
@@ -496,6 +508,22 @@ mod tests {
         assert_eq!(
             body.to_string(),
             r#"{"range":{"end":{"date":{"day":1,"month":1,"year":2027}},"start":{"date":{"day":31,"month":12,"year":2026}}},"windowSizeDays":1}"#
+        );
+    }
+
+    #[test]
+    fn a_minute_level_list_asks_only_for_what_is_read() {
+        assert_eq!(
+            partial_response("basalEnergyBurned", "kcal", By::Start),
+            "dataPoints(basalEnergyBurned(interval/civilStartTime/date,interval/startTime,kcal)),nextPageToken"
+        );
+        assert_eq!(
+            partial_response(
+                "activityLevel",
+                "activityLevelType,interval/startTime,interval/endTime",
+                By::Start
+            ),
+            "dataPoints(activityLevel(activityLevelType,interval/civilStartTime/date,interval/endTime,interval/startTime)),nextPageToken"
         );
     }
 

@@ -25,6 +25,17 @@ pub(super) enum By {
     Date,
 }
 
+impl By {
+    /// The fields of a point's value that `day_of` reads, for a partial response.
+    pub(super) fn reads(self) -> &'static [&'static str] {
+        match self {
+            By::Start => &["interval/startTime", "interval/civilStartTime/date"],
+            By::End => &["interval/endTime", "interval/civilEndTime/date"],
+            By::Date => &["date"],
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct CivilDate {
     year: i32,
@@ -49,19 +60,23 @@ impl CivilDateTime {
     }
 }
 
+/// The instants are left as text: a day of minute-level points carries two each, and
+/// they are read only for a point without civil times.
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Interval {
-    start_time: Option<DateTime<Utc>>,
-    end_time: Option<DateTime<Utc>>,
+struct Interval<'a> {
+    #[serde(borrow)]
+    start_time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    end_time: Option<&'a RawValue>,
     civil_start_time: Option<CivilDateTime>,
     civil_end_time: Option<CivilDateTime>,
 }
 
 #[derive(Deserialize)]
-struct When {
-    #[serde(default)]
-    interval: Interval,
+struct When<'a> {
+    #[serde(default, borrow)]
+    interval: Interval<'a>,
     date: Option<CivilDate>,
 }
 
@@ -74,10 +89,10 @@ pub(super) fn day_of(raw: &RawValue, by: By, tz: Tz) -> Option<NaiveDate> {
         By::Start => (&interval.civil_start_time, interval.start_time),
         By::End => (&interval.civil_end_time, interval.end_time),
     };
-    civil
-        .as_ref()
-        .and_then(CivilDateTime::date)
-        .or_else(|| instant.map(|t| t.with_timezone(&tz).date_naive()))
+    civil.as_ref().and_then(CivilDateTime::date).or_else(|| {
+        let instant: DateTime<Utc> = serde_json::from_str(instant?.get()).ok()?;
+        Some(instant.with_timezone(&tz).date_naive())
+    })
 }
 
 /// Values each with the day it names, if any.

@@ -375,7 +375,7 @@ mod tests {
     use crate::arbitrary::body_like;
     use crate::providers::google_health::api::{DataType, page_values, rollup_values};
     use crate::providers::google_health::arbitrary_answers::{answer, fixture};
-    use crate::providers::google_health::wire::SettingsBody;
+    use crate::providers::google_health::wire::{Listed, SettingsBody};
 
     fn rollup_like<T>(data: &DataType<T>, value: Value) -> BoxedStrategy<Vec<u8>> {
         body_like(json!({"rollupDataPoints": [{
@@ -401,7 +401,7 @@ mod tests {
             .map(|(_, value)| value)
     }
 
-    fn list<T: DeserializeOwned>(body: &[u8], data: &DataType<T>) -> Vec<T> {
+    fn list<T: Listed>(body: &[u8], data: &DataType<T>) -> Vec<T> {
         page_values(&answer(200, body.to_vec()), data, By::Start, Tz::UTC)
             .map(|(values, _)| values.into_iter().map(|(_, value)| value).collect())
             .unwrap_or_default()

@@ -8,7 +8,7 @@ use std::num::IntErrorKind;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
-use serde::de::Error as _;
+use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -159,6 +159,11 @@ pub(super) struct ActivityLevelPoint {
     activity_level_type: Option<String>,
 }
 
+impl Listed for ActivityLevelPoint {
+    const READS: Option<&'static str> =
+        Some("activityLevelType,interval/startTime,interval/endTime");
+}
+
 /// The day's time per activity level summed from its intervals, in the rollup's shape,
 /// for when Google refuses the rollup; `None` when no interval has a level and a length.
 pub(super) fn level_durations(points: Vec<ActivityLevelPoint>) -> Option<ActivityLevelRollup> {
@@ -243,15 +248,32 @@ pub(super) struct BodyFatRollup {
     pub(super) body_fat_percentage_avg: Option<Real>,
 }
 
+/// A value of a list point, and the fields of it that are read, asked for as a partial
+/// response (`fields`, a standard parameter of every Google API): a day of minute-level
+/// points is 1,440 of them, and most of each is its data source and times that nothing
+/// reads. `None` asks for the whole value: a few points a day.
+pub(super) trait Listed: DeserializeOwned {
+    /// Paths below the value, `a/b` for a field of a field, separated by commas.
+    const READS: Option<&'static str>;
+}
+
 #[derive(Deserialize)]
 pub(super) struct KcalPoint {
     kcal: Option<Real>,
+}
+
+impl Listed for KcalPoint {
+    const READS: Option<&'static str> = Some("kcal");
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RestingHeartRatePoint {
     beats_per_minute: Option<Count>,
+}
+
+impl Listed for RestingHeartRatePoint {
+    const READS: Option<&'static str> = None;
 }
 
 #[derive(Deserialize)]
@@ -265,6 +287,11 @@ pub(super) struct SleepPoint {
     metadata: SleepMetadata,
     #[serde(default)]
     summary: SleepSummary,
+}
+
+/// Its stages and summary are most of it, and read.
+impl Listed for SleepPoint {
+    const READS: Option<&'static str> = None;
 }
 
 #[derive(Default, Deserialize)]

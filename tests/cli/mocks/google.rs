@@ -10,6 +10,8 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta,
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::partial::Partial;
 /// The day [`Day`] serves.
 pub const DAY: &str = "2026-11-25";
 pub const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";
@@ -208,11 +210,10 @@ impl Day {
             } else {
                 mock.and(query_param("pageToken", format!("page{i}")))
             };
-            mock.respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(page)
-                    .set_delay(self.delay),
-            )
+            mock.respond_with(Partial {
+                body: page,
+                template: ResponseTemplate::new(200).set_delay(self.delay),
+            })
             .mount(server)
             .await;
         }
@@ -231,11 +232,10 @@ impl Day {
             ),
         ] {
             list_mock(data_type, LIST, &filter, page_size, &auth)
-                .respond_with(
-                    ResponseTemplate::new(200)
-                        .set_body_json(body)
-                        .set_delay(self.delay),
-                )
+                .respond_with(Partial {
+                    body,
+                    template: ResponseTemplate::new(200).set_delay(self.delay),
+                })
                 .mount(server)
                 .await;
         }

@@ -14,6 +14,7 @@ use wiremock::matchers::{header, method, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::google::{Day, fixture, mount_devices};
+use super::partial;
 
 fn civil(date: NaiveDate) -> Value {
     json!({"date": {"year": date.year(), "month": date.month(), "day": date.day()}})
@@ -143,7 +144,7 @@ async fn serve(
                 body["nextPageToken"] = json!((from + size).to_string());
             }
             ResponseTemplate::new(200)
-                .set_body_json(body)
+                .set_body_json(partial::select(request, body))
                 .set_delay(latency)
         })
         .mount(server)
