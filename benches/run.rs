@@ -22,6 +22,7 @@ pub mod mocks {
     pub mod google;
     pub mod google_days;
     pub mod partial;
+    pub mod server;
     pub mod sinks;
     pub mod tls;
     pub mod x;
@@ -250,7 +251,7 @@ impl Mocks {
     /// energy in `pages` pages) for the stored and for the refreshed token, the token
     /// endpoint, the settings, and every post; with `tls`, behind a TLS proxy per host.
     async fn start(latency: Duration, pages: u32, tls: Option<(&TestCa, Protocols)>) -> Self {
-        let google = MockServer::start().await;
+        let google = mocks::server::start().await;
         for token in [OLD_TOKEN, NEW_TOKEN] {
             let mut day = Day::standard();
             day.basal_pages = basal_minutes(BASAL_KCAL_PER_MINUTE, pages as usize);

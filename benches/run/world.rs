@@ -12,6 +12,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::mocks::google::{DAY, OLD_TOKEN, valid_credentials};
 use super::mocks::google_days;
+use super::mocks::server;
 use super::mocks::sinks::{
     self as sink_mocks, CREATE_RECORD, CREATE_SESSION, DISCORD_PATH, MASTODON_MEDIA, SLACK_PATH,
     STATUSES, UPLOAD_BLOB, message_saved, record_created, session_created, slack_ok,
@@ -134,12 +135,12 @@ struct World {
 impl World {
     async fn start(latency: Duration) -> Self {
         let (google, x, mastodon, bluesky, discord, slack) = tokio::join!(
-            MockServer::start(),
+            server::start(),
             MockX::start(),
-            MockServer::start(),
-            MockServer::start(),
-            MockServer::start(),
-            MockServer::start()
+            server::start(),
+            server::start(),
+            server::start(),
+            server::start()
         );
         google_days::mount_after(&google, OLD_TOKEN, latency).await;
         x.answer_posts(created().set_delay(latency), None).await;

@@ -7,6 +7,7 @@ pub mod fitbit;
 pub mod google;
 pub mod google_days;
 pub mod partial;
+pub mod server;
 pub mod sinks;
 pub mod tls;
 pub mod x;

@@ -210,10 +210,10 @@ impl Day {
             } else {
                 mock.and(query_param("pageToken", format!("page{i}")))
             };
-            mock.respond_with(Partial {
-                body: page,
-                template: ResponseTemplate::new(200).set_delay(self.delay),
-            })
+            mock.respond_with(Partial::new(
+                page,
+                ResponseTemplate::new(200).set_delay(self.delay),
+            ))
             .mount(server)
             .await;
         }
@@ -232,10 +232,10 @@ impl Day {
             ),
         ] {
             list_mock(data_type, LIST, &filter, page_size, &auth)
-                .respond_with(Partial {
+                .respond_with(Partial::new(
                     body,
-                    template: ResponseTemplate::new(200).set_delay(self.delay),
-                })
+                    ResponseTemplate::new(200).set_delay(self.delay),
+                ))
                 .mount(server)
                 .await;
         }

@@ -187,7 +187,7 @@ pub struct MockX {
 
 impl MockX {
     pub async fn start() -> Self {
-        let server = MockServer::start().await;
+        let server = super::server::start().await;
         Mock::given(any())
             .respond_with(ResponseTemplate::new(401).set_body_json(json!({
                 "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
