@@ -14,7 +14,7 @@
 //! Then the same over HTTPS (`run/tls.rs`): a TLS proxy per host (token, API, X) that
 //! counts handshakes and charges a new connection two round trips, with the server
 //! offering HTTP/2 and then HTTP/1.1 only, at each of `BENCH_TLS_LATENCIES` (20,100,300)
-//! ms, `BENCH_TLS_RUNS` (5) runs per scenario; `BENCH_TLS_LATENCIES=none` skips it.
+//! ms, `BENCH_TLS_RUNS` (9) runs per scenario; `BENCH_TLS_LATENCIES=none` skips it.
 
 /// The tests' mocks of Google and X.
 #[path = "../tests/cli/mocks"]
@@ -73,7 +73,7 @@ impl Settings {
             help_runs: env_number("BENCH_HELP_RUNS", 50).max(1) as usize,
             pages: env_number("BENCH_PAGES", 1).max(1) as u32,
             tls_latencies: tls_latencies(),
-            tls_runs: env_number("BENCH_TLS_RUNS", 5).max(1) as usize,
+            tls_runs: env_number("BENCH_TLS_RUNS", 9).max(1) as usize,
         }
     }
 }
