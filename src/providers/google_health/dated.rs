@@ -26,12 +26,14 @@ pub(super) enum By {
 }
 
 impl By {
-    /// The fields of a point's value that `day_of` reads, for a partial response.
-    pub(super) fn reads(self) -> &'static [&'static str] {
+    /// The field of a point's value that places it, for a partial response: the one its
+    /// list filter selects by, so every point of the answer has it and the instant
+    /// `day_of` falls back on is not asked for.
+    pub(super) fn reads(self) -> &'static str {
         match self {
-            By::Start => &["interval/startTime", "interval/civilStartTime/date"],
-            By::End => &["interval/endTime", "interval/civilEndTime/date"],
-            By::Date => &["date"],
+            By::Start => "interval/civilStartTime/date",
+            By::End => "interval/civilEndTime/date",
+            By::Date => "date",
         }
     }
 }
