@@ -481,7 +481,10 @@ pub(super) fn page_values<T: Listed>(
         .data_points
         .iter()
         .filter_map(|point| point.get(data.key))
-        .map(|raw| Ok((day_of(raw, by, tz), value_of(raw, data.label)?)))
+        .map(|raw| {
+            let value: T = value_of(raw, data.label)?;
+            Ok((day_of(value.when(), by, tz), value))
+        })
         .collect::<Result<_>>()?;
     Ok((values, page.next_page_token.filter(|t| !t.is_empty())))
 }

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::day::DayRange;
 
@@ -39,7 +38,7 @@ impl By {
 }
 
 #[derive(Deserialize)]
-struct CivilDate {
+pub(super) struct CivilDate {
     year: i32,
     month: u32,
     day: u32,
@@ -62,39 +61,36 @@ impl CivilDateTime {
     }
 }
 
-/// The instants are left as text: a day of minute-level points carries two each, and
-/// they are read only for a point without civil times.
+/// An interval as a list point carries it: its instants, and its civil times on the
+/// account's clock.
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Interval<'a> {
-    #[serde(borrow)]
-    start_time: Option<&'a RawValue>,
-    #[serde(borrow)]
-    end_time: Option<&'a RawValue>,
+pub(super) struct Interval {
+    pub(super) start_time: Option<DateTime<Utc>>,
+    pub(super) end_time: Option<DateTime<Utc>>,
     civil_start_time: Option<CivilDateTime>,
     civil_end_time: Option<CivilDateTime>,
 }
 
-#[derive(Deserialize)]
-struct When<'a> {
-    #[serde(default, borrow)]
-    interval: Interval<'a>,
-    date: Option<CivilDate>,
+/// What places a list point's value in its day: its interval, or its own date.
+pub(super) enum When<'a> {
+    Interval(&'a Interval),
+    Date(Option<&'a CivilDate>),
 }
 
 /// The civil day of a list point's value, `None` when it names none.
-pub(super) fn day_of(raw: &RawValue, by: By, tz: Tz) -> Option<NaiveDate> {
-    let when: When = serde_json::from_str(raw.get()).ok()?;
-    let interval = &when.interval;
-    let (civil, instant) = match by {
-        By::Date => return when.date.as_ref().and_then(CivilDate::date),
-        By::Start => (&interval.civil_start_time, interval.start_time),
-        By::End => (&interval.civil_end_time, interval.end_time),
+pub(super) fn day_of(when: When, by: By, tz: Tz) -> Option<NaiveDate> {
+    let (civil, instant) = match (when, by) {
+        (When::Date(date), By::Date) => return date.and_then(CivilDate::date),
+        (When::Interval(i), By::Start) => (&i.civil_start_time, i.start_time),
+        (When::Interval(i), By::End) => (&i.civil_end_time, i.end_time),
+        // each data type is listed by a field it has
+        _ => return None,
     };
-    civil.as_ref().and_then(CivilDateTime::date).or_else(|| {
-        let instant: DateTime<Utc> = serde_json::from_str(instant?.get()).ok()?;
-        Some(instant.with_timezone(&tz).date_naive())
-    })
+    civil
+        .as_ref()
+        .and_then(CivilDateTime::date)
+        .or_else(|| instant.map(|t| t.with_timezone(&tz).date_naive()))
 }
 
 /// Values each with the day it names, if any.
@@ -127,24 +123,28 @@ mod tests {
 
     use super::*;
 
-    fn raw(value: serde_json::Value) -> Box<RawValue> {
-        RawValue::from_string(value.to_string()).unwrap()
+    fn interval(value: serde_json::Value) -> Interval {
+        serde_json::from_value(value).unwrap()
     }
 
     #[test]
     fn a_point_is_placed_by_its_civil_time_else_by_its_instant_in_the_zone() {
         let tokyo = chrono_tz::Asia::Tokyo;
-        let civil = raw(json!({"interval": {
+        let civil = interval(json!({
             "endTime": "2026-11-25T16:00:00Z",
-            "civilEndTime": {"date": {"year": 2026, "month": 11, "day": 25}}}}));
-        assert_eq!(day_of(&civil, By::End, tokyo), "2026-11-25".parse().ok());
-        let instant = raw(json!({"interval": {"startTime": "2026-11-25T16:00:00Z"}}));
+            "civilEndTime": {"date": {"year": 2026, "month": 11, "day": 25}}}));
         assert_eq!(
-            day_of(&instant, By::Start, tokyo),
+            day_of(When::Interval(&civil), By::End, tokyo),
+            "2026-11-25".parse().ok()
+        );
+        let instant = interval(json!({"startTime": "2026-11-25T16:00:00Z"}));
+        assert_eq!(
+            day_of(When::Interval(&instant), By::Start, tokyo),
             "2026-11-26".parse().ok()
         );
-        let dated = raw(json!({"date": {"year": 2026, "month": 2, "day": 30}}));
-        assert_eq!(day_of(&dated, By::Date, tokyo), None);
+        let date: CivilDate =
+            serde_json::from_value(json!({"year": 2026, "month": 2, "day": 30})).unwrap();
+        assert_eq!(day_of(When::Date(Some(&date)), By::Date, tokyo), None);
     }
 
     #[test]

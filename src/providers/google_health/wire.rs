@@ -3,16 +3,19 @@
 //! data type's rollup or point, sleep sessions, paired devices and settings, and the
 //! choices made among them (the main sleep, the worn device, the day's basal energy).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 use std::num::IntErrorKind;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::{DeserializeOwned, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::dated::{CivilDate, Interval, When};
 use crate::day::{Device, Sleep, Stages};
 
 /// An int64, which proto3 JSON sends as a string (some servers send a number). Any
@@ -88,8 +91,60 @@ impl<'de> Deserialize<'de> for Seconds {
 
 /// A data point with its fields left as text, so that only the one field the data type
 /// is read by gets parsed: a day of minute-level points parsed into `Value` trees takes
-/// over ten megabytes.
-pub(super) type Point<'a> = HashMap<String, &'a RawValue>;
+/// over ten megabytes. A point has a few fields, found by looking through them: a map
+/// would cost each of a day's 1,440 points an allocation and a hash of every name.
+pub(super) struct Point<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Point<'a> {
+    pub(super) fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, raw)| *raw)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Point<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        struct Fields<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Fields<'a> {
+            type Value = Point<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a data point")
+            }
+            fn visit_map<M: MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                let mut fields = Vec::new();
+                while let Some(Name(name)) = map.next_key()? {
+                    fields.push((name, map.next_value()?));
+                }
+                Ok(Point(fields))
+            }
+        }
+        de.deserialize_map(Fields(PhantomData))
+    }
+}
+
+/// A field name, borrowed from the answer unless it had to be unescaped.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        struct Text<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Text<'a> {
+            type Value = Name<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(Name(Cow::Borrowed(name)))
+            }
+            fn visit_str<E>(self, name: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Name(Cow::Owned(name.to_owned())))
+            }
+        }
+        de.deserialize_str(Text(PhantomData))
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -162,6 +217,10 @@ pub(super) struct ActivityLevelPoint {
 impl Listed for ActivityLevelPoint {
     const READS: Option<&'static str> =
         Some("activityLevelType,interval/startTime,interval/endTime");
+
+    fn when(&self) -> When<'_> {
+        When::Interval(&self.interval)
+    }
 }
 
 /// The day's time per activity level summed from its intervals, in the rollup's shape,
@@ -255,25 +314,39 @@ pub(super) struct BodyFatRollup {
 pub(super) trait Listed: DeserializeOwned {
     /// Paths below the value, `a/b` for a field of a field, separated by commas.
     const READS: Option<&'static str>;
+
+    /// What places it in its day, read with the rest of it in one go.
+    fn when(&self) -> When<'_>;
 }
 
 #[derive(Deserialize)]
 pub(super) struct KcalPoint {
+    #[serde(default)]
+    interval: Interval,
     kcal: Option<Real>,
 }
 
 impl Listed for KcalPoint {
     const READS: Option<&'static str> = Some("kcal");
+
+    fn when(&self) -> When<'_> {
+        When::Interval(&self.interval)
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RestingHeartRatePoint {
+    date: Option<CivilDate>,
     beats_per_minute: Option<Count>,
 }
 
 impl Listed for RestingHeartRatePoint {
     const READS: Option<&'static str> = None;
+
+    fn when(&self) -> When<'_> {
+        When::Date(self.date.as_ref())
+    }
 }
 
 #[derive(Deserialize)]
@@ -292,13 +365,10 @@ pub(super) struct SleepPoint {
 /// Its stages and summary are most of it, and read.
 impl Listed for SleepPoint {
     const READS: Option<&'static str> = None;
-}
 
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Interval {
-    start_time: Option<DateTime<Utc>>,
-    end_time: Option<DateTime<Utc>>,
+    fn when(&self) -> When<'_> {
+        When::Interval(&self.interval)
+    }
 }
 
 /// The released v4 sends `nap`, `stagesStatus`, `processed`, `manuallyEdited` and
@@ -492,6 +562,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_points_fields_are_found_by_name_written_plainly_or_escaped() {
+        let page: ListPage = serde_json::from_str(
+            r#"{"dataPoints": [{"name": "a", "kcal\u0042": 1}, {"kcalB": 2}, {}]}"#,
+        )
+        .unwrap();
+        let values: Vec<_> = page
+            .data_points
+            .iter()
+            .map(|point| point.get("kcalB").map(RawValue::get))
+            .collect();
+        assert_eq!(values, [Some("1"), Some("2"), None]);
+    }
+
+    #[test]
     fn ints_come_as_strings_or_numbers_and_durations_as_seconds() {
         let steps: StepsRollup = serde_json::from_str(r#"{"countSum":"9876"}"#).unwrap();
         assert_eq!(steps.count_sum, Some(Count(9876)));
@@ -619,7 +703,7 @@ mod tests {
         let sessions: Vec<SleepPoint> = page
             .data_points
             .iter()
-            .map(|p| serde_json::from_str(p["sleep"].get()).unwrap())
+            .map(|p| serde_json::from_str(p.get("sleep").unwrap().get()).unwrap())
             .collect();
         assert!(matches!(
             main_sleep(sessions),
@@ -630,7 +714,8 @@ mod tests {
         ));
         let text = fixture_text("sleep_main.json");
         let page: ListPage = serde_json::from_str(&text).unwrap();
-        let night: SleepPoint = serde_json::from_str(page.data_points[0]["sleep"].get()).unwrap();
+        let night: SleepPoint =
+            serde_json::from_str(page.data_points[0].get("sleep").unwrap().get()).unwrap();
         assert!(matches!(main_sleep(vec![night]), MainSleep::Night(_)));
     }
 
