@@ -207,7 +207,8 @@ const MAX_PAGES: usize = 50;
 /// The list page size for minute-level data. The API's default, 1440, is exactly one
 /// day of minutes: a day that ends daylight saving time has 1500, and a full page may
 /// come with a token for an empty one, each a request that must wait for the one before.
-/// 2000 holds any day of one tracker, at about 1 MB, a quarter of `MAX_BODY_BYTES`.
+/// 2000 holds any day of one tracker: about 200 KB as asked (`Listed::READS`), and
+/// about 1 MB, a quarter of `MAX_BODY_BYTES`, from a server that sends whole points.
 pub(super) const MINUTE_PAGE_SIZE: u32 = 2000;
 /// The largest page the API allows for sleep.
 pub(super) const SLEEP_PAGE_SIZE: u32 = 25;

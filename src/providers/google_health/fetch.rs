@@ -274,8 +274,8 @@ fn minute_page_size(range: DayRange) -> u32 {
         .min(MAX_PAGE_SIZE)
 }
 
-/// The largest minute-level page asked for: three days of minutes, about 3 MB, still
-/// under `MAX_BODY_BYTES`; a longer range pages.
+/// The largest minute-level page asked for: three days of minutes, about 3 MB of whole
+/// points, still under `MAX_BODY_BYTES`; a longer range pages.
 const MAX_PAGE_SIZE: u32 = 3 * MINUTE_PAGE_SIZE;
 
 impl Days {
