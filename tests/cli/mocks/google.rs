@@ -12,6 +12,7 @@ use wiremock::matchers::{body_json, header, method, path, query_param, query_par
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::partial::Partial;
+
 /// The day [`Day`] serves.
 pub const DAY: &str = "2026-11-25";
 pub const CLIENT_ID: &str = "123-abc.apps.googleusercontent.com";

@@ -12,7 +12,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 
 /// What a selection keeps of an object: each named field, whole (`None`) or only its
 /// own selection.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Default)]
 struct Selection(BTreeMap<String, Option<Selection>>);
 
 impl Selection {
@@ -131,15 +131,10 @@ impl Partial {
 
 impl Respond for Partial {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let fields = fields_of(request);
         let mut answers = self.answers.lock().unwrap();
-        let answer = answers.entry(fields.clone()).or_insert_with(|| {
-            let body = match &fields {
-                Some(fields) => cut(&self.body, fields),
-                None => self.body.clone(),
-            };
-            serde_json::to_vec(&body).unwrap()
-        });
+        let answer = answers
+            .entry(fields_of(request))
+            .or_insert_with(|| serde_json::to_vec(&select(request, self.body.clone())).unwrap());
         self.template
             .clone()
             .set_body_raw(answer.clone(), "application/json")
